@@ -1,0 +1,157 @@
+// yoroi is a hardened OCI container runtime: runc's command line, libcontainer
+// underneath, and a security policy applied to every container it creates.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
+)
+
+// version is set by the Makefile (-X main.version=...).
+var version = "0.1.0-dev"
+
+// ConfigEnv names the config file when --config is not given.
+const ConfigEnv = "YOROI_CONFIG"
+
+func init() {
+	// `yoroi init` is libcontainer's container init: it must run before anything else.
+	runtime.MaybeInit()
+}
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	app := &cli.App{
+		Name:    "yoroi",
+		Usage:   "a hardened OCI container runtime",
+		Version: version,
+		Description: `yoroi runs OCI bundles like runc, and hardens every container it creates:
+a private user namespace, a read-only root, clamped capabilities, no_new_privileges,
+default-deny seccomp and LSM confinement. Insecure requests are refused, never silently
+downgraded; administrators relax rules only in config.toml profiles.`,
+		Writer:    stdout,
+		ErrWriter: stderr,
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "debug", Usage: "enable debug logging"},
+			&cli.StringFlag{Name: "log", Usage: "log file (default: stderr)"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "log format: text or json"},
+			&cli.StringFlag{Name: "root", Value: runtime.DefaultRoot, Usage: "state directory (keep it on tmpfs)"},
+			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (cgroupsPath \"slice:prefix:name\")"},
+			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "accepted for runc compatibility; yoroi always runs as root", Hidden: true},
+			&cli.StringFlag{Name: "config", EnvVars: []string{ConfigEnv}, Value: defaultConfigPath, Usage: "yoroi's policy configuration (config.toml)"},
+		},
+		Before: func(c *cli.Context) error {
+			return configureLogging(c, stderr)
+		},
+		Commands: []*cli.Command{
+			createCommand,
+			startCommand,
+			runCommand,
+			execCommand,
+			killCommand,
+			deleteCommand,
+			stateCommand,
+			listCommand,
+			psCommand,
+			eventsCommand,
+			pauseCommand,
+			resumeCommand,
+			updateCommand,
+			featuresCommand,
+			specCommand,
+			initCommand,
+		},
+		// Errors are reported once, by run, and the exit code decided there.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	cli.VersionPrinter = func(c *cli.Context) {
+		fmt.Fprintln(c.App.Writer, "yoroi version", c.App.Version)
+		for _, v := range runtime.Versions() {
+			fmt.Fprintln(c.App.Writer, v)
+		}
+	}
+	return app
+}
+
+// run executes the command line and returns the process exit code. Every failure is
+// reported as one line on stderr (and in the log, where containerd reads it).
+func run(args []string, stdout, stderr io.Writer) int {
+	err := newApp(stdout, stderr).Run(args)
+	if err == nil || runtime.IsExitStatus(err) {
+		return runtime.CodeOf(err)
+	}
+	reportError(err, stderr)
+	return runtime.CodeOf(err)
+}
+
+func reportError(err error, stderr io.Writer) {
+	var exitCoder cli.ExitCoder
+	if errors.As(err, &exitCoder) && exitCoder.Error() == "" {
+		return
+	}
+	if !logsToStderr() {
+		logrus.Error(err)
+	}
+	fmt.Fprintln(stderr, "yoroi: "+err.Error())
+}
+
+func configureLogging(c *cli.Context, stderr io.Writer) error {
+	logrus.SetOutput(stderr)
+	if c.Bool("debug") {
+		logrus.SetLevel(logrus.DebugLevel)
+	}
+	switch f := c.String("log-format"); f {
+	case "", "text":
+	case "json":
+		logrus.SetFormatter(new(logrus.JSONFormatter))
+	default:
+		return fmt.Errorf("invalid --log-format %q: want text or json", f)
+	}
+	if path := c.String("log"); path != "" {
+		// Append-only: never truncate a log a caller handed us.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND|os.O_SYNC, 0o644)
+		if err != nil {
+			return err
+		}
+		logrus.SetOutput(f)
+	}
+	return nil
+}
+
+func logsToStderr() bool {
+	f, ok := logrus.StandardLogger().Out.(*os.File)
+	return ok && f.Fd() == os.Stderr.Fd()
+}
+
+// newRuntime builds the runtime from the global flags.
+func newRuntime(c *cli.Context) (*runtime.Runtime, error) {
+	return runtime.New(runtime.Options{
+		Root:          c.String("root"),
+		SystemdCgroup: c.Bool("systemd-cgroup"),
+	})
+}
+
+// checkArgs validates the number of positional arguments.
+func checkArgs(c *cli.Context, min, max int) error {
+	n := c.NArg()
+	switch {
+	case n < min && min == max:
+		return fmt.Errorf("%q requires exactly %d argument(s)", c.Command.Name, min)
+	case n < min:
+		return fmt.Errorf("%q requires at least %d argument(s)", c.Command.Name, min)
+	case max >= 0 && n > max:
+		return fmt.Errorf("%q takes at most %d argument(s)", c.Command.Name, max)
+	}
+	return nil
+}
+
+const defaultConfigPath = "/etc/yoroi/config.toml"

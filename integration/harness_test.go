@@ -1,0 +1,351 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// env is one test's yoroi: a private state root and helpers to run the binary.
+type env struct {
+	t    *testing.T
+	root string
+	// extraEnv is added to every yoroi invocation.
+	extraEnv []string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	root := filepath.Join(t.TempDir(), "state")
+	e := &env{t: t, root: root}
+	t.Cleanup(func() {
+		// Remove whatever a failed test left running.
+		ents, _ := os.ReadDir(root)
+		for _, ent := range ents {
+			_ = e.cmd("delete", "--force", ent.Name()).Run()
+		}
+	})
+	return e
+}
+
+// uniqueID returns a container id that no other test (or earlier run) uses, so that
+// cgroup leak checks by name are meaningful.
+func uniqueID(prefix string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return "yoroi-it-" + prefix + "-" + hex.EncodeToString(b)
+}
+
+func (e *env) cmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(yoroiBin, append([]string{"--root", e.root}, args...)...)
+	cmd.Env = append(os.Environ(), e.extraEnv...)
+	return cmd
+}
+
+// result is one finished yoroi invocation.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+func (e *env) run(args ...string) result {
+	e.t.Helper()
+	return e.runCmd(e.cmd(args...))
+}
+
+func (e *env) runCmd(cmd *exec.Cmd) result {
+	e.t.Helper()
+	// Files, not pipes: a detached container inherits yoroi's stdio, and Wait would block
+	// until the container closed a pipe.
+	stdout := e.tempFile()
+	stderr := e.tempFile()
+	if cmd.Stdout == nil {
+		cmd.Stdout = stdout
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = stderr
+	}
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		e.t.Fatalf("start %v: %v", cmd.Args, err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		e.t.Fatalf("%v: timed out", cmd.Args)
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("%v: %v", cmd.Args, err)
+	}
+	return result{stdout: readAll(e.t, stdout), stderr: readAll(e.t, stderr), code: code}
+}
+
+func (e *env) tempFile() *os.File {
+	e.t.Helper()
+	f, err := os.CreateTemp(e.t.TempDir(), "out-")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { f.Close() })
+	return f
+}
+
+func readAll(t *testing.T, f *os.File) string {
+	t.Helper()
+	data, err := os.ReadFile(f.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// ok runs yoroi and fails the test unless it exits 0.
+func (e *env) ok(args ...string) string {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code != 0 {
+		e.t.Fatalf("yoroi %v: exit %d\nstdout: %s\nstderr: %s", args, r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// fails runs yoroi, expects a non-zero exit and exactly one line on stderr that
+// contains want, and returns the result.
+func (e *env) fails(want string, args ...string) result {
+	e.t.Helper()
+	r := e.run(args...)
+	if r.code == 0 {
+		e.t.Fatalf("yoroi %v succeeded, want failure %q\nstdout: %s", args, want, r.stdout)
+	}
+	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "yoroi: ") {
+		e.t.Errorf("yoroi %v: want one 'yoroi: ...' line on stderr, got %q", args, r.stderr)
+	}
+	if !strings.Contains(r.stderr, want) {
+		e.t.Errorf("yoroi %v: stderr %q does not contain %q", args, r.stderr, want)
+	}
+	return r
+}
+
+func (e *env) state(id string) specs.State {
+	e.t.Helper()
+	var st specs.State
+	if err := json.Unmarshal([]byte(e.ok("state", id)), &st); err != nil {
+		e.t.Fatalf("state %s: %v", id, err)
+	}
+	return st
+}
+
+func (e *env) waitStatus(id string, want specs.ContainerState) {
+	e.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := e.state(id)
+		if st.Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("container %s: status %s, want %s", id, st.Status, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// assertNoLeftovers checks that nothing of container id remains: no state directory, no
+// mount under the state root, no cgroup named after it.
+func (e *env) assertNoLeftovers(id string) {
+	e.t.Helper()
+	if _, err := os.Lstat(filepath.Join(e.root, id)); !errors.Is(err, fs.ErrNotExist) {
+		e.t.Errorf("state dir of %s left behind (err=%v)", id, err)
+	}
+	for _, m := range mountsUnder(e.t, e.root) {
+		e.t.Errorf("mount left behind under the state root: %s", m)
+	}
+	for _, d := range cgroupDirs(id) {
+		e.t.Errorf("cgroup left behind: %s", d)
+	}
+}
+
+func mountsUnder(t *testing.T, dir string) []string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && (fields[4] == dir || strings.HasPrefix(fields[4], dir+"/")) {
+			out = append(out, fields[4])
+		}
+	}
+	return out
+}
+
+// cgroupDirs finds directories named id in every cgroup hierarchy (v1 controllers nest
+// under the caller's own cgroup, so search a few levels deep).
+func cgroupDirs(id string) []string {
+	var out []string
+	_ = filepath.WalkDir("/sys/fs/cgroup", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return nil
+		}
+		if d.Name() == id {
+			out = append(out, p)
+			return fs.SkipDir
+		}
+		if strings.Count(p, "/") > 7 {
+			return fs.SkipDir
+		}
+		return nil
+	})
+	return out
+}
+
+// bundle is a test bundle whose config.json is written by yoroi spec and then edited.
+type bundle struct {
+	dir  string
+	spec *specs.Spec
+}
+
+// newBundle makes a bundle running args with the shared busybox rootfs.
+func (e *env) newBundle(args ...string) *bundle {
+	e.t.Helper()
+	dir := e.t.TempDir()
+	e.ok("spec", "--bundle", dir)
+	data, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b := &bundle{dir: dir}
+	if err := json.Unmarshal(data, &b.spec); err != nil {
+		e.t.Fatal(err)
+	}
+	b.spec.Root.Path = rootfsTemplate
+	b.spec.Process.Terminal = false
+	b.spec.Process.Args = args
+	b.save(e.t)
+	return b
+}
+
+func (b *bundle) save(t *testing.T) {
+	t.Helper()
+	data, err := json.MarshalIndent(b.spec, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(b.dir, "config.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// edit changes the spec and saves it.
+func (b *bundle) edit(t *testing.T, f func(*specs.Spec)) *bundle {
+	t.Helper()
+	f(b.spec)
+	b.save(t)
+	return b
+}
+
+// consoleReceiver is the receiving end of --console-socket, as containerd implements it:
+// it gets the pty master over SCM_RIGHTS and collects what the container writes.
+type consoleReceiver struct {
+	path   string
+	ln     *net.UnixListener
+	master chan *os.File
+	errc   chan error
+}
+
+func newConsoleReceiver(t *testing.T) *consoleReceiver {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &consoleReceiver{path: path, ln: ln, master: make(chan *os.File, 1), errc: make(chan error, 1)}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			r.errc <- err
+			return
+		}
+		defer conn.Close()
+		buf := make([]byte, 256)
+		oob := make([]byte, unix.CmsgSpace(4))
+		_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+		if err != nil {
+			r.errc <- err
+			return
+		}
+		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+		if err != nil || len(msgs) != 1 {
+			r.errc <- errors.New("no control message with the console")
+			return
+		}
+		fds, err := unix.ParseUnixRights(&msgs[0])
+		if err != nil || len(fds) != 1 {
+			r.errc <- errors.New("no fd in the control message")
+			return
+		}
+		r.master <- os.NewFile(uintptr(fds[0]), "pty-master")
+	}()
+	return r
+}
+
+// output waits for the pty master and reads until the terminal closes (EIO).
+func (r *consoleReceiver) output(t *testing.T) string {
+	t.Helper()
+	var m *os.File
+	select {
+	case m = <-r.master:
+	case err := <-r.errc:
+		t.Fatalf("console socket: %v", err)
+	case <-time.After(20 * time.Second):
+		t.Fatal("no console received")
+	}
+	defer m.Close()
+	var out bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&out, m)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("terminal output did not end")
+	}
+	return out.String()
+}
+
+// isTerminal reports whether the master is a pty (tcgetattr works on it).
+func isTerminal(f *os.File) bool {
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

@@ -1,0 +1,34 @@
+// testprog is a small static program copied into test bundles, for what busybox cannot
+// do from inside a container (sd_notify over a datagram socket, direct syscalls).
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "notify":
+		// sd_notify: one datagram to $NOTIFY_SOCKET.
+		addr := &net.UnixAddr{Name: os.Getenv("NOTIFY_SOCKET"), Net: "unixgram"}
+		conn, err := net.DialUnix("unixgram", nil, addr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "notify:", err)
+			os.Exit(1)
+		}
+		defer conn.Close()
+		if _, err := conn.Write([]byte(os.Args[2])); err != nil {
+			fmt.Fprintln(os.Stderr, "notify:", err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
+		os.Exit(2)
+	}
+}

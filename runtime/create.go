@@ -1,0 +1,116 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+)
+
+// CreateOptions are the flags of `create` and `run`.
+type CreateOptions struct {
+	ID     string
+	Bundle string
+	// ConsoleSocket receives the pty master of a terminal container.
+	ConsoleSocket string
+	PidFile       string
+	PidfdSocket   string
+	NoPivot       bool
+	NoNewKeyring  bool
+	PreserveFDs   int
+	// NotifySocket is the host's $NOTIFY_SOCKET, relayed into the container.
+	NotifySocket string
+
+	// run only.
+	Detach      bool
+	Keep        bool
+	NoSubreaper bool
+}
+
+// Create creates a container from a bundle and leaves it in the "created" state.
+func (r *Runtime) Create(o CreateOptions) error {
+	_, err := r.startContainer(o, actCreate)
+	return err
+}
+
+// Run creates and starts a container. Unless detached it waits for the container's
+// process and returns its exit status, then deletes the container (unless Keep).
+func (r *Runtime) Run(o CreateOptions) (int, error) {
+	return r.startContainer(o, actRun)
+}
+
+func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
+	if o.ID == "" {
+		return -1, errEmptyID
+	}
+	if o.PidFile != "" {
+		abs, err := filepath.Abs(o.PidFile)
+		if err != nil {
+			return -1, err
+		}
+		o.PidFile = abs
+	}
+	bundle, err := LoadBundle(o.Bundle)
+	if err != nil {
+		return -1, err
+	}
+	spec := bundle.Spec
+	notify := newNotifySocket(filepath.Join(r.root, o.ID), o.NotifySocket)
+	if notify != nil {
+		notify.setupSpec(spec)
+	}
+	// specconv resolves relative paths (root.path, bind sources) against the working
+	// directory and records it as the bundle label.
+	if err := os.Chdir(bundle.Path); err != nil {
+		return -1, err
+	}
+	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
+		CgroupName:       o.ID,
+		UseSystemdCgroup: r.systemdCgroup,
+		NoPivotRoot:      o.NoPivot,
+		NoNewKeyring:     o.NoNewKeyring,
+		Spec:             spec,
+		RootlessEUID:     os.Geteuid() != 0,
+		RootlessCgroups:  os.Geteuid() != 0,
+	})
+	if err != nil {
+		return -1, fmt.Errorf("invalid configuration: %w", err)
+	}
+	container, err := libcontainer.Create(r.root, o.ID, config)
+	if err != nil {
+		if errors.Is(err, libcontainer.ErrExist) {
+			return -1, fmt.Errorf("container %q already exists", o.ID)
+		}
+		return -1, err
+	}
+	rn := &runner{
+		init:            true,
+		enableSubreaper: !o.NoSubreaper,
+		shouldDestroy:   !o.Keep,
+		container:       container,
+		listenFDs:       activationFiles(),
+		notifySocket:    notify,
+		consoleSocket:   o.ConsoleSocket,
+		pidfdSocket:     o.PidfdSocket,
+		detach:          o.Detach,
+		pidFile:         o.PidFile,
+		preserveFDs:     o.PreserveFDs,
+		action:          act,
+	}
+	if notify != nil {
+		err := notify.setupSocketDirectory()
+		if err == nil && act == actRun {
+			err = notify.bindSocket()
+		}
+		if err != nil {
+			// Nothing of a half-created container may stay behind.
+			rn.shouldDestroy = true
+			rn.destroy()
+			return -1, err
+		}
+	}
+	return rn.run(spec.Process)
+}

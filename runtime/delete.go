@@ -1,0 +1,67 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"golang.org/x/sys/unix"
+)
+
+func (r *Runtime) stateDir(id string) string { return filepath.Join(r.root, id) }
+
+// Delete removes a container and everything yoroi holds for it. A running container is
+// only deleted with force (SIGKILL to all its processes first); a created one is killed.
+func (r *Runtime) Delete(id string, force bool) error {
+	if id == "" {
+		return errEmptyID
+	}
+	c, err := libcontainer.Load(r.root, id)
+	if err != nil {
+		if !errors.Is(err, libcontainer.ErrNotExist) {
+			return err
+		}
+		// An aborted create can leave a state directory without state.json, which
+		// libcontainer does not see: remove it.
+		dir := r.stateDir(id)
+		if _, statErr := os.Lstat(dir); statErr == nil {
+			if rmErr := os.RemoveAll(dir); rmErr != nil {
+				return fmt.Errorf("remove %s: %w", dir, rmErr)
+			}
+			return nil
+		}
+		if force {
+			return nil
+		}
+		return fmt.Errorf("container %q: %w", id, err)
+	}
+	if force {
+		return killAndDestroy(c)
+	}
+	s, err := c.Status()
+	if err != nil {
+		return err
+	}
+	switch s {
+	case libcontainer.Stopped:
+		return c.Destroy()
+	case libcontainer.Created:
+		return killAndDestroy(c)
+	default:
+		return fmt.Errorf("cannot delete container %q that is %s (use --force)", id, s)
+	}
+}
+
+func killAndDestroy(c *libcontainer.Container) error {
+	_ = c.Signal(unix.SIGKILL)
+	for range 100 {
+		if err := c.Signal(unix.Signal(0)); err != nil {
+			return c.Destroy()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("container init still running after SIGKILL")
+}

@@ -1,0 +1,200 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
+)
+
+type action uint8
+
+const (
+	actCreate action = iota + 1
+	actRun
+)
+
+// runner starts one process (a container's init or an exec'd process) and, unless
+// detached, supervises it until it exits.
+type runner struct {
+	init            bool
+	enableSubreaper bool
+	shouldDestroy   bool
+	detach          bool
+	listenFDs       []*os.File
+	preserveFDs     int
+	pidFile         string
+	consoleSocket   string
+	pidfdSocket     string
+	container       *libcontainer.Container
+	action          action
+	notifySocket    *notifySocket
+	subCgroupPaths  map[string]string
+	// cleanup runs with destroy (yoroi's host-side resources of the container).
+	cleanup func()
+}
+
+func (r *runner) run(config *specs.Process) (status int, retErr error) {
+	defer func() {
+		if retErr != nil {
+			r.destroy()
+		}
+	}()
+	if err := r.checkTerminal(config); err != nil {
+		return -1, err
+	}
+	process, err := newProcess(config)
+	if err != nil {
+		return -1, err
+	}
+	process.LogLevel = strconv.Itoa(int(logrus.GetLevel()))
+	process.Init = r.init
+	process.SubCgroupPaths = r.subCgroupPaths
+	if len(r.listenFDs) > 0 {
+		process.Env = append(process.Env, "LISTEN_FDS="+strconv.Itoa(len(r.listenFDs)), "LISTEN_PID=1")
+		process.ExtraFiles = append(process.ExtraFiles, r.listenFDs...)
+	}
+	baseFd := 3 + len(process.ExtraFiles)
+	for i := baseFd; i < baseFd+r.preserveFDs; i++ {
+		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
+			return -1, fmt.Errorf("unable to use preserved fd %d (of %d): %w", i-baseFd, r.preserveFDs, err)
+		}
+		process.ExtraFiles = append(process.ExtraFiles, os.NewFile(uintptr(i), "PreserveFD:"+strconv.Itoa(i)))
+	}
+	detach := r.detach || r.action == actCreate
+	handlerCh := newSignalHandler(r.enableSubreaper, r.notifySocket)
+	tty, err := setupIO(process, r.container, config.Terminal, detach, r.consoleSocket)
+	if err != nil {
+		return -1, err
+	}
+	defer tty.Close()
+	if r.pidfdSocket != "" {
+		closeConn, err := setupPidfdSocket(process, r.pidfdSocket)
+		if err != nil {
+			return -1, err
+		}
+		defer closeConn()
+	}
+	switch r.action {
+	case actCreate:
+		err = r.container.Start(process)
+	case actRun:
+		err = r.container.Run(process)
+	}
+	if err != nil {
+		return -1, err
+	}
+	if err := tty.waitConsole(); err != nil {
+		r.terminate(process)
+		return -1, err
+	}
+	tty.closePostStart()
+	if r.pidFile != "" {
+		if err := writePidFile(r.pidFile, process); err != nil {
+			r.terminate(process)
+			return -1, err
+		}
+	}
+	handler := <-handlerCh
+	status, err = handler.forward(process, tty, detach)
+	if err != nil {
+		r.terminate(process)
+	}
+	if detach {
+		return 0, nil
+	}
+	if err == nil {
+		r.destroy()
+	}
+	return status, err
+}
+
+func (r *runner) destroy() {
+	if !r.shouldDestroy {
+		return
+	}
+	if err := r.container.Destroy(); err != nil {
+		logrus.Warn(err)
+	}
+	if r.cleanup != nil {
+		r.cleanup()
+	}
+}
+
+func (r *runner) terminate(p *libcontainer.Process) {
+	_ = p.Signal(unix.SIGKILL)
+	_, _ = p.Wait()
+}
+
+func (r *runner) checkTerminal(config *specs.Process) error {
+	detach := r.detach || r.action == actCreate
+	if detach && config.Terminal && r.consoleSocket == "" {
+		return errors.New("cannot allocate tty if yoroi will detach without setting console socket")
+	}
+	if (!detach || !config.Terminal) && r.consoleSocket != "" {
+		return errors.New("cannot use console socket if yoroi will not detach or allocate tty")
+	}
+	return nil
+}
+
+// writePidFile writes the pid atomically (temporary file, then rename) so a reader never
+// sees a partial pid, and never truncates an existing file in place.
+func writePidFile(path string, process *libcontainer.Process) error {
+	pid, err := process.Pid()
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".yoroi")
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL|os.O_SYNC, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(strconv.Itoa(pid))
+	f.Close()
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func setupPidfdSocket(process *libcontainer.Process, sockpath string) (func(), error) {
+	conn, err := net.Dial("unix", sockpath)
+	if err != nil {
+		return nil, fmt.Errorf("pidfd socket %s: %w", sockpath, err)
+	}
+	socket, err := conn.(*net.UnixConn).File()
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	process.PidfdSocket = socket
+	return func() {
+		socket.Close()
+		conn.Close()
+	}, nil
+}
+
+// activationFiles returns the sockets systemd passed for socket activation, if they are ours.
+func activationFiles() []*os.File {
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return nil
+	}
+	n, err := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	if err != nil || n <= 0 {
+		return nil
+	}
+	files := make([]*os.File, 0, n)
+	for fd := 3; fd < 3+n; fd++ {
+		unix.CloseOnExec(fd)
+		files = append(files, os.NewFile(uintptr(fd), "LISTEN_FD_"+strconv.Itoa(fd)))
+	}
+	return files
+}

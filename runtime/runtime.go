@@ -1,0 +1,59 @@
+// Package runtime is the only part of yoroi that touches libcontainer: it turns a bundle
+// into a hardened libcontainer configuration and drives the container's lifecycle.
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/opencontainers/runc/libcontainer"
+)
+
+// DefaultRoot is where container state lives when --root is not given.
+const DefaultRoot = "/run/yoroi"
+
+// Options configures a Runtime; they come from yoroi's global flags.
+type Options struct {
+	// Root is the state directory (one subdirectory per container).
+	Root string
+	// SystemdCgroup selects the systemd cgroup driver (cgroupsPath "slice:prefix:name").
+	SystemdCgroup bool
+}
+
+// Runtime runs containers under one state root.
+type Runtime struct {
+	root          string
+	systemdCgroup bool
+}
+
+// New validates o and returns a Runtime.
+func New(o Options) (*Runtime, error) {
+	root := o.Root
+	if root == "" {
+		root = DefaultRoot
+	}
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, err
+	}
+	if root == "/" {
+		return nil, errors.New("option --root must not be /")
+	}
+	return &Runtime{root: root, systemdCgroup: o.SystemdCgroup}, nil
+}
+
+// Root returns the absolute state root.
+func (r *Runtime) Root() string { return r.root }
+
+// load returns an existing container.
+func (r *Runtime) load(id string) (*libcontainer.Container, error) {
+	if id == "" {
+		return nil, errEmptyID
+	}
+	c, err := libcontainer.Load(r.root, id)
+	if err != nil {
+		return nil, fmt.Errorf("container %q: %w", id, err)
+	}
+	return c, nil
+}
