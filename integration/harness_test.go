@@ -343,9 +343,3 @@ func (r *consoleReceiver) output(t *testing.T) string {
 	}
 	return out.String()
 }
-
-// isTerminal reports whether the master is a pty (tcgetattr works on it).
-func isTerminal(f *os.File) bool {
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
-}

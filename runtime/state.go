@@ -114,4 +114,3 @@ func (r *Runtime) Processes(id string) ([]int, error) {
 	}
 	return c.Processes()
 }
-

@@ -1,0 +1,46 @@
+# yoroi: a hardened OCI container runtime.
+GO        ?= go
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+BUILDTAGS ?= seccomp
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS)" -ldflags "-X main.version=$(VERSION)"
+export CGO_ENABLED := 1
+
+.PHONY: all build install deps demo test unit integration lint clean
+
+all: build
+
+## build: compile bin/yoroi (cgo, -tags seccomp)
+build:
+	$(GO) build $(GOFLAGS_BUILD) -o bin/yoroi ./cmd/yoroi
+
+## install: install yoroi into $(BINDIR) (default /usr/local/bin)
+install: build
+	install -D -m 0755 bin/yoroi $(DESTDIR)$(BINDIR)/yoroi
+
+## deps: install the Debian packages yoroi's build, demo and tests need (root)
+deps:
+	./scripts/install-deps.sh
+
+## demo: run one hardened container and show what was enforced
+demo: deps build
+	./scripts/demo.sh bin/yoroi
+
+## test: lint, unit tests and integration tests with real containers (root)
+test: deps lint build unit integration
+
+unit:
+	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v /integration)
+
+integration:
+	YOROI_BINARY=$(CURDIR)/bin/yoroi $(GO) test -count=1 -timeout 40m -tags "$(BUILDTAGS)" ./integration/...
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet -tags "$(BUILDTAGS)" ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,177 @@
+package integration
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runc/types"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/opencontainers/runtime-spec/specs-go/features"
+)
+
+func TestPs(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("ps")
+	initPid := e.state(id).Pid
+	var pids []int
+	if err := json.Unmarshal([]byte(e.ok("ps", "--format", "json", id)), &pids); err != nil {
+		t.Fatal(err)
+	}
+	if len(pids) != 1 || pids[0] != initPid {
+		t.Fatalf("ps json %v, want [%d]", pids, initPid)
+	}
+	table := e.ok("ps", id)
+	if !strings.Contains(table, "PID") || !strings.Contains(table, "sleep 1000") {
+		t.Fatalf("ps table %q", table)
+	}
+}
+
+func TestPauseResume(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("pause")
+	pid := e.state(id).Pid
+	e.ok("pause", id)
+	if st := e.state(id); st.Status != specs.ContainerState("paused") {
+		t.Fatalf("after pause: %s", st.Status)
+	}
+	freezer := cgroupFile(t, pid, "freezer", "freezer.state")
+	if got := readTrim(t, freezer); got != "FROZEN" {
+		t.Errorf("%s = %q, want FROZEN", freezer, got)
+	}
+	e.ok("resume", id)
+	if st := e.state(id); st.Status != specs.StateRunning {
+		t.Fatalf("after resume: %s", st.Status)
+	}
+	if got := readTrim(t, freezer); got != "THAWED" {
+		t.Errorf("%s = %q, want THAWED", freezer, got)
+	}
+}
+
+func TestUpdateLimits(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("update")
+	pid := e.state(id).Pid
+	e.ok("update", "--pids-limit", "42", "--memory", "64m", id)
+	if got := readTrim(t, cgroupFile(t, pid, "pids", "pids.max")); got != "42" {
+		t.Errorf("pids.max = %q, want 42", got)
+	}
+	if got := readTrim(t, cgroupFile(t, pid, "memory", "memory.limit_in_bytes")); got != strconv.Itoa(64<<20) {
+		t.Errorf("memory.limit_in_bytes = %q, want %d", got, 64<<20)
+	}
+	// The --resources form, as containerd uses it.
+	res := filepath.Join(t.TempDir(), "res.json")
+	if err := os.WriteFile(res, []byte(`{"pids":{"limit":17}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.ok("update", "--resources", res, id)
+	if got := readTrim(t, cgroupFile(t, pid, "pids", "pids.max")); got != "17" {
+		t.Errorf("pids.max = %q after --resources, want 17", got)
+	}
+	// The limit is real: a fork loop inside cannot exceed it.
+	out := e.run("exec", id, "sh", "-c", "for i in $(seq 40); do sleep 5 & done; wait")
+	if !strings.Contains(out.stderr, "can't fork") && !strings.Contains(out.stderr, "Resource temporarily unavailable") {
+		t.Errorf("40 children under pids.max=17 did not fail: exit %d stderr %q", out.code, out.stderr)
+	}
+}
+
+func TestEventsStats(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("events")
+	var ev types.Event
+	if err := json.Unmarshal([]byte(e.ok("events", "--stats", id)), &ev); err != nil {
+		t.Fatal(err)
+	}
+	if ev.Type != "stats" || ev.ID != id {
+		t.Fatalf("event %+v", ev)
+	}
+	data, _ := json.Marshal(ev.Data)
+	var st types.Stats
+	if err := json.Unmarshal(data, &st); err != nil {
+		t.Fatal(err)
+	}
+	if st.Pids.Current != 1 || st.Memory.Usage.Usage == 0 {
+		t.Errorf("stats: pids.current=%d memory.usage=%d", st.Pids.Current, st.Memory.Usage.Usage)
+	}
+}
+
+func TestList(t *testing.T) {
+	e := newEnv(t)
+	if out := e.ok("list", "--format", "json"); strings.TrimSpace(out) != "null" {
+		t.Errorf("empty list json %q, want null (as runc)", out)
+	}
+	a, b := e.running("list-a"), e.running("list-b")
+	var states []struct {
+		ID     string `json:"id"`
+		Pid    int    `json:"pid"`
+		Status string `json:"status"`
+		Bundle string `json:"bundle"`
+		Owner  string `json:"owner"`
+	}
+	if err := json.Unmarshal([]byte(e.ok("list", "--format", "json")), &states); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, s := range states {
+		if s.Status != "running" || s.Pid <= 0 || s.Owner != "root" || s.Bundle == "" {
+			t.Errorf("list entry %+v", s)
+		}
+		seen[s.ID] = true
+	}
+	if !seen[a] || !seen[b] || len(states) != 2 {
+		t.Errorf("list json %+v, want %s and %s", states, a, b)
+	}
+	quiet := strings.Fields(e.ok("list", "--quiet"))
+	if len(quiet) != 2 {
+		t.Errorf("list --quiet %q", quiet)
+	}
+	if table := e.ok("list"); !strings.HasPrefix(table, "ID") || !strings.Contains(table, a) {
+		t.Errorf("list table %q", table)
+	}
+}
+
+func TestFeatures(t *testing.T) {
+	e := newEnv(t)
+	var f features.Features
+	if err := json.Unmarshal([]byte(e.ok("features")), &f); err != nil {
+		t.Fatalf("features is not OCI features JSON: %v", err)
+	}
+	if f.OCIVersionMax != specs.Version || f.Linux == nil || len(f.Linux.Namespaces) == 0 {
+		t.Fatalf("features %+v", f)
+	}
+	if f.Linux.Seccomp == nil || f.Linux.Seccomp.Enabled == nil || !*f.Linux.Seccomp.Enabled {
+		t.Errorf("seccomp not reported (is the binary built with -tags seccomp?)")
+	}
+	if f.Linux.MountExtensions == nil || f.Linux.MountExtensions.IDMap == nil || !*f.Linux.MountExtensions.IDMap.Enabled {
+		t.Errorf("idmap mounts not reported")
+	}
+}
+
+// cgroupFile returns a file of pid's cgroup for a v1 controller.
+func cgroupFile(t *testing.T, pid int, controller, file string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cgroup"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		parts := strings.SplitN(line, ":", 3)
+		if len(parts) == 3 && parts[1] == controller {
+			return filepath.Join("/sys/fs/cgroup", controller, parts[2], file)
+		}
+	}
+	t.Fatalf("pid %d has no %s cgroup", pid, controller)
+	return ""
+}
+
+func readTrim(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(string(data))
+}

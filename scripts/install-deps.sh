@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs what yoroi's build, demo and tests need on Debian, only when it is missing.
+set -euo pipefail
+
+packages=(busybox-static libseccomp-dev pkg-config jq gcc make git procps)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "install-deps: missing ${missing[*]}; run as root" >&2
+		exit 1
+	fi
+	echo "install-deps: installing ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v go >/dev/null 2>&1; then
+	if [ -x /usr/local/go/bin/go ]; then
+		echo "install-deps: Go is in /usr/local/go/bin; add it to PATH" >&2
+	else
+		echo "install-deps: Go 1.26 or newer is required (https://go.dev/dl)" >&2
+	fi
+	exit 1
+fi
