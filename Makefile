@@ -7,7 +7,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS)" -ldflags "-X main.version=$(VERSION)"
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration lint clean
+.PHONY: all build install deps demo test unit integration fuzz lint clean
 
 all: build
 
@@ -27,14 +27,20 @@ deps:
 demo: deps build
 	./scripts/demo.sh bin/yoroi
 
-## test: lint, unit tests and integration tests with real containers (root)
-test: deps lint build unit integration
+## test: lint, unit tests, a short fuzz run and integration tests with real containers (root)
+test: deps lint build unit fuzz integration
 
 unit:
 	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v /integration)
 
 integration:
 	YOROI_BINARY=$(CURDIR)/bin/yoroi $(GO) test -count=1 -timeout 40m -tags "$(BUILDTAGS)" ./integration/...
+
+## fuzz: a short run of every fuzz target (FUZZTIME each)
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) ./hardening
+	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) ./hardening
 
 ## lint: gofmt and go vet
 lint:

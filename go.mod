@@ -3,6 +3,7 @@ module github.com/yoroi-runtime/yoroi
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/containerd/console v1.0.5
 	github.com/docker/go-units v0.5.0
 	github.com/opencontainers/cgroups v0.1.0

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -25,14 +26,35 @@ import (
 type env struct {
 	t    *testing.T
 	root string
+	// config is the config.toml every invocation uses (via YOROI_CONFIG).
+	config string
+	// audit is the audit log that config names.
+	audit string
 	// extraEnv is added to every yoroi invocation.
 	extraEnv []string
 }
 
+// testConfig is the config.toml of the tests: the default policy, with the audit log in
+// the test's directory and profiles that tests select by annotation.
+const testConfig = `
+[audit]
+path = "%s"
+
+# Hooks run on the host: the hook tests use busybox and false.
+[profiles.test-hooks.hooks]
+allow = ["/bin/busybox", "/usr/bin/busybox", "/bin/false", "/usr/bin/false"]
+
+# Lets tests observe what an admin profile can relax.
+[profiles.test-exec-tmp.mounts]
+allow_exec = true
+`
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), "state")
-	e := &env{t: t, root: root}
+	dir := t.TempDir()
+	root := filepath.Join(dir, "state")
+	e := &env{t: t, root: root, config: filepath.Join(dir, "config.toml"), audit: filepath.Join(dir, "audit.jsonl")}
+	e.writeConfig(fmt.Sprintf(testConfig, e.audit))
 	t.Cleanup(func() {
 		// Remove whatever a failed test left running.
 		ents, _ := os.ReadDir(root)
@@ -51,9 +73,17 @@ func uniqueID(prefix string) string {
 	return "yoroi-it-" + prefix + "-" + hex.EncodeToString(b)
 }
 
+func (e *env) writeConfig(content string) {
+	e.t.Helper()
+	if err := os.WriteFile(e.config, []byte(content), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
 func (e *env) cmd(args ...string) *exec.Cmd {
 	cmd := exec.Command(yoroiBin, append([]string{"--root", e.root}, args...)...)
-	cmd.Env = append(os.Environ(), e.extraEnv...)
+	cmd.Env = append(os.Environ(), "YOROI_CONFIG="+e.config)
+	cmd.Env = append(cmd.Env, e.extraEnv...)
 	return cmd
 }
 

@@ -26,6 +26,7 @@ func TestHooksOrder(t *testing.T) {
 		}
 	}
 	b := e.newBundle("sh", "-c", "echo process >> /mnt/hooks.log").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{"org.yoroi.profile": "test-hooks"}
 		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/mnt", Source: dir, Type: "bind", Options: []string{"bind", "rw"}})
 		s.Hooks = &specs.Hooks{
 			Prestart:        []specs.Hook{hook("prestart", logFile)}, //nolint:staticcheck // deprecated, still run.
@@ -76,6 +77,7 @@ func TestHooksOrder(t *testing.T) {
 func TestFailingHookLeavesNothing(t *testing.T) {
 	e := newEnv(t)
 	b := e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{"org.yoroi.profile": "test-hooks"}
 		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/false", Args: []string{"false"}}}}
 	})
 	id := uniqueID("badhook")

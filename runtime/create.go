@@ -8,6 +8,9 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/sirupsen/logrus"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // CreateOptions are the flags of `create` and `run`.
@@ -57,7 +60,25 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	spec := bundle.Spec
+	h, err := r.harden(bundle)
+	if err != nil {
+		if hardening.IsRefusal(err) {
+			profile := ""
+			if h.policy != nil {
+				profile = h.policy.Name
+			}
+			events := decisionEvents(o.ID, bundle.Path, profile, h.decisions)
+			events = append(events, auditEvent{Event: "refusal", ID: o.ID, Bundle: bundle.Path, Profile: profile,
+				Args: bundle.Spec.Process.Args, User: userString(bundle.Spec.Process.User), Error: err.Error()})
+			if aerr := r.audit().write(events...); aerr != nil {
+				logrus.Warn(aerr)
+			}
+		}
+		return -1, err
+	}
+	spec := h.spec
+	// Runtime-owned mounts are added after the policy: their sources are yoroi's own
+	// state, which the policy rightly refuses to a workload.
 	notify := newNotifySocket(filepath.Join(r.root, o.ID), o.NotifySocket)
 	if notify != nil {
 		notify.setupSpec(spec)
@@ -84,6 +105,14 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		if errors.Is(err, libcontainer.ErrExist) {
 			return -1, fmt.Errorf("container %q already exists", o.ID)
 		}
+		return -1, err
+	}
+	// The audit log is part of the contract: a container whose decisions cannot be
+	// recorded is not created.
+	events := append(decisionEvents(o.ID, bundle.Path, h.policy.Name, h.decisions),
+		auditEvent{Event: "create", ID: o.ID, Bundle: bundle.Path, Profile: h.policy.Name, Args: spec.Process.Args, User: userString(spec.Process.User)})
+	if err := r.audit().write(events...); err != nil {
+		_ = container.Destroy()
 		return -1, err
 	}
 	rn := &runner{

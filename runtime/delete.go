@@ -16,6 +16,14 @@ func (r *Runtime) stateDir(id string) string { return filepath.Join(r.root, id) 
 // Delete removes a container and everything yoroi holds for it. A running container is
 // only deleted with force (SIGKILL to all its processes first); a created one is killed.
 func (r *Runtime) Delete(id string, force bool) error {
+	err := r.delete(id, force)
+	if err == nil {
+		r.auditBestEffort(auditEvent{Event: "delete", ID: id})
+	}
+	return err
+}
+
+func (r *Runtime) delete(id string, force bool) error {
 	if id == "" {
 		return errEmptyID
 	}

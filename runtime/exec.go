@@ -12,6 +12,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // ExecOptions are the flags of `exec`.
@@ -75,6 +77,24 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	}
 	p, err := execProcess(o, c)
 	if err != nil {
+		return -1, err
+	}
+	// An exec'd process is held to the same policy as the container's init, under the
+	// profile the container was created with.
+	_, annotations := utils.Annotations(c.Config().Labels)
+	policy, err := r.policyFor(annotations)
+	if err != nil {
+		return -1, err
+	}
+	p, decisions, err := hardening.ApplyProcess(p, policy)
+	events := decisionEvents(o.ID, "", policy.Name, decisions)
+	ev := auditEvent{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
+	if err != nil {
+		ev.Event, ev.Error = "refusal", err.Error()
+		r.auditBestEffort(append(events, ev)...)
+		return -1, err
+	}
+	if err := r.audit().write(append(events, ev)...); err != nil {
 		return -1, err
 	}
 	cgPaths, err := subCgroupPaths(o.Cgroups)
@@ -198,4 +218,12 @@ func subCgroupPaths(args []string) (map[string]string, error) {
 		}
 	}
 	return paths, nil
+}
+
+// execArgs is the exec'd command for the audit log.
+func execArgs(p *specs.Process, o ExecOptions) []string {
+	if p != nil {
+		return p.Args
+	}
+	return o.Args
 }

@@ -19,6 +19,9 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		return err
 	}
 	err = c.Signal(sig)
+	if err == nil {
+		r.auditBestEffort(auditEvent{Event: "kill", ID: id, Detail: unix.SignalName(sig)})
+	}
 	if errors.Is(err, libcontainer.ErrNotRunning) {
 		if all {
 			return nil

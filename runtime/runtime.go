@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/opencontainers/runc/libcontainer"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // DefaultRoot is where container state lives when --root is not given.
@@ -19,12 +21,19 @@ type Options struct {
 	Root string
 	// SystemdCgroup selects the systemd cgroup driver (cgroupsPath "slice:prefix:name").
 	SystemdCgroup bool
+	// ConfigPath is config.toml; ConfigExplicit says the user named it (then a missing
+	// file is an error rather than the built-in defaults).
+	ConfigPath     string
+	ConfigExplicit bool
 }
 
 // Runtime runs containers under one state root.
 type Runtime struct {
-	root          string
-	systemdCgroup bool
+	root           string
+	systemdCgroup  bool
+	configPath     string
+	configExplicit bool
+	cfg            *hardening.Config
 }
 
 // New validates o and returns a Runtime.
@@ -40,7 +49,7 @@ func New(o Options) (*Runtime, error) {
 	if root == "/" {
 		return nil, errors.New("option --root must not be /")
 	}
-	return &Runtime{root: root, systemdCgroup: o.SystemdCgroup}, nil
+	return &Runtime{root: root, systemdCgroup: o.SystemdCgroup, configPath: o.ConfigPath, configExplicit: o.ConfigExplicit}, nil
 }
 
 // Root returns the absolute state root.

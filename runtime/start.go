@@ -35,6 +35,7 @@ func (r *Runtime) Start(id, notifySocketHost string) error {
 	if err := c.Exec(); err != nil {
 		return err
 	}
+	r.auditBestEffort(auditEvent{Event: "start", ID: id})
 	if notify != nil {
 		st, err := c.State()
 		if err != nil {

@@ -6,8 +6,11 @@ import (
 
 	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/runc/libcontainer/intelrdt"
+	"github.com/opencontainers/runc/libcontainer/utils"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // UpdateOptions are the new resource limits of a container (runc update semantics: what
@@ -22,6 +25,15 @@ type UpdateOptions struct {
 func (r *Runtime) Update(id string, o UpdateOptions) error {
 	c, err := r.load(id)
 	if err != nil {
+		return err
+	}
+	_, annotations := utils.Annotations(c.Config().Labels)
+	policy, err := r.policyFor(annotations)
+	if err != nil {
+		return err
+	}
+	if err := hardening.CheckUpdate(&o.Resources, policy); err != nil {
+		r.auditBestEffort(auditEvent{Event: "refusal", ID: id, Profile: policy.Name, Detail: "update", Error: err.Error()})
 		return err
 	}
 	config := c.Config()
@@ -137,7 +149,11 @@ func (r *Runtime) Update(id string, o UpdateOptions) error {
 	}
 	// Device rules are never changed by update.
 	config.Cgroups.SkipDevices = true
-	return c.Set(config)
+	if err := c.Set(config); err != nil {
+		return err
+	}
+	r.auditBestEffort(auditEvent{Event: "update", ID: id, Profile: policy.Name})
+	return nil
 }
 
 func upsertWeightDevice(devices []*cgroups.WeightDevice, wd specs.LinuxWeightDevice) []*cgroups.WeightDevice {

@@ -19,10 +19,34 @@ echo "== inside the container =="
 echo "uid_map:     $(cat /proc/self/uid_map | tr -s " ")"
 grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status | sed "s/\t/ /"
 if touch /yoroi-write-test 2>/dev/null; then echo "root fs:     WRITABLE"; else echo "root fs:     read-only"; fi
+cp /bin/busybox /tmp/true 2>/dev/null
+if /tmp/true 2>/dev/null; then echo "/tmp:        writable, EXECUTABLE"; else echo "/tmp:        writable, noexec"; fi
+echo "pids.max:    $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null)"
 echo "pid 1:       $(cat /proc/1/comm)  (own pid namespace)"
 echo "hostname:    $(hostname)"
 '
 jq --arg s "$show" '.process.terminal = false | .process.args = ["sh", "-c", $s]' \
 	"$work/bundle/config.json" > "$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
 
+# The demo uses the built-in policy (no config.toml) and keeps its audit log here.
+printf '[audit]\npath = "%s"\n' "$work/audit.jsonl" > "$work/config.toml"
+export YOROI_CONFIG="$work/config.toml"
+
+echo "== yoroi policy explain: what create will enforce on this bundle =="
+"$yoroi" policy explain --bundle "$work/bundle"
+echo
 "$yoroi" --root "$work/state" run --bundle "$work/bundle" "yoroi-demo-$$"
+echo
+echo "== an insecure request: the same bundle asking for CAP_SYS_ADMIN =="
+jq '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]' "$work/bundle/config.json" > "$work/config.json" \
+	&& mv "$work/config.json" "$work/bundle/config.json"
+rc=0
+"$yoroi" --root "$work/state" run --bundle "$work/bundle" "yoroi-demo-refused-$$" || rc=$?
+if [ "$rc" -eq 0 ]; then
+	echo "demo: the insecure request was NOT refused" >&2
+	exit 1
+fi
+echo "(exit status $rc, and nothing was created: $(ls "$work/state" | wc -l) containers in the state root)"
+echo
+echo "== audit log: $(wc -l < "$work/audit.jsonl") lines, e.g. the refusal =="
+grep '"event":"refusal"' "$work/audit.jsonl"

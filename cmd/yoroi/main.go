@@ -47,7 +47,7 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 			&cli.StringFlag{Name: "root", Value: runtime.DefaultRoot, Usage: "state directory (keep it on tmpfs)"},
 			&cli.BoolFlag{Name: "systemd-cgroup", Usage: "use the systemd cgroup driver (cgroupsPath \"slice:prefix:name\")"},
 			&cli.StringFlag{Name: "rootless", Value: "auto", Usage: "accepted for runc compatibility; yoroi always runs as root", Hidden: true},
-			&cli.StringFlag{Name: "config", EnvVars: []string{ConfigEnv}, Value: defaultConfigPath, Usage: "yoroi's policy configuration (config.toml)"},
+			&cli.StringFlag{Name: "config", EnvVars: []string{ConfigEnv}, Value: runtime.DefaultConfigPath, Usage: "yoroi's policy configuration (config.toml)"},
 		},
 		Before: func(c *cli.Context) error {
 			return configureLogging(c, stderr)
@@ -68,6 +68,7 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 			updateCommand,
 			featuresCommand,
 			specCommand,
+			policyCommand,
 			initCommand,
 		},
 		// Errors are reported once, by run, and the exit code decided there.
@@ -135,8 +136,10 @@ func logsToStderr() bool {
 // newRuntime builds the runtime from the global flags.
 func newRuntime(c *cli.Context) (*runtime.Runtime, error) {
 	return runtime.New(runtime.Options{
-		Root:          c.String("root"),
-		SystemdCgroup: c.Bool("systemd-cgroup"),
+		Root:           c.String("root"),
+		SystemdCgroup:  c.Bool("systemd-cgroup"),
+		ConfigPath:     c.String("config"),
+		ConfigExplicit: c.IsSet("config"),
 	})
 }
 
@@ -153,5 +156,3 @@ func checkArgs(c *cli.Context, min, max int) error {
 	}
 	return nil
 }
-
-const defaultConfigPath = "/etc/yoroi/config.toml"

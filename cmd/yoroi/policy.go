@@ -1,0 +1,66 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"text/tabwriter"
+
+	"github.com/urfave/cli/v2"
+)
+
+var policyCommand = &cli.Command{
+	Name:  "policy",
+	Usage: "inspect yoroi's security policy",
+	Subcommands: []*cli.Command{
+		{
+			Name:  "explain",
+			Usage: "show what create would enforce on a bundle, rule by rule, without creating anything",
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: current directory)"},
+				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
+			},
+			Action: func(c *cli.Context) error {
+				if err := checkArgs(c, 0, 0); err != nil {
+					return err
+				}
+				format := c.String("format")
+				if format != "table" && format != "json" {
+					return fmt.Errorf("invalid --format %q: want table or json", format)
+				}
+				rt, err := newRuntime(c)
+				if err != nil {
+					return err
+				}
+				e, err := rt.Explain(c.String("bundle"))
+				if err != nil {
+					return err
+				}
+				w := c.App.Writer
+				if format == "json" {
+					enc := json.NewEncoder(w)
+					enc.SetIndent("", "  ")
+					return enc.Encode(e)
+				}
+				fmt.Fprintf(w, "bundle:  %s\nprofile: %s\n\n", e.Bundle, e.Profile)
+				tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "RULE\tOUTCOME\tDETAIL\tBEFORE → AFTER")
+				for _, d := range e.Decisions {
+					change := ""
+					if d.Before != "" || d.After != "" {
+						change = d.Before + " → " + d.After
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", d.Rule, d.Outcome, d.Detail, change)
+				}
+				if err := tw.Flush(); err != nil {
+					return err
+				}
+				if e.Refusal != "" {
+					fmt.Fprintf(w, "\nverdict: %s\n", e.Refusal)
+				} else {
+					fmt.Fprintln(w, "\nverdict: would run")
+				}
+				return nil
+			},
+		},
+	},
+}

@@ -1,0 +1,403 @@
+package hardening
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// ProfileAnnotation selects a named profile from config.toml. It can only select what an
+// administrator defined; a spec can never relax anything on its own.
+const ProfileAnnotation = "org.yoroi.profile"
+
+// DefaultProfile is the name of the policy in force when no profile is selected.
+const DefaultProfile = "default"
+
+// Config is yoroi's config.toml: the audit log, the default policy (top-level
+// sections) and named profiles ([profiles.NAME.SECTION]) that override it.
+type Config struct {
+	Audit    AuditConfig
+	Default  Policy
+	Profiles map[string]*Policy
+}
+
+// AuditConfig is the [audit] section.
+type AuditConfig struct {
+	// Enabled writes one JSON line per lifecycle event, decision and refusal.
+	Enabled bool `toml:"enabled"`
+	// Path of the JSON-lines audit log (appended, never truncated).
+	Path string `toml:"path"`
+}
+
+// Policy is every rule's setting. The default values are the secure defaults; each key is
+// documented in config.toml.example.
+type Policy struct {
+	// Name is "default" or the profile's name.
+	Name         string             `toml:"-" json:"name"`
+	Privileged   PrivilegedPolicy   `toml:"privileged" json:"privileged"`
+	Rootfs       RootfsPolicy       `toml:"rootfs" json:"rootfs"`
+	Capabilities CapabilitiesPolicy `toml:"capabilities" json:"capabilities"`
+	Namespaces   NamespacesPolicy   `toml:"namespaces" json:"namespaces"`
+	Mounts       MountsPolicy       `toml:"mounts" json:"mounts"`
+	Paths        PathsPolicy        `toml:"paths" json:"paths"`
+	Devices      DevicesPolicy      `toml:"devices" json:"devices"`
+	Sysctls      SysctlsPolicy      `toml:"sysctls" json:"sysctls"`
+	Pids         PidsPolicy         `toml:"pids" json:"pids"`
+	Hooks        HooksPolicy        `toml:"hooks" json:"hooks"`
+	Users        UsersPolicy        `toml:"users" json:"users"`
+}
+
+// PrivilegedPolicy is [privileged].
+type PrivilegedPolicy struct {
+	// Allow lets a privileged-looking spec (all capabilities, all devices) reach the
+	// other rules instead of being refused outright. They still apply.
+	Allow bool `toml:"allow" json:"allow"`
+}
+
+// RootfsPolicy is [rootfs].
+type RootfsPolicy struct {
+	// Readonly forces root.readonly.
+	Readonly bool `toml:"readonly" json:"readonly"`
+	// Scratch lists where a nosuid,nodev,noexec tmpfs is mounted unless the spec mounts
+	// something there itself.
+	Scratch []string `toml:"scratch" json:"scratch"`
+	// ScratchSize caps each scratch tmpfs ("64m", "1g").
+	ScratchSize string `toml:"scratch_size" json:"scratch_size"`
+}
+
+// CapabilitiesPolicy is [capabilities].
+type CapabilitiesPolicy struct {
+	// Allow is the allowlist every capability set is clamped to.
+	Allow []string `toml:"allow" json:"allow"`
+	// Drop lists capabilities that engines grant by default: they are removed and
+	// recorded. Any other capability outside Allow is refused.
+	Drop []string `toml:"drop" json:"drop"`
+}
+
+// NamespacesPolicy is [namespaces].
+type NamespacesPolicy struct {
+	// AllowHost lists namespace types ("network", "pid", "ipc", "uts", "cgroup") a
+	// container may share with the host.
+	AllowHost []string `toml:"allow_host" json:"allow_host"`
+}
+
+// MountsPolicy is [mounts].
+type MountsPolicy struct {
+	// DenySources: a bind source equal to one of these or an ancestor of one is refused.
+	DenySources []string `toml:"deny_sources" json:"deny_sources"`
+	// DenySubtrees: a bind source equal to one of these or below one is refused.
+	DenySubtrees []string `toml:"deny_subtrees" json:"deny_subtrees"`
+	// AllowSources are exact exceptions to both lists.
+	AllowSources []string `toml:"allow_sources" json:"allow_sources"`
+	// AllowExec keeps writable mounts executable (they get noexec otherwise).
+	AllowExec bool `toml:"allow_exec" json:"allow_exec"`
+	// AllowSharedPropagation allows shared/rshared mounts (host mount events leak both
+	// ways through them).
+	AllowSharedPropagation bool `toml:"allow_shared_propagation" json:"allow_shared_propagation"`
+}
+
+// PathsPolicy is [paths]: additions to the built-in masked and read-only /proc and /sys
+// paths, which are always applied.
+type PathsPolicy struct {
+	Masked   []string `toml:"masked" json:"masked"`
+	Readonly []string `toml:"readonly" json:"readonly"`
+}
+
+// DevicesPolicy is [devices].
+type DevicesPolicy struct {
+	// Allow lists host device paths a container may have beyond the default set.
+	Allow []string `toml:"allow" json:"allow"`
+}
+
+// SysctlsPolicy is [sysctls].
+type SysctlsPolicy struct {
+	// Allow adds sysctl names ("kernel.msgmax") or prefixes ("kernel.sem*") to the safe set.
+	Allow []string `toml:"allow" json:"allow"`
+}
+
+// PidsPolicy is [pids].
+type PidsPolicy struct {
+	// Limit is pids.max when the spec sets none (or unlimited).
+	Limit int64 `toml:"limit" json:"limit"`
+}
+
+// HooksPolicy is [hooks].
+type HooksPolicy struct {
+	// Allow lists the real paths of binaries that may run as OCI hooks (on the host, as root).
+	Allow []string `toml:"allow" json:"allow"`
+}
+
+// UsersPolicy is [users]: optional bounds on the container process' uid and gid, as
+// ranges "1000-1999" or single ids. Empty allow lists allow every id.
+type UsersPolicy struct {
+	AllowUIDs []string `toml:"allow_uids" json:"allow_uids"`
+	DenyUIDs  []string `toml:"deny_uids" json:"deny_uids"`
+	AllowGIDs []string `toml:"allow_gids" json:"allow_gids"`
+	DenyGIDs  []string `toml:"deny_gids" json:"deny_gids"`
+}
+
+// DefaultAuditPath is where the audit log goes unless [audit] path says otherwise.
+const DefaultAuditPath = "/var/log/yoroi/audit.jsonl"
+
+// Defaults is the secure default configuration: what yoroi enforces with no config.toml.
+func Defaults() *Config {
+	return &Config{
+		Audit:    AuditConfig{Enabled: true, Path: DefaultAuditPath},
+		Default:  *DefaultPolicy(),
+		Profiles: map[string]*Policy{},
+	}
+}
+
+// DefaultPolicy is the built-in policy.
+func DefaultPolicy() *Policy {
+	return &Policy{
+		Name: DefaultProfile,
+		Rootfs: RootfsPolicy{
+			Readonly:    true,
+			Scratch:     []string{"/tmp", "/run"},
+			ScratchSize: "64m",
+		},
+		Capabilities: CapabilitiesPolicy{
+			Allow: capNames(defaultAllowedCaps),
+			Drop:  capNames(engineDefaultCaps),
+		},
+		Mounts: MountsPolicy{
+			DenySources:  append([]string(nil), defaultDenySources...),
+			DenySubtrees: append([]string(nil), defaultDenySubtrees...),
+		},
+		Pids: PidsPolicy{Limit: 4096},
+		Hooks: HooksPolicy{
+			// Docker's libnetwork-setkey prestart hook is /proc/<dockerd>/exe.
+			Allow: []string{"/usr/bin/dockerd", "/usr/sbin/dockerd"},
+		},
+	}
+}
+
+// ParseConfig parses config.toml. It fails closed: malformed TOML, unknown keys and
+// invalid values are errors naming the line and key.
+func ParseConfig(data []byte) (*Config, error) {
+	var raw struct {
+		Audit    AuditConfig               `toml:"audit"`
+		Profiles map[string]toml.Primitive `toml:"profiles"`
+		Policy
+	}
+	cfg := Defaults()
+	raw.Policy = cfg.Default
+	raw.Audit = cfg.Audit
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&raw)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("config line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	cfg.Audit = raw.Audit
+	cfg.Default = raw.Policy
+	cfg.Default.Name = DefaultProfile
+	names := make([]string, 0, len(raw.Profiles))
+	for name := range raw.Profiles {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !profileName.MatchString(name) || name == DefaultProfile {
+			return nil, fmt.Errorf("config: invalid profile name %q", name)
+		}
+		p, err := cfg.Default.clone()
+		if err != nil {
+			return nil, err
+		}
+		if err := md.PrimitiveDecode(raw.Profiles[name], p); err != nil {
+			return nil, fmt.Errorf("config: profile %s: %w", name, err)
+		}
+		p.Name = name
+		cfg.Profiles[name] = p
+	}
+	if undecoded := md.Undecoded(); len(undecoded) > 0 {
+		key := undecoded[0].String()
+		if line := lineOfKey(data, undecoded[0]); line > 0 {
+			return nil, fmt.Errorf("config line %d: unknown key %q", line, key)
+		}
+		return nil, fmt.Errorf("config: unknown key %q", key)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// lineOfKey finds the line where key (its last part) is set, for error messages.
+func lineOfKey(data []byte, key toml.Key) int {
+	last := key[len(key)-1]
+	re := regexp.MustCompile(`^\s*("?` + regexp.QuoteMeta(last) + `"?\s*=|\[+[^\]]*\b` + regexp.QuoteMeta(last) + `\]+)`)
+	for i, line := range strings.Split(string(data), "\n") {
+		if re.MatchString(line) {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Validate checks every policy of the configuration.
+func (c *Config) Validate() error {
+	if c.Audit.Enabled && !path.IsAbs(c.Audit.Path) {
+		return fmt.Errorf("config: audit.path must be an absolute path, got %q", c.Audit.Path)
+	}
+	if err := c.Default.Validate(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	for name, p := range c.Profiles {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("config: profile %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// Policy returns the named profile; "" selects the default policy.
+func (c *Config) Policy(name string) (*Policy, error) {
+	if name == "" || name == DefaultProfile {
+		return &c.Default, nil
+	}
+	p, ok := c.Profiles[name]
+	if !ok {
+		return nil, &Refusal{
+			Rule: "profile",
+			What: fmt.Sprintf("annotation %s names profile %q, which config.toml does not define", ProfileAnnotation, name),
+			Key:  "[profiles." + name + "]",
+		}
+	}
+	return p, nil
+}
+
+// Validate checks one policy's values and normalizes capability names.
+func (p *Policy) Validate() error {
+	for _, s := range p.Rootfs.Scratch {
+		if !path.IsAbs(s) || path.Clean(s) != s || s == "/" {
+			return fmt.Errorf("rootfs.scratch: %q must be a clean absolute path other than /", s)
+		}
+	}
+	if _, err := ParseSize(p.Rootfs.ScratchSize); err != nil {
+		return fmt.Errorf("rootfs.scratch_size: %w", err)
+	}
+	for _, list := range []*[]string{&p.Capabilities.Allow, &p.Capabilities.Drop} {
+		for i, name := range *list {
+			c, ok := normalizeCap(name)
+			if !ok {
+				return fmt.Errorf("capabilities: unknown capability %q", name)
+			}
+			(*list)[i] = c
+		}
+	}
+	for _, ns := range p.Namespaces.AllowHost {
+		if _, ok := hostShareable[ns]; !ok {
+			return fmt.Errorf("namespaces.allow_host: %q is not one of network, pid, ipc, uts, cgroup", ns)
+		}
+	}
+	for _, list := range [][]string{p.Mounts.DenySources, p.Mounts.DenySubtrees, p.Mounts.AllowSources, p.Hooks.Allow, p.Devices.Allow, p.Paths.Masked, p.Paths.Readonly} {
+		for _, s := range list {
+			if !path.IsAbs(s) {
+				return fmt.Errorf("%q must be an absolute path", s)
+			}
+		}
+	}
+	for _, s := range p.Sysctls.Allow {
+		if s == "" || strings.ContainsAny(s, " =") {
+			return fmt.Errorf("sysctls.allow: invalid name %q", s)
+		}
+	}
+	if p.Pids.Limit <= 0 {
+		return fmt.Errorf("pids.limit must be positive, got %d", p.Pids.Limit)
+	}
+	for _, list := range [][]string{p.Users.AllowUIDs, p.Users.DenyUIDs, p.Users.AllowGIDs, p.Users.DenyGIDs} {
+		if _, err := parseRanges(list); err != nil {
+			return fmt.Errorf("users: %w", err)
+		}
+	}
+	return nil
+}
+
+func (p *Policy) clone() (*Policy, error) {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	var out Policy
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Differences lists the settings of p that differ from the built-in policy, as
+// "key: default → value", for `policy explain` and the audit log.
+func (p *Policy) Differences() []Decision {
+	var out []Decision
+	diff(reflect.ValueOf(*DefaultPolicy()), reflect.ValueOf(*p), "", &out)
+	return out
+}
+
+func diff(a, b reflect.Value, prefix string, out *[]Decision) {
+	t := a.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("toml"), ",")[0]
+		if tag == "-" || tag == "" {
+			continue
+		}
+		key := tag
+		if prefix != "" {
+			key = prefix + "." + tag
+		}
+		av, bv := a.Field(i), b.Field(i)
+		if f.Type.Kind() == reflect.Struct {
+			diff(av, bv, key, out)
+			continue
+		}
+		if av.Kind() == reflect.Slice && av.Len() == 0 && bv.Len() == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(av.Interface(), bv.Interface()) {
+			before, _ := json.Marshal(av.Interface())
+			after, _ := json.Marshal(bv.Interface())
+			*out = append(*out, Decision{Rule: "profile", Outcome: Relaxed, Detail: key, Before: string(before), After: string(after)})
+		}
+	}
+}
+
+// ParseSize parses a size such as "64m", "1g", "65536k" or "1048576" into bytes.
+func ParseSize(s string) (int64, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return 0, errors.New("empty size")
+	}
+	mult := int64(1)
+	switch s[len(s)-1] {
+	case 'k':
+		mult = 1 << 10
+	case 'm':
+		mult = 1 << 20
+	case 'g':
+		mult = 1 << 30
+	}
+	if mult != 1 {
+		s = s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("invalid size %q", s)
+	}
+	return n * mult, nil
+}

@@ -1,0 +1,183 @@
+// Package hardening is yoroi's security policy as pure functions:
+//
+//	Apply(spec, policy, host facts) → (hardened spec, decisions, refusal)
+//
+// It never touches the host: the runtime gathers HostFacts once and passes them in, so
+// every rule is testable with tables and `yoroi policy explain` shows exactly what
+// `create` would do. Each rule lives in its own file (rule_*.go) with its own test.
+package hardening
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Outcome is what a rule did to the spec.
+type Outcome string
+
+const (
+	// Kept: the spec already satisfied the rule.
+	Kept Outcome = "kept"
+	// Tightened: the rule changed the spec to satisfy the policy.
+	Tightened Outcome = "tightened"
+	// Refused: the spec asks for something the policy does not allow.
+	Refused Outcome = "refused"
+	// Relaxed: the selected profile allowed something the default policy refuses.
+	Relaxed Outcome = "relaxed"
+)
+
+// Decision records one rule's effect, for `policy explain` and the audit log.
+type Decision struct {
+	Rule    string  `json:"rule"`
+	Outcome Outcome `json:"outcome"`
+	// What the decision is about, in a few words.
+	Detail string `json:"detail,omitempty"`
+	Before string `json:"before,omitempty"`
+	After  string `json:"after,omitempty"`
+}
+
+// Refusal is the error returned when the spec must not run. Its message is the one line
+// users see: the rule, what was asked, and the config key that could allow it.
+type Refusal struct {
+	Rule string
+	What string
+	// Key is the config.toml key an administrator could set in a profile.
+	Key string
+}
+
+func (r *Refusal) Error() string {
+	return fmt.Sprintf("refused by rule %s: %s (allow it with %s in a profile)", r.Rule, r.What, r.Key)
+}
+
+// IsRefusal reports whether err is (or wraps) a policy refusal.
+func IsRefusal(err error) bool {
+	var r *Refusal
+	return errors.As(err, &r)
+}
+
+// FileID identifies a file (a namespace) across paths: device and inode.
+type FileID struct {
+	Dev uint64 `json:"dev"`
+	Ino uint64 `json:"ino"`
+}
+
+// HostFacts is everything about the host the policy needs, gathered by the runtime.
+type HostFacts struct {
+	// HostNamespaces are the namespaces of the host's pid 1, by OCI namespace type.
+	HostNamespaces map[specs.LinuxNamespaceType]FileID
+	// NamespacePaths are the identities of the namespace paths the spec joins.
+	NamespacePaths map[string]FileID
+	// RealPaths maps each bind-mount source and hook path of the spec to its fully
+	// resolved host path (symlinks and /proc/PID/exe followed).
+	RealPaths map[string]string
+}
+
+// rule is one named step of the policy. Rules run in order; the first refusal stops.
+type rule struct {
+	id    string
+	apply func(c *checker) error
+}
+
+// rules is the ordered policy. Privileged comes first so that a privileged request is
+// refused as such, not for the first of its many symptoms.
+var rules = []rule{
+	{"privileged", checkPrivileged},
+	{"profile", checkProfile},
+	{"process.no-new-privileges", checkNoNewPrivileges},
+	{"users", checkUsers},
+	{"capabilities", checkCapabilities},
+	{"namespaces", checkNamespaces},
+	{"rootfs.readonly", checkReadonlyRoot},
+	{"mounts", checkMounts},
+	{"rootfs.scratch", checkScratch},
+	{"paths", checkMaskedPaths},
+	{"devices", checkDevices},
+	{"sysctls", checkSysctls},
+	{"pids", checkPids},
+	{"hooks", checkHooks},
+}
+
+// checker carries one Apply: the spec being hardened, the policy and the decisions.
+type checker struct {
+	spec      *specs.Spec
+	policy    *Policy
+	facts     HostFacts
+	decisions []Decision
+}
+
+func (c *checker) record(rule string, o Outcome, detail, before, after string) {
+	c.decisions = append(c.decisions, Decision{Rule: rule, Outcome: o, Detail: detail, Before: before, After: after})
+}
+
+func (c *checker) kept(rule, detail string) { c.record(rule, Kept, detail, "", "") }
+
+func (c *checker) tightened(rule, detail, before, after string) {
+	c.record(rule, Tightened, detail, before, after)
+}
+
+func (c *checker) relaxed(rule, detail string) { c.record(rule, Relaxed, detail, "", "") }
+
+func (c *checker) refuse(rule, what, key string) error {
+	c.record(rule, Refused, what, "", "")
+	return &Refusal{Rule: rule, What: what, Key: key}
+}
+
+// Apply hardens a copy of spec under policy. It returns the hardened spec and every
+// decision; on refusal the error is a *Refusal and the decisions end with it.
+func Apply(spec *specs.Spec, policy *Policy, facts HostFacts) (*specs.Spec, []Decision, error) {
+	if spec == nil || spec.Process == nil || spec.Root == nil {
+		return nil, nil, errors.New("hardening: spec without process or root")
+	}
+	if policy == nil {
+		return nil, nil, errors.New("hardening: no policy")
+	}
+	out, err := cloneSpec(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	if out.Linux == nil {
+		out.Linux = &specs.Linux{}
+	}
+	c := &checker{spec: out, policy: policy, facts: facts}
+	for _, r := range rules {
+		if err := r.apply(c); err != nil {
+			return nil, c.decisions, err
+		}
+	}
+	return out, c.decisions, nil
+}
+
+// ApplyProcess hardens a process exec'd into an existing container: the rules that
+// concern a process (capabilities, no_new_privileges, users) apply to it as to init.
+func ApplyProcess(p *specs.Process, policy *Policy) (*specs.Process, []Decision, error) {
+	if p == nil {
+		return nil, nil, errors.New("hardening: no process")
+	}
+	spec := &specs.Spec{Process: p, Root: &specs.Root{}, Linux: &specs.Linux{}}
+	out, err := cloneSpec(spec)
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &checker{spec: out, policy: policy}
+	for _, f := range []func(*checker) error{checkNoNewPrivileges, checkUsers, checkCapabilities} {
+		if err := f(c); err != nil {
+			return nil, c.decisions, err
+		}
+	}
+	return out.Process, c.decisions, nil
+}
+
+func cloneSpec(s *specs.Spec) (*specs.Spec, error) {
+	data, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("hardening: copy spec: %w", err)
+	}
+	var out specs.Spec
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, fmt.Errorf("hardening: copy spec: %w", err)
+	}
+	return &out, nil
+}

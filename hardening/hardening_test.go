@@ -1,0 +1,182 @@
+package hardening
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// loadFixture reads a spec captured from a real engine (testdata/specs, see its README).
+func loadFixture(t testing.TB, name string) *specs.Spec {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "specs", name+".json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s specs.Spec
+	if err := json.Unmarshal(data, &s); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
+
+// factsFor resolves what the runtime would: Docker's /proc/PID/exe hook to dockerd.
+func factsFor(s *specs.Spec) HostFacts {
+	f := HostFacts{RealPaths: map[string]string{}, NamespacePaths: map[string]FileID{}}
+	if s.Hooks != nil {
+		for _, h := range s.Hooks.Prestart { //nolint:staticcheck // Docker still uses it.
+			if strings.HasPrefix(h.Path, "/proc/") {
+				f.RealPaths[h.Path] = "/usr/sbin/dockerd"
+			}
+		}
+	}
+	// A Kubernetes container joins its pod sandbox's namespaces: not the host's. Docker's
+	// --network host joins <exec-root>/netns/default, a bind mount of the host's netns:
+	// the runtime finds it has the inode of /proc/1/ns/net.
+	hostNet := FileID{Dev: 4, Ino: 4026531840}
+	f.HostNamespaces = map[specs.LinuxNamespaceType]FileID{specs.NetworkNamespace: hostNet}
+	if s.Linux == nil {
+		return f
+	}
+	for i, ns := range s.Linux.Namespaces {
+		switch {
+		case strings.HasSuffix(ns.Path, "/netns/default"):
+			f.NamespacePaths[ns.Path] = hostNet
+		case ns.Path != "":
+			f.NamespacePaths[ns.Path] = FileID{Dev: 4, Ino: uint64(4026532000 + i)}
+		}
+	}
+	return f
+}
+
+var refusalLine = regexp.MustCompile(`^refused by rule [a-z.-]+: [^\n]+ \(allow it with [^\n]+ in a profile\)$`)
+
+// Every engine's spec either hardens into one that satisfies the policy, or is refused
+// by the rule that names the insecure request.
+func TestApplyFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		fixture string
+		refused string // rule id, "" when the spec must be accepted
+		key     string
+	}{
+		{"runc-template", "", ""},
+		{"docker-default", "", ""},
+		{"docker-ipc-host", "mounts.source", "mounts.allow_sources"}, // binds the host's /dev/shm
+		{"podman-default", "", ""},
+		{"containerd-ctr-default", "", ""},
+		{"containerd-cri-default", "", ""},
+		{"containerd-cri-sandbox", "", ""},
+		{"docker-privileged", "privileged", "privileged.allow"},
+		{"docker-cap-add-sys-admin", "capabilities", "capabilities.allow"},
+		{"docker-volume-root", "mounts.source", "mounts.allow_sources"},
+		{"docker-volume-docker-sock", "mounts.source", "mounts.allow_sources"},
+		{"docker-pid-host", "namespaces", "namespaces.allow_host"},
+		{"docker-network-host", "namespaces", "namespaces.allow_host"},
+	} {
+		t.Run(tc.fixture, func(t *testing.T) {
+			in := loadFixture(t, tc.fixture)
+			orig, _ := json.Marshal(in)
+			out, decisions, err := Apply(in, DefaultPolicy(), factsFor(in))
+			if after, _ := json.Marshal(in); string(after) != string(orig) {
+				t.Fatal("Apply modified its input")
+			}
+			if tc.refused == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if err := Verify(out, DefaultPolicy(), factsFor(in)); err != nil {
+					t.Fatalf("hardened spec violates the policy: %v", err)
+				}
+				if len(decisions) < len(rules) {
+					t.Errorf("%d decisions for %d rules", len(decisions), len(rules))
+				}
+				return
+			}
+			var r *Refusal
+			if !errors.As(err, &r) {
+				t.Fatalf("want refusal by %s, got %v", tc.refused, err)
+			}
+			if r.Rule != tc.refused || r.Key != tc.key {
+				t.Errorf("refused by %s (key %s), want %s (key %s): %v", r.Rule, r.Key, tc.refused, tc.key, r)
+			}
+			if !refusalLine.MatchString(r.Error()) {
+				t.Errorf("refusal %q is not one line in the documented form", r.Error())
+			}
+			if last := decisions[len(decisions)-1]; last.Outcome != Refused {
+				t.Errorf("last decision %+v, want the refusal", last)
+			}
+		})
+	}
+}
+
+func TestApplyProcess(t *testing.T) {
+	p := &specs.Process{Args: []string{"sh"}, Cwd: "/", Capabilities: &specs.LinuxCapabilities{
+		Bounding: []string{"CAP_KILL", "CAP_NET_RAW"}, Effective: []string{"CAP_KILL"},
+	}}
+	out, _, err := ApplyProcess(p, DefaultPolicy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.NoNewPrivileges || len(out.Capabilities.Bounding) != 1 {
+		t.Errorf("exec process not hardened: %+v", out)
+	}
+	p.Capabilities.Bounding = append(p.Capabilities.Bounding, "CAP_SYS_ADMIN")
+	if _, _, err := ApplyProcess(p, DefaultPolicy()); !IsRefusal(err) {
+		t.Errorf("exec with CAP_SYS_ADMIN: %v, want refusal", err)
+	}
+}
+
+// minimalSpec is a small valid spec for rule tests.
+func minimalSpec() *specs.Spec {
+	return &specs.Spec{
+		Version: specs.Version,
+		Root:    &specs.Root{Path: "rootfs", Readonly: true},
+		Process: &specs.Process{Args: []string{"sh"}, Cwd: "/", NoNewPrivileges: true, Capabilities: &specs.LinuxCapabilities{
+			Bounding: []string{"CAP_KILL"}, Effective: []string{"CAP_KILL"}, Permitted: []string{"CAP_KILL"},
+		}},
+		Linux: &specs.Linux{Namespaces: []specs.LinuxNamespace{
+			{Type: specs.PIDNamespace}, {Type: specs.NetworkNamespace}, {Type: specs.MountNamespace},
+			{Type: specs.IPCNamespace}, {Type: specs.UTSNamespace}, {Type: specs.CgroupNamespace},
+		}},
+	}
+}
+
+// runRule applies one rule to a copy of s and returns the spec, the decisions and the error.
+func runRule(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, facts HostFacts) (*specs.Spec, []Decision, error) {
+	t.Helper()
+	out, err := cloneSpec(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Linux == nil {
+		out.Linux = &specs.Linux{}
+	}
+	c := &checker{spec: out, policy: p, facts: facts}
+	err = f(c)
+	return out, c.decisions, err
+}
+
+// wantOutcome asserts the rule's last decision and, on refusal, its config key.
+func wantOutcome(t *testing.T, decisions []Decision, err error, want Outcome, key string) {
+	t.Helper()
+	if len(decisions) == 0 {
+		t.Fatalf("no decision recorded (err %v)", err)
+	}
+	if got := decisions[len(decisions)-1].Outcome; got != want {
+		t.Fatalf("outcome %s, want %s (decisions %+v, err %v)", got, want, decisions, err)
+	}
+	if want == Refused {
+		var r *Refusal
+		if !errors.As(err, &r) || r.Key != key {
+			t.Fatalf("refusal %v, want key %s", err, key)
+		}
+	} else if err != nil {
+		t.Fatalf("unexpected error %v", err)
+	}
+}

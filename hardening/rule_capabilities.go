@@ -1,0 +1,64 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// checkCapabilities clamps every capability set to the allowlist. Capabilities engines
+// grant by default (capabilities.drop) are removed and recorded; any other capability
+// outside the allowlist is refused. A process without a capabilities block gets none.
+func checkCapabilities(c *checker) error {
+	const rule = "capabilities"
+	p := c.spec.Process
+	if p.Capabilities == nil {
+		p.Capabilities = &specs.LinuxCapabilities{
+			Bounding: []string{}, Effective: []string{}, Inheritable: []string{},
+			Permitted: []string{}, Ambient: []string{},
+		}
+		c.tightened(rule, "no capabilities block: the process gets none", "(unset: all of root's)", "[]")
+		return nil
+	}
+	allow, drop := c.policy.Capabilities.Allow, c.policy.Capabilities.Drop
+	var dropped []string
+	sets := []struct {
+		name string
+		set  *[]string
+	}{
+		{"bounding", &p.Capabilities.Bounding},
+		{"effective", &p.Capabilities.Effective},
+		{"inheritable", &p.Capabilities.Inheritable},
+		{"permitted", &p.Capabilities.Permitted},
+		{"ambient", &p.Capabilities.Ambient},
+	}
+	for _, s := range sets {
+		kept := make([]string, 0, len(*s.set))
+		for _, raw := range *s.set {
+			name, known := normalizeCap(raw)
+			switch {
+			case !known:
+				return c.refuse(rule, fmt.Sprintf("unknown capability %q in the %s set", raw, s.name), "capabilities.allow")
+			case slices.Contains(allow, name):
+				if !slices.Contains(kept, name) {
+					kept = append(kept, name)
+				}
+			case slices.Contains(drop, name):
+				if !slices.Contains(dropped, name) {
+					dropped = append(dropped, name)
+				}
+			default:
+				return c.refuse(rule, fmt.Sprintf("capability %s requested (%s set)", name, s.name), "capabilities.allow")
+			}
+		}
+		*s.set = kept
+	}
+	if len(dropped) == 0 {
+		c.kept(rule, "all requested capabilities are allowed: "+strings.Join(p.Capabilities.Bounding, ","))
+		return nil
+	}
+	c.tightened(rule, "engine-default capabilities dropped", strings.Join(dropped, ","), "bounding="+strings.Join(p.Capabilities.Bounding, ","))
+	return nil
+}

@@ -1,0 +1,96 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// defaultDevice is a device every container may have.
+type defaultDevice struct {
+	path         string
+	major, minor int64
+}
+
+var defaultDevices = []defaultDevice{
+	{"/dev/null", 1, 3}, {"/dev/zero", 1, 5}, {"/dev/full", 1, 7}, {"/dev/random", 1, 8},
+	{"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}, {"/dev/console", 5, 1}, {"/dev/ptmx", 5, 2},
+}
+
+// ptsMajor is the major of /dev/pts/N, which terminal containers need.
+const ptsMajor = 136
+
+// checkDevices refuses host devices beyond the default set (devices.allow) and keeps the
+// device cgroup to deny-by-default with allow rules for the default devices only.
+func checkDevices(c *checker) error {
+	const rule, key = "devices", "devices.allow"
+	l := c.spec.Linux
+	allowedNums := map[[2]int64]bool{}
+	for _, d := range l.Devices {
+		if slices.Contains(c.policy.Devices.Allow, d.Path) {
+			allowedNums[[2]int64{d.Major, d.Minor}] = true
+			continue
+		}
+		i := slices.IndexFunc(defaultDevices, func(dd defaultDevice) bool { return dd.path == d.Path })
+		if i < 0 {
+			return c.refuse(rule, fmt.Sprintf("host device %s (%d:%d) requested", d.Path, d.Major, d.Minor), key)
+		}
+		if dd := defaultDevices[i]; d.Type != "c" || d.Major != dd.major || d.Minor != dd.minor {
+			return c.refuse(rule, fmt.Sprintf("device %s is %s %d:%d, not the standard %d:%d", d.Path, d.Type, d.Major, d.Minor, dd.major, dd.minor), key)
+		}
+	}
+	if l.Resources == nil {
+		l.Resources = &specs.LinuxResources{}
+	}
+	var removed []string
+	rules := make([]specs.LinuxDeviceCgroup, 0, len(l.Resources.Devices)+1)
+	if len(l.Resources.Devices) == 0 || !isDenyAll(l.Resources.Devices[0]) {
+		rules = append(rules, specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"})
+		removed = append(removed, "(deny-all rule added first)")
+	}
+	for _, d := range l.Resources.Devices {
+		if !d.Allow || deviceRuleAllowed(d, allowedNums) {
+			rules = append(rules, d)
+			continue
+		}
+		removed = append(removed, describeDeviceRule(d))
+	}
+	l.Resources.Devices = rules
+	if len(removed) == 0 {
+		c.kept(rule, "default devices only")
+		return nil
+	}
+	c.tightened(rule, "device cgroup rules limited to the default devices", strings.Join(removed, ","), fmt.Sprintf("%d rules", len(rules)))
+	return nil
+}
+
+func isDenyAll(d specs.LinuxDeviceCgroup) bool {
+	return !d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil
+}
+
+func deviceRuleAllowed(d specs.LinuxDeviceCgroup, extra map[[2]int64]bool) bool {
+	if d.Type != "c" || d.Major == nil || d.Minor == nil {
+		// Wildcards: only /dev/pts/* (c 136:*) is allowed.
+		return d.Type == "c" && d.Major != nil && *d.Major == ptsMajor && d.Minor == nil
+	}
+	if *d.Major == ptsMajor || extra[[2]int64{*d.Major, *d.Minor}] {
+		return true
+	}
+	return slices.ContainsFunc(defaultDevices, func(dd defaultDevice) bool { return dd.major == *d.Major && dd.minor == *d.Minor })
+}
+
+func describeDeviceRule(d specs.LinuxDeviceCgroup) string {
+	num := func(p *int64) string {
+		if p == nil {
+			return "*"
+		}
+		return fmt.Sprint(*p)
+	}
+	t := d.Type
+	if t == "" {
+		t = "a"
+	}
+	return fmt.Sprintf("%s %s:%s %s", t, num(d.Major), num(d.Minor), d.Access)
+}

@@ -1,0 +1,132 @@
+package hardening
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// defaultDenySources: a bind source that is one of these, or an ancestor of one, exposes
+// the host (its root, configuration, runtime state or an engine's control socket).
+var defaultDenySources = []string{
+	"/", "/etc", "/usr", "/boot", "/root", "/home", "/lib", "/lib32", "/lib64", "/libx32",
+	"/bin", "/sbin", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
+	"/var/lib/containers", "/run/containerd", "/var/run/docker.sock", "/run/docker.sock",
+	"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/podman/podman.sock",
+	"/var/run/crio", "/run/yoroi", "/etc/yoroi", "/var/log/yoroi",
+}
+
+// defaultDenySubtrees: a bind source anywhere under these is refused (kernel interfaces,
+// devices, secrets).
+var defaultDenySubtrees = []string{
+	"/proc", "/sys", "/dev", "/boot", "/root", "/etc/shadow", "/etc/gshadow", "/etc/sudoers",
+	"/etc/ssh", "/etc/kubernetes", "/etc/yoroi", "/var/lib/kubelet/pki", "/run/yoroi",
+}
+
+// checkMounts refuses bind mounts of sensitive host paths and shared propagation, and
+// tightens options: nosuid,nodev on binds, noexec on writable mounts, sysfs/cgroup ro.
+func checkMounts(c *checker) error {
+	pol := c.policy.Mounts
+	if p := c.spec.Linux.RootfsPropagation; isSharedPropagation(p) && !pol.AllowSharedPropagation {
+		return c.refuse("mounts.propagation", "rootfsPropagation "+p+" requested", "mounts.allow_shared_propagation")
+	}
+	var changes []string
+	for i := range c.spec.Mounts {
+		m := &c.spec.Mounts[i]
+		for _, o := range m.Options {
+			if isSharedPropagation(o) && !pol.AllowSharedPropagation {
+				return c.refuse("mounts.propagation", fmt.Sprintf("%s propagation on mount %s", o, m.Destination), "mounts.allow_shared_propagation")
+			}
+		}
+		if isBind(*m) {
+			if err := c.checkBindSource(*m); err != nil {
+				return err
+			}
+			if set, ch := setOptions(m.Options, []string{"nosuid", "nodev"}, []string{"suid", "dev"}); ch {
+				m.Options = set
+				changes = append(changes, m.Destination+": nosuid,nodev")
+			}
+		}
+		switch m.Type {
+		case "sysfs", "cgroup", "cgroup2":
+			if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
+				m.Options = set
+				changes = append(changes, m.Destination+": ro ("+m.Type+")")
+			}
+		}
+		if !slices.Contains(m.Options, "ro") && !pol.AllowExec {
+			if set, ch := setOptions(m.Options, []string{"noexec"}, []string{"exec"}); ch {
+				m.Options = set
+				changes = append(changes, m.Destination+": noexec (writable)")
+			}
+		}
+	}
+	if len(changes) == 0 {
+		c.kept("mounts", "every mount already satisfies the policy")
+		return nil
+	}
+	c.tightened("mounts", "mount options tightened", "", strings.Join(changes, "; "))
+	return nil
+}
+
+func (c *checker) checkBindSource(m specs.Mount) error {
+	pol := c.policy.Mounts
+	src := path.Clean(m.Source)
+	candidates := []string{src}
+	if real, ok := c.facts.RealPaths[m.Source]; ok && path.Clean(real) != src {
+		candidates = append(candidates, path.Clean(real))
+	}
+	for _, cand := range candidates {
+		if slices.Contains(pol.AllowSources, cand) {
+			continue
+		}
+		for _, d := range pol.DenySources {
+			if cand == d || cand == "/" || strings.HasPrefix(d, cand+"/") {
+				return c.refuse("mounts.source", fmt.Sprintf("bind mount of host path %s (%s) at %s", m.Source, describeDeny(cand, d), m.Destination), "mounts.allow_sources")
+			}
+		}
+		for _, d := range pol.DenySubtrees {
+			if cand == d || strings.HasPrefix(cand, d+"/") {
+				return c.refuse("mounts.source", fmt.Sprintf("bind mount of host path %s (under %s) at %s", m.Source, d, m.Destination), "mounts.allow_sources")
+			}
+		}
+	}
+	return nil
+}
+
+func describeDeny(cand, d string) string {
+	if cand == d {
+		return "denied"
+	}
+	return "contains " + d
+}
+
+func isBind(m specs.Mount) bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
+}
+
+func isSharedPropagation(o string) bool { return o == "shared" || o == "rshared" }
+
+// setOptions ensures every option of add is present and none of remove is; it reports
+// whether anything changed.
+func setOptions(opts, add, remove []string) ([]string, bool) {
+	out := make([]string, 0, len(opts)+len(add))
+	changed := false
+	for _, o := range opts {
+		if slices.Contains(remove, o) {
+			changed = true
+			continue
+		}
+		out = append(out, o)
+	}
+	for _, a := range add {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+			changed = true
+		}
+	}
+	return out, changed
+}

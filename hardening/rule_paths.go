@@ -1,0 +1,44 @@
+package hardening
+
+import (
+	"slices"
+	"strings"
+)
+
+// builtinMaskedPaths is the union of runc's, Docker's and containerd's masked paths.
+var builtinMaskedPaths = []string{
+	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+	"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+}
+
+// builtinReadonlyPaths is the union of runc's, Docker's and containerd's read-only paths.
+var builtinReadonlyPaths = []string{
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+}
+
+// checkMaskedPaths always applies the built-in masked and read-only paths (plus the
+// configured extra ones), even when the caller emptied the lists.
+func checkMaskedPaths(c *checker) error {
+	const rule = "paths"
+	l := c.spec.Linux
+	var added []string
+	merge := func(list *[]string, want ...[]string) {
+		for _, w := range want {
+			for _, p := range w {
+				if !slices.Contains(*list, p) {
+					*list = append(*list, p)
+					added = append(added, p)
+				}
+			}
+		}
+	}
+	merge(&l.MaskedPaths, builtinMaskedPaths, c.policy.Paths.Masked)
+	merge(&l.ReadonlyPaths, builtinReadonlyPaths, c.policy.Paths.Readonly)
+	if len(added) == 0 {
+		c.kept(rule, "masked and read-only paths complete")
+		return nil
+	}
+	c.tightened(rule, "masked/read-only paths added", "", strings.Join(added, ","))
+	return nil
+}

@@ -1,0 +1,47 @@
+package hardening
+
+import (
+	"fmt"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// checkPids gives every container a pids limit: pids.limit when the spec sets none (or
+// unlimited), and never more than it.
+func checkPids(c *checker) error {
+	const rule = "pids"
+	r := c.spec.Linux.Resources
+	if r == nil {
+		r = &specs.LinuxResources{}
+		c.spec.Linux.Resources = r
+	}
+	max := c.policy.Pids.Limit
+	before := "unlimited"
+	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+		if *r.Pids.Limit <= max {
+			c.kept(rule, fmt.Sprintf("pids limit %d", *r.Pids.Limit))
+			return nil
+		}
+		before = fmt.Sprint(*r.Pids.Limit)
+	}
+	limit := max
+	r.Pids = &specs.LinuxPids{Limit: &limit}
+	c.tightened(rule, "pids limit set", before, fmt.Sprint(max))
+	return nil
+}
+
+// CheckUpdate applies the pids rule to `update`: a running container's limit can be
+// lowered, never removed or raised above pids.limit.
+func CheckUpdate(r *specs.LinuxResources, p *Policy) error {
+	if r == nil || r.Pids == nil {
+		return nil
+	}
+	if r.Pids.Limit == nil || *r.Pids.Limit <= 0 || *r.Pids.Limit > p.Pids.Limit {
+		what := "unlimited"
+		if r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+			what = fmt.Sprint(*r.Pids.Limit)
+		}
+		return &Refusal{Rule: "pids", What: fmt.Sprintf("pids limit %s requested, above the maximum %d", what, p.Pids.Limit), Key: "pids.limit"}
+	}
+	return nil
+}

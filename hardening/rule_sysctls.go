@@ -1,0 +1,63 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// safeSysctls is Kubernetes' safe set: namespaced and unable to affect other containers.
+var safeSysctls = []string{
+	"kernel.shm_rmid_forced",
+	"net.ipv4.ip_local_port_range",
+	"net.ipv4.ip_local_reserved_ports",
+	"net.ipv4.ip_unprivileged_port_start",
+	"net.ipv4.ping_group_range",
+	"net.ipv4.tcp_syncookies",
+	"net.ipv4.tcp_keepalive_time",
+	"net.ipv4.tcp_fin_timeout",
+	"net.ipv4.tcp_keepalive_intvl",
+	"net.ipv4.tcp_keepalive_probes",
+	"net.ipv4.tcp_rmem",
+	"net.ipv4.tcp_wmem",
+}
+
+// checkSysctls allows the safe set, net.* with a private network namespace, and
+// sysctls.allow; anything else is refused.
+func checkSysctls(c *checker) error {
+	const rule = "sysctls"
+	l := c.spec.Linux
+	privateNet := slices.ContainsFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.NetworkNamespace
+	})
+	names := make([]string, 0, len(l.Sysctl))
+	for name := range l.Sysctl {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if sysctlAllowed(name, privateNet, c.policy.Sysctls.Allow) {
+			continue
+		}
+		return c.refuse(rule, fmt.Sprintf("sysctl %s=%s is not namespaced-safe", name, l.Sysctl[name]), "sysctls.allow")
+	}
+	c.kept(rule, fmt.Sprintf("%d safe sysctls", len(names)))
+	return nil
+}
+
+func sysctlAllowed(name string, privateNet bool, extra []string) bool {
+	if strings.Contains(name, "/") || strings.Contains(name, "..") {
+		return false
+	}
+	if slices.Contains(safeSysctls, name) || (privateNet && strings.HasPrefix(name, "net.")) {
+		return true
+	}
+	for _, e := range extra {
+		if e == name || (strings.HasSuffix(e, "*") && strings.HasPrefix(name, strings.TrimSuffix(e, "*"))) {
+			return true
+		}
+	}
+	return false
+}

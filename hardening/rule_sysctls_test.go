@@ -1,0 +1,38 @@
+package hardening
+
+import (
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestCheckSysctls(t *testing.T) {
+	msg := DefaultPolicy()
+	msg.Sysctls.Allow = []string{"kernel.msg*"}
+	for _, tc := range []struct {
+		name    string
+		sysctl  map[string]string
+		hostNet bool
+		policy  *Policy
+		want    Outcome
+	}{
+		{"none", nil, false, DefaultPolicy(), Kept},
+		{"kubernetes safe set", map[string]string{"kernel.shm_rmid_forced": "1", "net.ipv4.ip_unprivileged_port_start": "0"}, false, DefaultPolicy(), Kept},
+		{"net.* with private netns", map[string]string{"net.core.somaxconn": "1024"}, false, DefaultPolicy(), Kept},
+		{"net.* with host network refused", map[string]string{"net.core.somaxconn": "1024"}, true, DefaultPolicy(), Refused},
+		{"kernel.* refused", map[string]string{"kernel.core_pattern": "|/tmp/x"}, false, DefaultPolicy(), Refused},
+		{"vm.* refused", map[string]string{"vm.overcommit_memory": "1"}, false, DefaultPolicy(), Refused},
+		{"path traversal refused", map[string]string{"net/../kernel/core_pattern": "x"}, false, DefaultPolicy(), Refused},
+		{"prefix allowed by profile", map[string]string{"kernel.msgmax": "65536"}, false, msg, Kept},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Linux.Sysctl = tc.sysctl
+			if tc.hostNet {
+				s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.PIDNamespace}}
+			}
+			_, d, err := runRule(t, checkSysctls, s, tc.policy, HostFacts{})
+			wantOutcome(t, d, err, tc.want, "sysctls.allow")
+		})
+	}
+}

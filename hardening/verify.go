@@ -1,0 +1,125 @@
+package hardening
+
+import (
+	"fmt"
+	"path"
+	"slices"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Verify checks that a spec satisfies policy: it is the postcondition of Apply. The
+// runtime calls it on every hardened spec (defence in depth against a rule bug) and the
+// fuzz tests assert it for every input Apply accepts.
+func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
+	if s == nil || s.Process == nil || s.Root == nil || s.Linux == nil {
+		return fmt.Errorf("verify: incomplete spec")
+	}
+	pr := s.Process
+	if !pr.NoNewPrivileges {
+		return fmt.Errorf("verify: noNewPrivileges is not set")
+	}
+	if p.Rootfs.Readonly && !s.Root.Readonly {
+		return fmt.Errorf("verify: root is writable")
+	}
+	if pr.Capabilities == nil {
+		return fmt.Errorf("verify: capabilities unset")
+	}
+	for _, set := range [][]string{pr.Capabilities.Bounding, pr.Capabilities.Effective, pr.Capabilities.Inheritable, pr.Capabilities.Permitted, pr.Capabilities.Ambient} {
+		for _, cp := range set {
+			if n, _ := normalizeCap(cp); !slices.Contains(p.Capabilities.Allow, n) {
+				return fmt.Errorf("verify: capability %s outside the allowlist", cp)
+			}
+		}
+	}
+	for _, req := range requiredNamespaces {
+		if !slices.ContainsFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == req.typ }) &&
+			!slices.Contains(p.Namespaces.AllowHost, req.name) {
+			return fmt.Errorf("verify: no %s namespace", req.name)
+		}
+	}
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Path == "" {
+			continue
+		}
+		if id, ok := facts.NamespacePaths[ns.Path]; !ok || facts.HostNamespaces[ns.Type] == id && !slices.Contains(p.Namespaces.AllowHost, shareName(ns.Type)) {
+			return fmt.Errorf("verify: %s namespace %s is the host's or unverified", ns.Type, ns.Path)
+		}
+	}
+	if isSharedPropagation(s.Linux.RootfsPropagation) && !p.Mounts.AllowSharedPropagation {
+		return fmt.Errorf("verify: shared rootfs propagation")
+	}
+	c := &checker{spec: s, policy: p, facts: facts}
+	for _, m := range s.Mounts {
+		for _, o := range m.Options {
+			if isSharedPropagation(o) && !p.Mounts.AllowSharedPropagation {
+				return fmt.Errorf("verify: shared propagation on %s", m.Destination)
+			}
+		}
+		if isBind(m) {
+			if err := c.checkBindSource(m); err != nil {
+				return fmt.Errorf("verify: %w", err)
+			}
+			if !slices.Contains(m.Options, "nosuid") || !slices.Contains(m.Options, "nodev") || slices.Contains(m.Options, "suid") || slices.Contains(m.Options, "dev") {
+				return fmt.Errorf("verify: bind mount %s without nosuid,nodev", m.Destination)
+			}
+		}
+		if (m.Type == "sysfs" || m.Type == "cgroup" || m.Type == "cgroup2") && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
+			return fmt.Errorf("verify: %s mount %s is writable", m.Type, m.Destination)
+		}
+		if !slices.Contains(m.Options, "ro") && !p.Mounts.AllowExec && (!slices.Contains(m.Options, "noexec") || slices.Contains(m.Options, "exec")) {
+			return fmt.Errorf("verify: writable mount %s is executable", m.Destination)
+		}
+	}
+	for _, want := range [][2][]string{{builtinMaskedPaths, s.Linux.MaskedPaths}, {builtinReadonlyPaths, s.Linux.ReadonlyPaths}} {
+		for _, w := range want[0] {
+			if !slices.Contains(want[1], w) {
+				return fmt.Errorf("verify: %s is not masked/read-only", w)
+			}
+		}
+	}
+	for _, d := range s.Linux.Devices {
+		if !slices.Contains(p.Devices.Allow, d.Path) && !slices.ContainsFunc(defaultDevices, func(dd defaultDevice) bool {
+			return dd.path == d.Path && dd.major == d.Major && dd.minor == d.Minor && d.Type == "c"
+		}) {
+			return fmt.Errorf("verify: device %s not allowed", d.Path)
+		}
+	}
+	r := s.Linux.Resources
+	if r == nil || len(r.Devices) == 0 || !isDenyAll(r.Devices[0]) {
+		return fmt.Errorf("verify: device cgroup does not start with deny-all")
+	}
+	for _, d := range r.Devices {
+		if isAllowAllDevices(d) && !p.Privileged.Allow {
+			return fmt.Errorf("verify: device cgroup allows all devices")
+		}
+	}
+	privateNet := slices.ContainsFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.NetworkNamespace })
+	for name := range s.Linux.Sysctl {
+		if !sysctlAllowed(name, privateNet, p.Sysctls.Allow) {
+			return fmt.Errorf("verify: sysctl %s not allowed", name)
+		}
+	}
+	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit <= 0 || *r.Pids.Limit > p.Pids.Limit {
+		return fmt.Errorf("verify: pids limit missing or above %d", p.Pids.Limit)
+	}
+	if s.Hooks != nil {
+		for _, hooks := range [][]specs.Hook{s.Hooks.Prestart, s.Hooks.CreateRuntime, s.Hooks.CreateContainer, s.Hooks.StartContainer, s.Hooks.Poststart, s.Hooks.Poststop} { //nolint:staticcheck // prestart still runs.
+			for _, h := range hooks {
+				real := h.Path
+				if rp, ok := facts.RealPaths[h.Path]; ok {
+					real = rp
+				}
+				if !slices.Contains(p.Hooks.Allow, real) {
+					return fmt.Errorf("verify: hook %s not allowed", h.Path)
+				}
+			}
+		}
+	}
+	for _, dst := range p.Rootfs.Scratch {
+		if !slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return path.Clean(m.Destination) == dst }) {
+			return fmt.Errorf("verify: no mount at scratch path %s", dst)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package runtime
+
+import (
+	"fmt"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/sirupsen/logrus"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// config loads config.toml once per Runtime.
+func (r *Runtime) config() (*hardening.Config, error) {
+	if r.cfg == nil {
+		cfg, err := LoadConfig(r.configPath, r.configExplicit)
+		if err != nil {
+			return nil, err
+		}
+		r.cfg = cfg
+	}
+	return r.cfg, nil
+}
+
+// audit returns the audit log, or nil when it is disabled. For commands that clean up
+// (start, kill, delete) a broken config must not block the operation: they audit
+// best-effort.
+func (r *Runtime) audit() *auditLog {
+	cfg, err := r.config()
+	if err != nil {
+		logrus.Warnf("audit log unavailable: %v", err)
+		return nil
+	}
+	return newAuditLog(cfg.Audit)
+}
+
+// auditBestEffort writes events and only warns on failure.
+func (r *Runtime) auditBestEffort(events ...auditEvent) {
+	if err := r.audit().write(events...); err != nil {
+		logrus.Warn(err)
+	}
+}
+
+// policyFor selects the profile a spec's org.yoroi.profile annotation names.
+func (r *Runtime) policyFor(annotations map[string]string) (*hardening.Policy, error) {
+	cfg, err := r.config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.Policy(annotations[hardening.ProfileAnnotation])
+}
+
+// hardened is a spec that passed the policy, with what the policy decided.
+type hardened struct {
+	spec      *specs.Spec
+	policy    *hardening.Policy
+	decisions []hardening.Decision
+}
+
+// harden runs the bundle's spec through the policy and checks the result. A refusal is
+// returned as the *hardening.Refusal, with the decisions made up to it.
+func (r *Runtime) harden(b *Bundle) (*hardened, error) {
+	policy, err := r.policyFor(b.Spec.Annotations)
+	if err != nil {
+		return &hardened{}, err
+	}
+	facts := gatherFacts(b.Spec)
+	spec, decisions, err := hardening.Apply(b.Spec, policy, facts)
+	h := &hardened{spec: spec, policy: policy, decisions: decisions}
+	if err != nil {
+		return h, err
+	}
+	if err := hardening.Verify(spec, policy, facts); err != nil {
+		return h, fmt.Errorf("internal error: hardened spec fails verification: %w", err)
+	}
+	return h, nil
+}
+
+// Explanation is what `policy explain` prints: what create would do with a bundle.
+type Explanation struct {
+	Bundle    string               `json:"bundle"`
+	Profile   string               `json:"profile"`
+	Decisions []hardening.Decision `json:"decisions"`
+	// Refusal is the one-line refusal, empty when the bundle would run.
+	Refusal string `json:"refusal,omitempty"`
+	// Spec is the hardened spec (nil on refusal).
+	Spec *specs.Spec `json:"spec,omitempty"`
+}
+
+// Explain runs the policy over a bundle without creating anything.
+func (r *Runtime) Explain(bundleDir string) (*Explanation, error) {
+	b, err := LoadBundle(bundleDir)
+	if err != nil {
+		return nil, err
+	}
+	h, err := r.harden(b)
+	e := &Explanation{Bundle: b.Path, Decisions: h.decisions, Spec: h.spec}
+	if h.policy != nil {
+		e.Profile = h.policy.Name
+	}
+	if err != nil {
+		if !hardening.IsRefusal(err) {
+			return nil, err
+		}
+		e.Refusal = err.Error()
+		e.Spec = nil
+	}
+	return e, nil
+}
+
+func userString(u specs.User) string {
+	return fmt.Sprintf("%d:%d", u.UID, u.GID)
+}
+
+// decisionEvents turns decisions into audit lines.
+func decisionEvents(id, bundle, profile string, decisions []hardening.Decision) []auditEvent {
+	out := make([]auditEvent, 0, len(decisions))
+	for i := range decisions {
+		out = append(out, auditEvent{Event: "decision", ID: id, Bundle: bundle, Profile: profile, Decision: &decisions[i]})
+	}
+	return out
+}
