@@ -339,4 +339,3 @@ func TestRefusalInJSONLog(t *testing.T) {
 	}
 	e.assertNoLeftovers(id)
 }
-

@@ -2,8 +2,10 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -136,5 +138,33 @@ func TestNotifySocket(t *testing.T) {
 		t.Fatalf("notify messages %q, want READY=1, MAINPID=%d, BARRIER=1", got, pid)
 	}
 	e.ok("delete", "--force", id)
+	e.assertNoLeftovers(id)
+}
+
+// A hook given as /proc/PID/exe (how Docker passes its libnetwork-setkey hook) is matched
+// by the binary it resolves to, not by the path.
+func TestHookPathResolvedBeforeMatching(t *testing.T) {
+	e := newEnv(t)
+	sleeper := exec.Command("sleep", "60")
+	if err := sleeper.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()
+	exe := "/proc/" + strconv.Itoa(sleeper.Process.Pid) + "/exe"
+	real, err := filepath.EvalSymlinks(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: exe, Args: []string{"sleep", "0"}}}}
+	})
+	id := uniqueID("prochook")
+	e.fails("createRuntime hook "+exe+" ("+real+") is not an allowed hook binary", "run", "--bundle", b.dir, id)
+	e.assertNoLeftovers(id)
+
+	// Allowing the real binary (not the /proc path) lets it run.
+	e.writeConfig(fmt.Sprintf(testConfig, e.audit) + fmt.Sprintf("\n[profiles.sleep-hook.hooks]\nallow = [%q]\n", real))
+	b.edit(t, func(s *specs.Spec) { s.Annotations = map[string]string{"org.yoroi.profile": "sleep-hook"} })
+	e.ok("run", "--bundle", b.dir, id)
 	e.assertNoLeftovers(id)
 }
