@@ -54,6 +54,25 @@ type Policy struct {
 	Pids         PidsPolicy         `toml:"pids" json:"pids"`
 	Hooks        HooksPolicy        `toml:"hooks" json:"hooks"`
 	Users        UsersPolicy        `toml:"users" json:"users"`
+	Userns       UsernsPolicy       `toml:"userns" json:"userns"`
+}
+
+// UsernsPolicy is [userns].
+type UsernsPolicy struct {
+	// Pool is the host id range ("first-last") from which each container without a user
+	// namespace of its own gets a private range of RangeSize ids.
+	Pool string `toml:"pool" json:"pool"`
+	// RangeSize is the number of uids/gids each container gets.
+	RangeSize uint32 `toml:"range_size" json:"range_size"`
+	// MinHostID: a user namespace the caller brings (Kubernetes hostUsers: false, podman
+	// --userns, Docker userns-remap) may not map host ids below this (0 is host root).
+	MinHostID uint32 `toml:"min_host_id" json:"min_host_id"`
+	// IdmapFilesystems are the filesystems on which yoroi id-maps the root filesystem
+	// and volumes; a rootfs on anything else is refused.
+	IdmapFilesystems []string `toml:"idmap_filesystems" json:"idmap_filesystems"`
+	// AllowHost lets a container run in the host's user namespace (container root is
+	// host root). Never set this in the default policy.
+	AllowHost bool `toml:"allow_host" json:"allow_host"`
 }
 
 // PrivilegedPolicy is [privileged].
@@ -175,6 +194,12 @@ func DefaultPolicy() *Policy {
 			DenySubtrees: append([]string(nil), defaultDenySubtrees...),
 		},
 		Pids: PidsPolicy{Limit: 4096},
+		Userns: UsernsPolicy{
+			Pool:             "1000000000-1999999999",
+			RangeSize:        65536,
+			MinHostID:        65536,
+			IdmapFilesystems: []string{"ext4", "xfs", "btrfs", "tmpfs", "f2fs", "overlay"},
+		},
 		Hooks: HooksPolicy{
 			// Docker's libnetwork-setkey prestart hook is /proc/<dockerd>/exe.
 			Allow: []string{"/usr/bin/dockerd", "/usr/sbin/dockerd"},
@@ -321,6 +346,16 @@ func (p *Policy) Validate() error {
 	if p.Pids.Limit <= 0 {
 		return fmt.Errorf("pids.limit must be positive, got %d", p.Pids.Limit)
 	}
+	lo, hi, err := ParsePool(p.Userns.Pool)
+	if err != nil {
+		return fmt.Errorf("userns.pool: %w", err)
+	}
+	if p.Userns.RangeSize == 0 || uint64(hi)-uint64(lo)+1 < uint64(p.Userns.RangeSize) {
+		return fmt.Errorf("userns.range_size %d does not fit in the pool %s", p.Userns.RangeSize, p.Userns.Pool)
+	}
+	if lo < p.Userns.MinHostID {
+		return fmt.Errorf("userns.pool %s starts below userns.min_host_id %d", p.Userns.Pool, p.Userns.MinHostID)
+	}
 	for _, list := range [][]string{p.Users.AllowUIDs, p.Users.DenyUIDs, p.Users.AllowGIDs, p.Users.DenyGIDs} {
 		if _, err := parseRanges(list); err != nil {
 			return fmt.Errorf("users: %w", err)
@@ -400,4 +435,13 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
 	return n * mult, nil
+}
+
+// ParsePool parses "first-last" (inclusive) host ids.
+func ParsePool(s string) (uint32, uint32, error) {
+	r, err := parseRanges([]string{s})
+	if err != nil || !strings.Contains(s, "-") {
+		return 0, 0, fmt.Errorf("invalid id range %q (want first-last)", s)
+	}
+	return r[0].lo, r[0].hi, nil
 }

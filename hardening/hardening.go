@@ -73,6 +73,46 @@ type HostFacts struct {
 	// RealPaths maps each bind-mount source and hook path of the spec to its fully
 	// resolved host path (symlinks and /proc/PID/exe followed).
 	RealPaths map[string]string
+	// UserNS is what the runtime found about user namespaces for this spec.
+	UserNS UserNSFacts
+	// Rootfs describes the filesystem of root.path.
+	Rootfs RootfsFacts
+}
+
+// IDRange is a contiguous range of host ids.
+type IDRange struct {
+	Start uint32 `json:"start"`
+	Size  uint32 `json:"size"`
+}
+
+// UserNS describes a user namespace the spec joins or that owns a namespace it joins.
+type UserNS struct {
+	// Host: it is the host's initial user namespace.
+	Host bool
+	// Path addresses it for joining ("/proc/PID/ns/user"); "" if it cannot be addressed.
+	Path string
+	// ID identifies it (device and inode of its nsfs file).
+	ID             FileID
+	UIDMap, GIDMap []specs.LinuxIDMapping
+}
+
+// UserNSFacts are the user-namespace facts of one create.
+type UserNSFacts struct {
+	// Allocated is the private id range reserved for this container, when the runtime
+	// reserved one (see NeedsIDRange).
+	Allocated *IDRange
+	// Owners maps each namespace path the spec joins to the user namespace owning it;
+	// for a user namespace path, to that user namespace itself.
+	Owners map[string]UserNS
+}
+
+// RootfsFacts describe root.path.
+type RootfsFacts struct {
+	// FSType is the filesystem type name ("ext4", "overlay", …).
+	FSType string
+	// OverlayMount: root.path is itself an overlay mount (Docker's and containerd's
+	// snapshotters), to be rebuilt from id-mapped layers.
+	OverlayMount bool
 }
 
 // rule is one named step of the policy. Rules run in order; the first refusal stops.
@@ -90,8 +130,10 @@ var rules = []rule{
 	{"users", checkUsers},
 	{"capabilities", checkCapabilities},
 	{"namespaces", checkNamespaces},
+	{"userns", checkUserNS},
 	{"rootfs.readonly", checkReadonlyRoot},
 	{"mounts", checkMounts},
+	{"rootfs.idmap", checkIdmap},
 	{"rootfs.scratch", checkScratch},
 	{"paths", checkMaskedPaths},
 	{"devices", checkDevices},

@@ -28,7 +28,11 @@ func loadFixture(t testing.TB, name string) *specs.Spec {
 
 // factsFor resolves what the runtime would: Docker's /proc/PID/exe hook to dockerd.
 func factsFor(s *specs.Spec) HostFacts {
-	f := HostFacts{RealPaths: map[string]string{}, NamespacePaths: map[string]FileID{}}
+	f := HostFacts{
+		RealPaths: map[string]string{}, NamespacePaths: map[string]FileID{},
+		UserNS: UserNSFacts{Allocated: &IDRange{Start: 1000000000, Size: 65536}, Owners: map[string]UserNS{}},
+		Rootfs: RootfsFacts{FSType: "ext4"},
+	}
 	if s.Hooks != nil {
 		for _, h := range s.Hooks.Prestart { //nolint:staticcheck // Docker still uses it.
 			if strings.HasPrefix(h.Path, "/proc/") {
@@ -50,6 +54,10 @@ func factsFor(s *specs.Spec) HostFacts {
 			f.NamespacePaths[ns.Path] = hostNet
 		case ns.Path != "":
 			f.NamespacePaths[ns.Path] = FileID{Dev: 4, Ino: uint64(4026532000 + i)}
+		}
+		if ns.Path != "" {
+			// Namespaces of a pod sandbox created by runc belong to the host user namespace.
+			f.UserNS.Owners[ns.Path] = UserNS{Host: true, ID: FileID{Dev: 4, Ino: 4026531837}}
 		}
 	}
 	return f

@@ -46,6 +46,9 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 			return fmt.Errorf("verify: %s namespace %s is the host's or unverified", ns.Type, ns.Path)
 		}
 	}
+	if err := verifyUserNS(s, p); err != nil {
+		return err
+	}
 	if isSharedPropagation(s.Linux.RootfsPropagation) && !p.Mounts.AllowSharedPropagation {
 		return fmt.Errorf("verify: shared rootfs propagation")
 	}
@@ -119,6 +122,34 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 	for _, dst := range p.Rootfs.Scratch {
 		if !slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return path.Clean(m.Destination) == dst }) {
 			return fmt.Errorf("verify: no mount at scratch path %s", dst)
+		}
+	}
+	return nil
+}
+
+func verifyUserNS(s *specs.Spec, p *Policy) error {
+	mode := s.Annotations[AnnotationUserNS]
+	hasUserNS := slices.ContainsFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
+	switch {
+	case mode == "host" && p.Userns.AllowHost:
+		return nil
+	case !hasUserNS:
+		return fmt.Errorf("verify: no user namespace")
+	case mode == "allocated" || mode == "caller":
+		for _, m := range append(slices.Clone(s.Linux.UIDMappings), s.Linux.GIDMappings...) {
+			if m.Size > 0 && m.HostID < p.Userns.MinHostID {
+				return fmt.Errorf("verify: user namespace maps host id %d", m.HostID)
+			}
+		}
+	}
+	if mode == "allocated" || mode == "pod" {
+		if s.Annotations[AnnotationRootfsIdmap] == "" {
+			return fmt.Errorf("verify: rootfs not id-mapped")
+		}
+		for _, m := range s.Mounts {
+			if isBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
+				return fmt.Errorf("verify: bind mount %s not id-mapped", m.Destination)
+			}
 		}
 	}
 	return nil

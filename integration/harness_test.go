@@ -52,14 +52,27 @@ allow_exec = true
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
+	// The container's root is an unprivileged host uid: it must be able to walk to the
+	// id-mapped rootfs staged under the state root (t.TempDir is 0700).
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
 	root := filepath.Join(dir, "state")
 	e := &env{t: t, root: root, config: filepath.Join(dir, "config.toml"), audit: filepath.Join(dir, "audit.jsonl")}
 	e.writeConfig(fmt.Sprintf(testConfig, e.audit))
 	t.Cleanup(func() {
-		// Remove whatever a failed test left running.
+		// Remove whatever a failed test left running, then check that nothing at all is
+		// mounted under the state root (a leftover id-mapped rootfs would also make
+		// t.TempDir's cleanup descend into the shared rootfs).
 		ents, _ := os.ReadDir(root)
 		for _, ent := range ents {
 			_ = e.cmd("delete", "--force", ent.Name()).Run()
+		}
+		for _, m := range mountsUnder(t, root) {
+			t.Errorf("mount left behind under the state root: %s", m)
+			_ = unix.Unmount(strings.Fields(m)[4], unix.MNT_DETACH)
 		}
 	})
 	return e
@@ -210,8 +223,16 @@ func (e *env) assertNoLeftovers(id string) {
 	if _, err := os.Lstat(filepath.Join(e.root, id)); !errors.Is(err, fs.ErrNotExist) {
 		e.t.Errorf("state dir of %s left behind (err=%v)", id, err)
 	}
-	for _, m := range mountsUnder(e.t, e.root) {
-		e.t.Errorf("mount left behind under the state root: %s", m)
+	for _, dir := range []string{filepath.Join(e.root, id), filepath.Join(e.root, ".yoroi", "mnt", id)} {
+		for _, m := range mountsUnder(e.t, dir) {
+			e.t.Errorf("mount of %s left behind: %s", id, m)
+		}
+		if _, err := os.Lstat(dir); !errors.Is(err, fs.ErrNotExist) {
+			e.t.Errorf("%s left behind (err=%v)", dir, err)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(e.root, ".yoroi", "userns.json")); err == nil && strings.Contains(string(data), `"`+id+`"`) {
+		e.t.Errorf("id range of %s left behind: %s", id, data)
 	}
 	for _, d := range cgroupDirs(id) {
 		e.t.Errorf("cgroup left behind: %s", d)
@@ -230,7 +251,7 @@ func mountsUnder(t *testing.T, dir string) []string {
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		if len(fields) > 4 && (fields[4] == dir || strings.HasPrefix(fields[4], dir+"/")) {
-			out = append(out, fields[4])
+			out = append(out, sc.Text())
 		}
 	}
 	return out

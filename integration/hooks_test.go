@@ -20,7 +20,20 @@ import (
 func TestHooksOrder(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
+	// createContainer and startContainer hooks run in the container's user namespace, as
+	// its (unprivileged on the host) root.
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
 	logFile := filepath.Join(dir, "hooks.log")
+	if err := os.WriteFile(logFile, nil, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(logFile, 0o666); err != nil {
+		t.Fatal(err)
+	}
 	hook := func(name, logPath string) specs.Hook {
 		return specs.Hook{
 			Path: "/bin/busybox",

@@ -60,7 +60,13 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	h, err := r.harden(bundle)
+	if err := validateID(o.ID); err != nil {
+		return -1, err
+	}
+	if r.exists(o.ID) {
+		return -1, fmt.Errorf("container %q already exists", o.ID)
+	}
+	h, err := r.harden(bundle, o.ID)
 	if err != nil {
 		if hardening.IsRefusal(err) {
 			profile := ""
@@ -77,6 +83,29 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		return -1, err
 	}
 	spec := h.spec
+	// From here on, everything yoroi holds for the container is released on failure.
+	cleanup := func() {
+		if err := r.cleanupContainer(o.ID); err != nil {
+			logrus.Warn(err)
+		}
+	}
+	if kind := spec.Annotations[hardening.AnnotationRootfsIdmap]; kind != "" {
+		root := spec.Root.Path
+		if !filepath.IsAbs(root) {
+			root = filepath.Join(bundle.Path, root)
+		}
+		if err := r.makeTraversable(r.stagingDir(o.ID)); err != nil {
+			cleanup()
+			return -1, err
+		}
+		uid, gid := h.idMappings()
+		staged, err := r.prepareRootfs(o.ID, root, kind, uid, gid)
+		if err != nil {
+			cleanup()
+			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
+		}
+		spec.Root.Path = staged
+	}
 	// Runtime-owned mounts are added after the policy: their sources are yoroi's own
 	// state, which the policy rightly refuses to a workload.
 	notify := newNotifySocket(filepath.Join(r.root, o.ID), o.NotifySocket)
@@ -98,13 +127,16 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		RootlessCgroups:  os.Geteuid() != 0,
 	})
 	if err != nil {
+		cleanup()
 		return -1, fmt.Errorf("invalid configuration: %w", err)
 	}
 	container, err := libcontainer.Create(r.root, o.ID, config)
 	if err != nil {
 		if errors.Is(err, libcontainer.ErrExist) {
+			// The range and mounts belong to the existing container: keep them.
 			return -1, fmt.Errorf("container %q already exists", o.ID)
 		}
+		cleanup()
 		return -1, err
 	}
 	// The audit log is part of the contract: a container whose decisions cannot be
@@ -113,6 +145,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		auditEvent{Event: "create", ID: o.ID, Bundle: bundle.Path, Profile: h.policy.Name, Args: spec.Process.Args, User: userString(spec.Process.User)})
 	if err := r.audit().write(events...); err != nil {
 		_ = container.Destroy()
+		cleanup()
 		return -1, err
 	}
 	rn := &runner{
@@ -128,6 +161,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		pidFile:         o.PidFile,
 		preserveFDs:     o.PreserveFDs,
 		action:          act,
+		cleanup:         cleanup,
 	}
 	if notify != nil {
 		err := notify.setupSocketDirectory()

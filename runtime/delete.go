@@ -24,43 +24,57 @@ func (r *Runtime) Delete(id string, force bool) error {
 }
 
 func (r *Runtime) delete(id string, force bool) error {
-	if id == "" {
-		return errEmptyID
+	if err := validateID(id); err != nil {
+		return err
 	}
 	c, err := libcontainer.Load(r.root, id)
 	if err != nil {
 		if !errors.Is(err, libcontainer.ErrNotExist) {
 			return err
 		}
-		// An aborted create can leave a state directory without state.json, which
-		// libcontainer does not see: remove it.
+		// An aborted create (killed before libcontainer wrote its state) can leave a
+		// state directory without state.json, yoroi's staging mounts and an id range.
+		_, staged := os.Lstat(r.stagingDir(id))
+		held, _ := r.idRanges().lookup(id)
 		dir := r.stateDir(id)
-		if _, statErr := os.Lstat(dir); statErr == nil {
+		_, statErr := os.Lstat(dir)
+		if statErr != nil && staged != nil && held == nil {
+			if force {
+				return nil
+			}
+			return fmt.Errorf("container %q: %w", id, err)
+		}
+		if held != nil && held.alive() && !force {
+			return fmt.Errorf("container %q is being created (use --force)", id)
+		}
+		if statErr == nil {
 			if rmErr := os.RemoveAll(dir); rmErr != nil {
 				return fmt.Errorf("remove %s: %w", dir, rmErr)
 			}
-			return nil
 		}
-		if force {
-			return nil
-		}
-		return fmt.Errorf("container %q: %w", id, err)
+		return r.cleanupContainer(id)
 	}
+	var derr error
 	if force {
-		return killAndDestroy(c)
+		derr = killAndDestroy(c)
+	} else {
+		s, err := c.Status()
+		if err != nil {
+			return err
+		}
+		switch s {
+		case libcontainer.Stopped:
+			derr = c.Destroy()
+		case libcontainer.Created:
+			derr = killAndDestroy(c)
+		default:
+			return fmt.Errorf("cannot delete container %q that is %s (use --force)", id, s)
+		}
 	}
-	s, err := c.Status()
-	if err != nil {
-		return err
+	if derr != nil {
+		return derr
 	}
-	switch s {
-	case libcontainer.Stopped:
-		return c.Destroy()
-	case libcontainer.Created:
-		return killAndDestroy(c)
-	default:
-		return fmt.Errorf("cannot delete container %q that is %s (use --force)", id, s)
-	}
+	return r.cleanupContainer(id)
 }
 
 func killAndDestroy(c *libcontainer.Container) error {

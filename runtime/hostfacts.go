@@ -1,10 +1,15 @@
 package runtime
 
 import (
+	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"syscall"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
@@ -24,11 +29,12 @@ var nsFiles = map[specs.LinuxNamespaceType]string{
 // gatherFacts collects what the policy needs to know about the host for one spec:
 // the host's namespaces, the identity of each namespace path the spec joins, and the
 // real path of every bind source and hook.
-func gatherFacts(spec *specs.Spec) hardening.HostFacts {
+func gatherFacts(spec *specs.Spec, bundle string) hardening.HostFacts {
 	f := hardening.HostFacts{
 		HostNamespaces: map[specs.LinuxNamespaceType]hardening.FileID{},
 		NamespacePaths: map[string]hardening.FileID{},
 		RealPaths:      map[string]string{},
+		UserNS:         hardening.UserNSFacts{Owners: map[string]hardening.UserNS{}},
 	}
 	for typ, name := range nsFiles {
 		if id, ok := fileID(filepath.Join("/proc/1/ns", name)); ok {
@@ -43,7 +49,17 @@ func gatherFacts(spec *specs.Spec) hardening.HostFacts {
 			if id, ok := fileID(ns.Path); ok {
 				f.NamespacePaths[ns.Path] = id
 			}
+			if o, ok := userNSOwner(ns, f.HostNamespaces[specs.UserNamespace]); ok {
+				f.UserNS.Owners[ns.Path] = o
+			}
 		}
+	}
+	if spec.Root != nil {
+		root := spec.Root.Path
+		if !filepath.IsAbs(root) {
+			root = filepath.Join(bundle, root)
+		}
+		f.Rootfs = rootfsFacts(root)
 	}
 	for _, m := range spec.Mounts {
 		if m.Source != "" && filepath.IsAbs(m.Source) {
@@ -72,4 +88,93 @@ func fileID(p string) (hardening.FileID, bool) {
 		return hardening.FileID{}, false
 	}
 	return hardening.FileID{Dev: st.Dev, Ino: st.Ino}, true
+}
+
+var procNSPath = regexp.MustCompile(`^/proc/([0-9]+)/ns/[a-z_]+$`)
+
+// userNSOwner finds the user namespace that owns the namespace at ns.Path (for a user
+// namespace path, the namespace itself), and, for /proc/PID/ns/* paths, how to join it
+// and its mappings.
+func userNSOwner(ns specs.LinuxNamespace, host hardening.FileID) (hardening.UserNS, bool) {
+	f, err := os.Open(ns.Path)
+	if err != nil {
+		return hardening.UserNS{}, false
+	}
+	defer f.Close()
+	owner := f
+	if ns.Type != specs.UserNamespace {
+		fd, err := unix.IoctlRetInt(int(f.Fd()), unix.NS_GET_USERNS)
+		if err != nil {
+			return hardening.UserNS{}, false
+		}
+		owner = os.NewFile(uintptr(fd), "userns")
+		defer owner.Close()
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(int(owner.Fd()), &st); err != nil {
+		return hardening.UserNS{}, false
+	}
+	o := hardening.UserNS{ID: hardening.FileID{Dev: st.Dev, Ino: st.Ino}}
+	o.Host = o.ID == host
+	if m := procNSPath.FindStringSubmatch(ns.Path); m != nil {
+		candidate := "/proc/" + m[1] + "/ns/user"
+		if id, ok := fileID(candidate); ok && id == o.ID {
+			o.Path = candidate
+			o.UIDMap = readIDMap("/proc/" + m[1] + "/uid_map")
+			o.GIDMap = readIDMap("/proc/" + m[1] + "/gid_map")
+		}
+	}
+	return o, true
+}
+
+func readIDMap(path string) []specs.LinuxIDMapping {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	var out []specs.LinuxIDMapping
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var c, h, n uint32
+		if _, err := fmt.Sscan(line, &c, &h, &n); err == nil {
+			out = append(out, specs.LinuxIDMapping{ContainerID: c, HostID: h, Size: n})
+		}
+	}
+	return out
+}
+
+// fsNames maps statfs magic numbers to filesystem names.
+var fsNames = map[int64]string{
+	unix.EXT4_SUPER_MAGIC:      "ext4",
+	unix.XFS_SUPER_MAGIC:       "xfs",
+	unix.BTRFS_SUPER_MAGIC:     "btrfs",
+	unix.TMPFS_MAGIC:           "tmpfs",
+	unix.OVERLAYFS_SUPER_MAGIC: "overlay",
+	unix.F2FS_SUPER_MAGIC:      "f2fs",
+	unix.NFS_SUPER_MAGIC:       "nfs",
+	unix.SQUASHFS_MAGIC:        "squashfs",
+	unix.RAMFS_MAGIC:           "ramfs",
+	unix.FUSE_SUPER_MAGIC:      "fuse",
+	unix.PROC_SUPER_MAGIC:      "proc",
+	unix.SYSFS_MAGIC:           "sysfs",
+	unix.EROFS_SUPER_MAGIC_V1:  "erofs",
+}
+
+func rootfsFacts(root string) hardening.RootfsFacts {
+	var st unix.Statfs_t
+	if err := unix.Statfs(root, &st); err != nil {
+		return hardening.RootfsFacts{FSType: "unknown (" + err.Error() + ")"}
+	}
+	name, ok := fsNames[int64(st.Type)]
+	if !ok {
+		name = fmt.Sprintf("0x%x", st.Type)
+	}
+	rf := hardening.RootfsFacts{FSType: name}
+	if name == "overlay" {
+		if real, err := filepath.EvalSymlinks(root); err == nil {
+			if m, err := findMount(real); err == nil && m != nil && m.fstype == "overlay" {
+				rf.OverlayMount = true
+			}
+		}
+	}
+	return rf
 }

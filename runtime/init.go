@@ -23,6 +23,7 @@ func IsInit(args []string) bool {
 // that case. Call it from an init() function of every binary that creates containers,
 // including test binaries.
 func MaybeInit() {
+	maybeUsernsHolder()
 	if IsInit(os.Args) {
 		libcontainer.Init()
 	}

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -53,19 +54,47 @@ func (r *Runtime) policyFor(annotations map[string]string) (*hardening.Policy, e
 type hardened struct {
 	spec      *specs.Spec
 	policy    *hardening.Policy
+	facts     hardening.HostFacts
 	decisions []hardening.Decision
 }
 
-// harden runs the bundle's spec through the policy and checks the result. A refusal is
-// returned as the *hardening.Refusal, with the decisions made up to it.
-func (r *Runtime) harden(b *Bundle) (*hardened, error) {
+// harden runs the bundle's spec through the policy and checks the result. With an id, a
+// container that needs a private id range gets one reserved (the caller releases it if
+// the create fails); without one (explain) the pool's first range stands in. A refusal
+// is returned as the *hardening.Refusal, with the decisions made up to it.
+func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 	policy, err := r.policyFor(b.Spec.Annotations)
 	if err != nil {
 		return &hardened{}, err
 	}
-	facts := gatherFacts(b.Spec)
+	facts := gatherFacts(b.Spec, b.Path)
+	if hardening.NeedsIDRange(b.Spec, policy, facts) {
+		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
+		if err != nil {
+			return &hardened{policy: policy}, err
+		}
+		if id == "" {
+			facts.UserNS.Allocated = &hardening.IDRange{Start: lo, Size: policy.Userns.RangeSize}
+		} else {
+			rng, reclaimed, err := r.idRanges().allocate(id, lo, hi, policy.Userns.RangeSize, r.exists)
+			if err != nil {
+				return &hardened{policy: policy}, err
+			}
+			for _, stale := range reclaimed {
+				if err := r.cleanupStaging(stale); err != nil {
+					logrus.Warnf("reclaiming %s: %v", stale, err)
+				}
+			}
+			facts.UserNS.Allocated = rng
+			defer func() {
+				if retErr != nil {
+					_ = r.idRanges().release(id)
+				}
+			}()
+		}
+	}
 	spec, decisions, err := hardening.Apply(b.Spec, policy, facts)
-	h := &hardened{spec: spec, policy: policy, decisions: decisions}
+	h := &hardened{spec: spec, policy: policy, facts: facts, decisions: decisions}
 	if err != nil {
 		return h, err
 	}
@@ -73,6 +102,34 @@ func (r *Runtime) harden(b *Bundle) (*hardened, error) {
 		return h, fmt.Errorf("internal error: hardened spec fails verification: %w", err)
 	}
 	return h, nil
+}
+
+// idMappings returns the mappings the container's user namespace will have.
+func (h *hardened) idMappings() (uid, gid []specs.LinuxIDMapping) {
+	l := h.spec.Linux
+	for _, ns := range l.Namespaces {
+		if ns.Type == specs.UserNamespace && ns.Path != "" {
+			o := h.facts.UserNS.Owners[ns.Path]
+			return o.UIDMap, o.GIDMap
+		}
+	}
+	return l.UIDMappings, l.GIDMappings
+}
+
+// exists reports whether a container's state directory exists.
+func (r *Runtime) exists(id string) bool {
+	_, err := os.Lstat(r.stateDir(id))
+	return err == nil
+}
+
+// cleanupContainer releases what yoroi holds for a container besides libcontainer's
+// state: its id-mapped mounts and its id range.
+func (r *Runtime) cleanupContainer(id string) error {
+	err := r.cleanupStaging(id)
+	if rerr := r.idRanges().release(id); err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // Explanation is what `policy explain` prints: what create would do with a bundle.
@@ -92,7 +149,7 @@ func (r *Runtime) Explain(bundleDir string) (*Explanation, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.harden(b)
+	h, err := r.harden(b, "")
 	e := &Explanation{Bundle: b.Path, Decisions: h.decisions, Spec: h.spec}
 	if h.policy != nil {
 		e.Profile = h.policy.Name

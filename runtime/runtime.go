@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 
 	"github.com/opencontainers/runc/libcontainer"
 
@@ -65,4 +66,18 @@ func (r *Runtime) load(id string) (*libcontainer.Container, error) {
 		return nil, fmt.Errorf("container %q: %w", id, err)
 	}
 	return c, nil
+}
+
+// validID: what runc accepts, except a leading dot, so that no container id can name
+// yoroi's own state (.yoroi) under the root.
+var validID = regexp.MustCompile(`^[A-Za-z0-9_+-][A-Za-z0-9_.+-]*$`)
+
+func validateID(id string) error {
+	if id == "" {
+		return errEmptyID
+	}
+	if len(id) > 1024 || !validID.MatchString(id) {
+		return fmt.Errorf("invalid container id %q: use letters, digits and _.+- (not starting with .)", id)
+	}
+	return nil
 }

@@ -1,0 +1,54 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// checkIdmap makes the root filesystem and volumes appear with their owners inside a
+// container whose user namespace yoroi chose ("allocated" or "pod"): never a chown, an
+// id-mapped mount with the container's mapping. A rootfs the caller prepared for its own
+// user namespace is left alone.
+func checkIdmap(c *checker) error {
+	const rule = "rootfs.idmap"
+	mode := c.spec.Annotations[AnnotationUserNS]
+	if mode != "allocated" && mode != "pod" {
+		c.kept(rule, "root filesystem prepared by the caller for its user namespace ("+mode+")")
+		return nil
+	}
+	fs := c.facts.Rootfs
+	if !slices.Contains(c.policy.Userns.IdmapFilesystems, fs.FSType) {
+		return c.refuse(rule, fmt.Sprintf("the root filesystem is on %q, which yoroi cannot id-map (it would look owned by nobody inside the user namespace)", fs.FSType), "userns.idmap_filesystems")
+	}
+	kind := "bind"
+	switch {
+	case fs.OverlayMount:
+		// An overlay mount cannot itself be id-mapped: rebuilt from id-mapped layers.
+		kind = "overlay"
+	case fs.FSType == "overlay":
+		return c.refuse(rule, "the root filesystem is a directory inside an overlay mount, not the overlay mount itself", "userns.idmap_filesystems")
+	}
+	c.annotate(AnnotationRootfsIdmap, kind)
+	uid, gid := c.spec.Linux.UIDMappings, c.spec.Linux.GIDMappings
+	var mapped []string
+	for i := range c.spec.Mounts {
+		m := &c.spec.Mounts[i]
+		if !isBind(*m) || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 {
+			continue
+		}
+		if mode == "pod" {
+			// The mappings of a joined user namespace are read by libcontainer.
+			m.Options = append(m.Options, "idmap")
+		} else {
+			m.UIDMappings, m.GIDMappings = slices.Clone(uid), slices.Clone(gid)
+		}
+		mapped = append(mapped, m.Destination)
+	}
+	after := "rootfs (" + kind + ")"
+	if len(mapped) > 0 {
+		after += ", volumes " + strings.Join(mapped, ",")
+	}
+	c.tightened(rule, "id-mapped with the container's user namespace", "", after)
+	return nil
+}

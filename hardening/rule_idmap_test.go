@@ -1,0 +1,64 @@
+package hardening
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func TestCheckIdmap(t *testing.T) {
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
+	vol := specs.Mount{Destination: "/data", Source: "/srv/data", Type: "bind", Options: []string{"rbind", "ro"}}
+	own := specs.Mount{Destination: "/own", Source: "/srv/own", Type: "bind", UIDMappings: []specs.LinuxIDMapping{{HostID: 5, Size: 1}}}
+	for _, tc := range []struct {
+		name    string
+		mode    string
+		fs      RootfsFacts
+		want    Outcome
+		kind    string
+		volOpts string // "mappings", "idmap" or "" for the plain volume
+	}{
+		{"ext4 dir", "allocated", RootfsFacts{FSType: "ext4"}, Tightened, "bind", "mappings"},
+		{"tmpfs dir", "allocated", RootfsFacts{FSType: "tmpfs"}, Tightened, "bind", "mappings"},
+		{"overlay mount (docker, containerd)", "allocated", RootfsFacts{FSType: "overlay", OverlayMount: true}, Tightened, "overlay", "mappings"},
+		{"directory inside an overlay refused", "allocated", RootfsFacts{FSType: "overlay"}, Refused, "", ""},
+		{"nfs refused", "allocated", RootfsFacts{FSType: "nfs"}, Refused, "", ""},
+		{"pod container uses the joined mapping", "pod", RootfsFacts{FSType: "ext4"}, Tightened, "bind", "idmap"},
+		{"caller's userns left alone", "caller", RootfsFacts{FSType: "nfs"}, Kept, "", ""},
+		{"joined userns left alone", "joined", RootfsFacts{FSType: "ext4"}, Kept, "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
+			s.Annotations = map[string]string{AnnotationUserNS: tc.mode}
+			s.Mounts = []specs.Mount{vol, own, {Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"}}
+			out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: tc.fs})
+			wantOutcome(t, d, err, tc.want, "userns.idmap_filesystems")
+			if tc.want == Refused {
+				return
+			}
+			if got := out.Annotations[AnnotationRootfsIdmap]; got != tc.kind {
+				t.Errorf("rootfs idmap %q, want %q", got, tc.kind)
+			}
+			v := out.Mounts[0]
+			switch tc.volOpts {
+			case "mappings":
+				if !slices.Equal(v.UIDMappings, m) || !slices.Equal(v.GIDMappings, m) {
+					t.Errorf("volume mappings %+v", v)
+				}
+			case "idmap":
+				if !slices.Contains(v.Options, "idmap") || v.UIDMappings != nil {
+					t.Errorf("volume %+v", v)
+				}
+			default:
+				if v.UIDMappings != nil || slices.Contains(v.Options, "idmap") {
+					t.Errorf("volume changed: %+v", v)
+				}
+			}
+			if !slices.Equal(out.Mounts[1].UIDMappings, own.UIDMappings) || out.Mounts[2].UIDMappings != nil {
+				t.Errorf("explicit mappings or tmpfs changed: %+v", out.Mounts)
+			}
+		})
+	}
+}

@@ -1,0 +1,164 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Annotations yoroi sets on the hardened spec (a caller cannot set them: they are removed
+// from the input). The runtime acts on them, and `state` shows them.
+const (
+	// AnnotationUserNS says how the container got its user namespace:
+	// "allocated" (a private range from the pool), "pod" (the namespace owning the
+	// namespaces it joins), "caller" (the spec's own mappings), "joined" (the spec's path)
+	// or "host" (allowed by a profile).
+	AnnotationUserNS = "org.yoroi.userns"
+	// AnnotationIDRange is the allocated range, "start:size".
+	AnnotationIDRange = "org.yoroi.userns.range"
+	// AnnotationRootfsIdmap is how the runtime must id-map the rootfs: "bind" or "overlay".
+	AnnotationRootfsIdmap = "org.yoroi.rootfs.idmap"
+)
+
+// NeedsIDRange reports whether create must reserve a private id range for spec: it has no
+// user namespace of its own and joins none owned by a non-host user namespace.
+func NeedsIDRange(spec *specs.Spec, p *Policy, facts HostFacts) bool {
+	if p.Userns.AllowHost {
+		return false
+	}
+	if spec.Linux == nil {
+		return true
+	}
+	for _, ns := range spec.Linux.Namespaces {
+		if ns.Type == specs.UserNamespace {
+			return false
+		}
+		if o, ok := facts.UserNS.Owners[ns.Path]; ns.Path != "" && ok && !o.Host {
+			return false
+		}
+	}
+	return true
+}
+
+// checkUserNS makes sure container root is never host root: the container gets a private
+// user namespace, joins its pod's, or keeps the caller's if it never maps low host ids.
+func checkUserNS(c *checker) error {
+	const rule = "userns"
+	l := c.spec.Linux
+	pol := c.policy.Userns
+	for k := range c.spec.Annotations {
+		if k == AnnotationUserNS || k == AnnotationIDRange || k == AnnotationRootfsIdmap {
+			delete(c.spec.Annotations, k)
+		}
+	}
+	i := slices.IndexFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
+	if i >= 0 && l.Namespaces[i].Path != "" {
+		path := l.Namespaces[i].Path
+		o, ok := c.facts.UserNS.Owners[path]
+		switch {
+		case !ok:
+			return c.refuse(rule, "user namespace "+path+" could not be verified", "userns.allow_host")
+		case o.Host && !pol.AllowHost:
+			return c.refuse(rule, "user namespace "+path+" is the host's: container root would be host root", "userns.allow_host")
+		}
+		if err := c.checkMappings(o.UIDMap, o.GIDMap, "user namespace "+path); err != nil {
+			return err
+		}
+		c.annotate(AnnotationUserNS, "joined")
+		c.kept(rule, "joins user namespace "+path)
+		return nil
+	}
+	if i >= 0 {
+		if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+			return c.refuse(rule, "user namespace without uid/gid mappings", "userns.min_host_id")
+		}
+		if err := c.checkMappings(l.UIDMappings, l.GIDMappings, "the spec's user namespace"); err != nil {
+			return err
+		}
+		c.annotate(AnnotationUserNS, "caller")
+		c.kept(rule, "the spec's user namespace maps "+describeMappings(l.UIDMappings))
+		return nil
+	}
+	// A container joining a pod's namespaces joins the pod's user namespace.
+	var owner *UserNS
+	for _, ns := range l.Namespaces {
+		o, ok := c.facts.UserNS.Owners[ns.Path]
+		if ns.Path == "" || !ok || o.Host {
+			continue
+		}
+		if owner != nil && owner.ID != o.ID {
+			return c.refuse(rule, "the joined namespaces belong to different user namespaces", "userns.allow_host")
+		}
+		owner = &o
+	}
+	if owner != nil {
+		if owner.Path == "" {
+			return c.refuse(rule, "the joined namespaces belong to a user namespace that cannot be addressed", "userns.allow_host")
+		}
+		if err := c.checkMappings(owner.UIDMap, owner.GIDMap, "the pod's user namespace"); err != nil {
+			return err
+		}
+		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: owner.Path})
+		l.UIDMappings, l.GIDMappings = nil, nil
+		c.annotate(AnnotationUserNS, "pod")
+		c.tightened(rule, "joins the user namespace of the namespaces it shares", "host user namespace", owner.Path)
+		return nil
+	}
+	if pol.AllowHost {
+		c.annotate(AnnotationUserNS, "host")
+		c.relaxed(rule, "host user namespace allowed by profile "+c.policy.Name)
+		return nil
+	}
+	r := c.facts.UserNS.Allocated
+	if r == nil {
+		return fmt.Errorf("hardening: no id range was reserved for a container without a user namespace")
+	}
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: r.Start, Size: r.Size}}
+	l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+	l.UIDMappings, l.GIDMappings = m, slices.Clone(m)
+	c.annotate(AnnotationUserNS, "allocated")
+	c.annotate(AnnotationIDRange, fmt.Sprintf("%d:%d", r.Start, r.Size))
+	c.tightened(rule, "private user namespace added", "host user namespace", describeMappings(m))
+	return nil
+}
+
+// checkMappings refuses mappings that reach host ids below userns.min_host_id (0: root).
+func (c *checker) checkMappings(uid, gid []specs.LinuxIDMapping, what string) error {
+	min := c.policy.Userns.MinHostID
+	for _, set := range []struct {
+		kind string
+		m    []specs.LinuxIDMapping
+	}{{"uid", uid}, {"gid", gid}} {
+		if len(set.m) == 0 {
+			return c.refuse("userns", what+" has no "+set.kind+" mappings", "userns.min_host_id")
+		}
+		for _, m := range set.m {
+			if m.Size == 0 {
+				continue
+			}
+			if m.HostID < min || uint64(m.HostID)+uint64(m.Size) > 1<<32 {
+				return c.refuse("userns", fmt.Sprintf("%s maps host %s %d-%d, below userns.min_host_id %d", what, set.kind, m.HostID, uint64(m.HostID)+uint64(m.Size)-1, min), "userns.min_host_id")
+			}
+		}
+	}
+	return nil
+}
+
+func (c *checker) annotate(k, v string) {
+	if c.spec.Annotations == nil {
+		c.spec.Annotations = map[string]string{}
+	}
+	c.spec.Annotations[k] = v
+}
+
+func describeMappings(m []specs.LinuxIDMapping) string {
+	s := ""
+	for i, x := range m {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprintf("%d→%d+%d", x.ContainerID, x.HostID, x.Size)
+	}
+	return s
+}

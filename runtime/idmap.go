@@ -1,0 +1,410 @@
+package runtime
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// usernsHolderArg0 is argv[0] of the short-lived helper whose user namespace gives
+// mount_setattr(MOUNT_ATTR_IDMAP) the container's mapping.
+const usernsHolderArg0 = "yoroi-userns-holder"
+
+// maybeUsernsHolder blocks until stdin closes when this process is the helper.
+func maybeUsernsHolder() {
+	if len(os.Args) > 0 && os.Args[0] == usernsHolderArg0 {
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		os.Exit(0)
+	}
+}
+
+// newUserNS returns an fd of a new user namespace with the given mappings.
+func newUserNS(uid, gid []specs.LinuxIDMapping) (*os.File, error) {
+	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{usernsHolderArg0}, Env: []string{}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{
+		Cloneflags:  syscall.CLONE_NEWUSER,
+		UidMappings: sysIDMap(uid),
+		GidMappings: sysIDMap(gid),
+		Pdeathsig:   syscall.SIGKILL,
+	}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		stdin.Close()
+		return nil, fmt.Errorf("user namespace for id-mapped mounts: %w", err)
+	}
+	f, err := os.Open("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/user")
+	stdin.Close()
+	_ = cmd.Wait()
+	if err != nil {
+		return nil, fmt.Errorf("user namespace for id-mapped mounts: %w", err)
+	}
+	return f, nil
+}
+
+func sysIDMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
+	out := make([]syscall.SysProcIDMap, len(m))
+	for i, x := range m {
+		out[i] = syscall.SysProcIDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
+	}
+	return out
+}
+
+// idmapBind mounts an id-mapped clone of src (not recursive) on dst.
+func idmapBind(src, dst string, userns *os.File) error {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("open_tree %s: %w", src, err)
+	}
+	defer unix.Close(fd)
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		return fmt.Errorf("id-map %s: %w", src, err)
+	}
+	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move_mount %s: %w", dst, err)
+	}
+	return nil
+}
+
+// stagingDir is where a container's id-mapped rootfs (and layers) are mounted.
+func (r *Runtime) stagingDir(id string) string {
+	return filepath.Join(r.root, yoroiDir, "mnt", id)
+}
+
+// prepareRootfs id-maps rootfs into the container's staging directory and returns the
+// path to use as root.path: an id-mapped bind of a plain directory, or for an overlay
+// mount, a read-only overlay rebuilt from id-mapped mounts of its layers.
+func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxIDMapping) (_ string, retErr error) {
+	stage := r.stagingDir(id)
+	defer func() {
+		if retErr != nil {
+			_ = r.cleanupStaging(id)
+		}
+	}()
+	userns, err := newUserNS(uid, gid)
+	if err != nil {
+		return "", err
+	}
+	defer userns.Close()
+	target := filepath.Join(stage, "rootfs")
+	if err := mkdirTraversable(target); err != nil {
+		return "", err
+	}
+	switch kind {
+	case "bind":
+		return target, idmapBind(rootfs, target, userns)
+	case "overlay":
+		layers, err := overlayLayers(rootfs)
+		if err != nil {
+			return "", err
+		}
+		if len(layers) == 1 {
+			// A single layer needs no overlay: map it directly.
+			return target, idmapBind(layers[0], target, userns)
+		}
+		mapped := make([]string, len(layers))
+		for i, l := range layers {
+			mapped[i] = filepath.Join(stage, "layers", strconv.Itoa(i))
+			if err := mkdirTraversable(mapped[i]); err != nil {
+				return "", err
+			}
+			if err := idmapBind(l, mapped[i], userns); err != nil {
+				return "", err
+			}
+		}
+		return target, mountReadonlyOverlay(mapped, target)
+	default:
+		return "", fmt.Errorf("unknown rootfs id-mapping %q", kind)
+	}
+}
+
+// mountReadonlyOverlay mounts an overlay of lowers (topmost first) on target, with the
+// new mount API ("lowerdir+" per layer, no mount-data size limit), falling back to one
+// lowerdir string on kernels before 6.8.
+func mountReadonlyOverlay(lowers []string, target string) error {
+	try := func(each bool) error {
+		fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("fsopen overlay: %w", err)
+		}
+		defer unix.Close(fsfd)
+		if each {
+			for _, l := range lowers {
+				if err := unix.FsconfigSetString(fsfd, "lowerdir+", l); err != nil {
+					return err
+				}
+			}
+		} else if err := unix.FsconfigSetString(fsfd, "lowerdir", strings.Join(lowers, ":")); err != nil {
+			return err
+		}
+		if err := unix.FsconfigCreate(fsfd); err != nil {
+			return fmt.Errorf("create overlay: %w", err)
+		}
+		mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+		if err != nil {
+			return fmt.Errorf("fsmount overlay: %w", err)
+		}
+		defer unix.Close(mfd)
+		return unix.MoveMount(mfd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+	}
+	err := try(true)
+	if errors.Is(err, unix.EINVAL) {
+		err = try(false)
+	}
+	return err
+}
+
+// overlayLayers reads the layers of the overlay mounted at dir: its upper directory
+// (topmost) and lower directories, as absolute paths.
+func overlayLayers(dir string) ([]string, error) {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return nil, err
+	}
+	m, err := findMount(real)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil || m.fstype != "overlay" {
+		return nil, fmt.Errorf("%s is not an overlay mount", dir)
+	}
+	var upper string
+	var lowers []string
+	for _, opt := range splitEscaped(m.superOpts, ',') {
+		k, v, _ := strings.Cut(opt, "=")
+		switch k {
+		case "upperdir":
+			upper = unescapeOpt(v)
+		case "lowerdir":
+			for _, l := range splitEscaped(v, ':') {
+				lowers = append(lowers, unescapeOpt(l))
+			}
+		case "lowerdir+":
+			lowers = append(lowers, unescapeOpt(v))
+		case "datadir+":
+			return nil, errors.New("overlay with data-only layers is not supported")
+		}
+	}
+	if len(lowers) == 0 {
+		return nil, fmt.Errorf("overlay at %s has no lower directories", dir)
+	}
+	layers := lowers
+	if upper != "" {
+		layers = append([]string{upper}, lowers...)
+		// Docker's overlay2 passes short relative links (l/ABC) when the mount data would
+		// not fit a page; they are relative to its storage root, two levels above upper.
+		base := filepath.Dir(filepath.Dir(upper))
+		for i, l := range layers {
+			if !filepath.IsAbs(l) {
+				layers[i] = filepath.Join(base, l)
+			}
+		}
+	}
+	for i, l := range layers {
+		if !filepath.IsAbs(l) {
+			return nil, fmt.Errorf("overlay layer %q is relative", l)
+		}
+		if real, err := filepath.EvalSymlinks(l); err == nil {
+			layers[i] = real
+		}
+	}
+	return layers, nil
+}
+
+// mountEntry is one line of /proc/self/mountinfo.
+type mountEntry struct {
+	mountPoint, fstype, source, superOpts string
+}
+
+// readMountinfo reads the mount table of the calling thread's mount namespace. Not
+// /proc/self: libcontainer's mount-source goroutine setns()es its locked OS thread into the
+// container's mount namespace, and when that thread is Go's main thread it is parked there
+// rather than destroyed, so the thread-group leader's view (/proc/self) can be the
+// container's. Every other thread is in the host's.
+func readMountinfo() ([]mountEntry, error) {
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	f, err := os.Open("/proc/thread-self/mountinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []mountEntry
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		sep := slices.Index(fields, "-")
+		if len(fields) < 5 || sep < 0 || len(fields) < sep+4 {
+			continue
+		}
+		out = append(out, mountEntry{
+			mountPoint: unescapeOpt(fields[4]),
+			fstype:     fields[sep+1],
+			source:     fields[sep+2],
+			superOpts:  fields[sep+3],
+		})
+	}
+	return out, sc.Err()
+}
+
+// findMount returns the topmost mount at exactly path, or nil.
+func findMount(path string) (*mountEntry, error) {
+	mounts, err := readMountinfo()
+	if err != nil {
+		return nil, err
+	}
+	for i := len(mounts) - 1; i >= 0; i-- {
+		if mounts[i].mountPoint == path {
+			return &mounts[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// splitEscaped splits on sep unless it is preceded by a backslash.
+func splitEscaped(s string, sep byte) []string {
+	var out []string
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			i++
+			continue
+		}
+		if s[i] == sep {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(out, s[start:])
+}
+
+// unescapeOpt undoes mountinfo's octal escapes (\040) and backslash escapes.
+func unescapeOpt(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+4 <= len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+// cleanupStaging unmounts everything under a container's staging directory and removes
+// it. Directories are removed one by one (never recursively), so nothing below a mount
+// that is still there can be deleted.
+func (r *Runtime) cleanupStaging(id string) error {
+	stage := r.stagingDir(id)
+	if _, err := os.Lstat(stage); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	mounts, err := readMountinfo()
+	if err != nil {
+		return err
+	}
+	var points []string
+	for _, m := range mounts {
+		if m.mountPoint == stage || strings.HasPrefix(m.mountPoint, stage+"/") {
+			points = append(points, m.mountPoint)
+		}
+	}
+	// Deepest first; a path mounted more than once appears more than once.
+	slices.SortStableFunc(points, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
+	for _, p := range points {
+		err := unix.Unmount(p, unix.MNT_DETACH)
+		if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
+			return fmt.Errorf("unmount %s: %w", p, err)
+		}
+	}
+	dirs := []string{filepath.Join(stage, "rootfs")}
+	if layers, err := os.ReadDir(filepath.Join(stage, "layers")); err == nil {
+		for _, l := range layers {
+			dirs = append(dirs, filepath.Join(stage, "layers", l.Name()))
+		}
+		dirs = append(dirs, filepath.Join(stage, "layers"))
+	}
+	dirs = append(dirs, stage)
+	for _, d := range dirs {
+		if err := removeDir(d); err != nil {
+			return fmt.Errorf("remove staging %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// removeDir removes an empty directory. The container's mount namespace pins the rootfs
+// directory as a mount point until the kernel has torn it down, which can trail the
+// container's exit by a moment: EBUSY is retried for up to two seconds.
+func removeDir(d string) error {
+	for i := 0; ; i++ {
+		err := os.Remove(d)
+		if err == nil || errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if !errors.Is(err, unix.EBUSY) || i == 100 {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// makeTraversable creates the staging directory and makes sure the container's root (an
+// unprivileged host uid) can walk to it: yoroi's own directories get mode 0711, and an
+// ancestor of the state root that is not searchable by others is an error that says so.
+func (r *Runtime) makeTraversable(stage string) error {
+	for _, d := range []string{r.root, filepath.Join(r.root, yoroiDir), filepath.Join(r.root, yoroiDir, "mnt"), stage} {
+		if err := mkdirTraversable(d); err != nil {
+			return err
+		}
+	}
+	for d := filepath.Dir(r.root); ; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("the state root's ancestor %s (mode %v) is not searchable by the container's unprivileged root: chmod o+x %s or choose another --root", d, st.Mode().Perm(), d)
+		}
+		if d == "/" {
+			return nil
+		}
+	}
+}
+
+// mkdirTraversable creates dir (and parents) with mode 0711: the container's root, an
+// unprivileged host uid, must be able to walk to its rootfs.
+func mkdirTraversable(dir string) error {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return err
+	}
+	return os.Chmod(dir, 0o711)
+}

@@ -1,0 +1,177 @@
+package runtime
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// yoroiDir holds yoroi's own state under the root: the id-range allocations and the
+// staging mounts. Its name cannot be a container id (ids start with a letter, digit or _).
+const yoroiDir = ".yoroi"
+
+// allocation is one container's id range, with the process that reserved it so that a
+// reservation of a create that died can be told from one in progress.
+type allocation struct {
+	Start uint32 `json:"start"`
+	Size  uint32 `json:"size"`
+	// Pid and StartTime identify the yoroi process that made the reservation.
+	Pid       int    `json:"pid"`
+	StartTime uint64 `json:"start_time"`
+}
+
+// idRanges is the persistent allocator of per-container id ranges: a JSON file under the
+// state root, read and written under an exclusive flock.
+type idRanges struct {
+	dir string
+}
+
+func (r *Runtime) idRanges() *idRanges { return &idRanges{dir: filepath.Join(r.root, yoroiDir)} }
+
+// locked runs f with the allocation table, saving it when f changed it.
+func (a *idRanges) locked(f func(table map[string]allocation) (bool, error)) error {
+	if err := os.MkdirAll(a.dir, 0o711); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(filepath.Join(a.dir, "userns.lock"), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
+	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
+		return err
+	}
+	path := filepath.Join(a.dir, "userns.json")
+	table := map[string]allocation{}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(data, &table); err != nil {
+			return fmt.Errorf("id range table %s: %w", path, err)
+		}
+	}
+	changed, err := f(table)
+	if err != nil || !changed {
+		return err
+	}
+	data, err = json.Marshal(table)
+	if err != nil {
+		return err
+	}
+	// Replace atomically: a crash never leaves a truncated table.
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+// allocate reserves a free range of size ids in [lo, hi] for id. Ranges of containers that
+// no longer exist and whose reserving process is gone are reclaimed first.
+func (a *idRanges) allocate(id string, lo, hi, size uint32, exists func(string) bool) (*hardening.IDRange, []string, error) {
+	var got *hardening.IDRange
+	var reclaimed []string
+	err := a.locked(func(table map[string]allocation) (bool, error) {
+		if al, dup := table[id]; dup && (exists(id) || al.alive()) {
+			return false, fmt.Errorf("container %q already exists", id)
+		}
+		reclaimed = reconcile(table, exists)
+		used := make([]allocation, 0, len(table))
+		for _, al := range table {
+			used = append(used, al)
+		}
+		sort.Slice(used, func(i, j int) bool { return used[i].Start < used[j].Start })
+		next := uint64(lo)
+		for _, u := range used {
+			if next+uint64(size) <= uint64(u.Start) {
+				break
+			}
+			if end := uint64(u.Start) + uint64(u.Size); end > next {
+				next = end
+			}
+		}
+		if next+uint64(size)-1 > uint64(hi) {
+			return false, fmt.Errorf("userns.pool exhausted: no free range of %d ids", size)
+		}
+		pid := os.Getpid()
+		table[id] = allocation{Start: uint32(next), Size: size, Pid: pid, StartTime: processStartTime(pid)}
+		got = &hardening.IDRange{Start: uint32(next), Size: size}
+		return true, nil
+	})
+	return got, reclaimed, err
+}
+
+// release frees id's range.
+func (a *idRanges) release(id string) error {
+	return a.locked(func(table map[string]allocation) (bool, error) {
+		if _, ok := table[id]; !ok {
+			return false, nil
+		}
+		delete(table, id)
+		return true, nil
+	})
+}
+
+// lookup returns id's range, if it has one.
+func (a *idRanges) lookup(id string) (*allocation, error) {
+	var out *allocation
+	err := a.locked(func(table map[string]allocation) (bool, error) {
+		if al, ok := table[id]; ok {
+			out = &al
+		}
+		return false, nil
+	})
+	return out, err
+}
+
+// reconcile drops allocations whose container does not exist and whose reserving process
+// is dead (a create killed before libcontainer wrote its state).
+func reconcile(table map[string]allocation, exists func(string) bool) (reclaimed []string) {
+	for id, al := range table {
+		if exists(id) {
+			continue
+		}
+		if al.alive() {
+			continue // a create still in progress
+		}
+		delete(table, id)
+		reclaimed = append(reclaimed, id)
+	}
+	return reclaimed
+}
+
+// processStartTime is field 22 of /proc/PID/stat (0 if the process does not exist).
+func processStartTime(pid int) uint64 {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(data)
+	i := len(s) - 1
+	for i >= 0 && s[i] != ')' {
+		i--
+	}
+	fields := strings.Fields(s[i+1:])
+	if len(fields) < 20 {
+		return 0
+	}
+	v, _ := strconv.ParseUint(fields[19], 10, 64)
+	return v
+}
+
+// alive reports whether the process that made the reservation still runs.
+func (al allocation) alive() bool {
+	return al.Pid > 0 && al.StartTime != 0 && processStartTime(al.Pid) == al.StartTime
+}
