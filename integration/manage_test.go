@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,6 +145,9 @@ func TestFeatures(t *testing.T) {
 	}
 	if f.Linux.Seccomp == nil || f.Linux.Seccomp.Enabled == nil || !*f.Linux.Seccomp.Enabled {
 		t.Errorf("seccomp not reported (is the binary built with -tags seccomp?)")
+	}
+	if !slices.Contains(f.Linux.Namespaces, "user") {
+		t.Errorf("user namespaces not reported: %v", f.Linux.Namespaces)
 	}
 	if f.Linux.MountExtensions == nil || f.Linux.MountExtensions.IDMap == nil || !*f.Linux.MountExtensions.IDMap.Enabled {
 		t.Errorf("idmap mounts not reported")

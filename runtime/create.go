@@ -85,6 +85,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 	spec := h.spec
 	// From here on, everything yoroi holds for the container is released on failure.
 	cleanup := func() {
+		r.clearPending(o.ID)
 		if err := r.cleanupContainer(o.ID); err != nil {
 			logrus.Warn(err)
 		}
@@ -130,8 +131,13 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		cleanup()
 		return -1, fmt.Errorf("invalid configuration: %w", err)
 	}
+	if err := r.writePending(o.ID, config); err != nil {
+		cleanup()
+		return -1, err
+	}
 	container, err := libcontainer.Create(r.root, o.ID, config)
 	if err != nil {
+		r.clearPending(o.ID)
 		if errors.Is(err, libcontainer.ErrExist) {
 			// The range and mounts belong to the existing container: keep them.
 			return -1, fmt.Errorf("container %q already exists", o.ID)
@@ -162,6 +168,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		preserveFDs:     o.PreserveFDs,
 		action:          act,
 		cleanup:         cleanup,
+		started:         func() { r.clearPending(o.ID) },
 	}
 	if notify != nil {
 		err := notify.setupSocketDirectory()

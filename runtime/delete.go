@@ -33,19 +33,24 @@ func (r *Runtime) delete(id string, force bool) error {
 			return err
 		}
 		// An aborted create (killed before libcontainer wrote its state) can leave a
-		// state directory without state.json, yoroi's staging mounts and an id range.
+		// cgroup with the container's init in it, a state directory without state.json,
+		// yoroi's staging mounts and an id range.
 		_, staged := os.Lstat(r.stagingDir(id))
 		held, _ := r.idRanges().lookup(id)
+		_, pendErr := os.Lstat(r.pendingPath(id))
 		dir := r.stateDir(id)
 		_, statErr := os.Lstat(dir)
-		if statErr != nil && staged != nil && held == nil {
+		if statErr != nil && staged != nil && held == nil && pendErr != nil {
 			if force {
 				return nil
 			}
 			return fmt.Errorf("container %q: %w", id, err)
 		}
-		if held != nil && held.alive() && !force {
-			return fmt.Errorf("container %q is being created (use --force)", id)
+		if (held != nil && held.alive() || pendErr == nil) && !force {
+			return fmt.Errorf("container %q is being created or its create was aborted (use --force)", id)
+		}
+		if _, err := r.abortPending(id); err != nil {
+			return fmt.Errorf("abort the create of %s: %w", id, err)
 		}
 		if statErr == nil {
 			if rmErr := os.RemoveAll(dir); rmErr != nil {

@@ -39,6 +39,8 @@ type runner struct {
 	subCgroupPaths  map[string]string
 	// cleanup runs with destroy (yoroi's host-side resources of the container).
 	cleanup func()
+	// started runs once libcontainer has written the container's state.
+	started func()
 }
 
 func (r *runner) run(config *specs.Process) (status int, retErr error) {
@@ -90,6 +92,9 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 	}
 	if err != nil {
 		return -1, err
+	}
+	if r.started != nil {
+		r.started()
 	}
 	if err := tty.waitConsole(); err != nil {
 		r.terminate(process)
