@@ -8,6 +8,7 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -55,6 +56,18 @@ type Policy struct {
 	Hooks        HooksPolicy        `toml:"hooks" json:"hooks"`
 	Users        UsersPolicy        `toml:"users" json:"users"`
 	Userns       UsernsPolicy       `toml:"userns" json:"userns"`
+	Seccomp      SeccompPolicy      `toml:"seccomp" json:"seccomp"`
+}
+
+// SeccompPolicy is [seccomp].
+type SeccompPolicy struct {
+	// AllowUnconfined accepts a caller profile whose default action allows (no filter).
+	AllowUnconfined bool `toml:"allow_unconfined" json:"allow_unconfined"`
+	// AllowFloor lists deny-floor syscalls a caller's profile may allow ("ptrace").
+	AllowFloor []string `toml:"allow_floor" json:"allow_floor"`
+	// RecordAnnotation lets a container ask to record its syscalls with the annotation
+	// org.yoroi.seccomp.record (the recording never relaxes any other rule).
+	RecordAnnotation bool `toml:"record_annotation" json:"record_annotation"`
 }
 
 // UsernsPolicy is [userns].
@@ -336,6 +349,11 @@ func (p *Policy) Validate() error {
 			if !path.IsAbs(s) {
 				return fmt.Errorf("%q must be an absolute path", s)
 			}
+		}
+	}
+	for _, n := range p.Seccomp.AllowFloor {
+		if !slices.Contains(floorNames(), n) {
+			return fmt.Errorf("seccomp.allow_floor: %q is not a deny-floor syscall", n)
 		}
 	}
 	for _, s := range p.Sysctls.Allow {

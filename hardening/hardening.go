@@ -77,6 +77,8 @@ type HostFacts struct {
 	UserNS UserNSFacts
 	// Rootfs describes the filesystem of root.path.
 	Rootfs RootfsFacts
+	// Arch is the host architecture (GOARCH), for the seccomp profile.
+	Arch string
 }
 
 // IDRange is a contiguous range of host ids.
@@ -138,6 +140,7 @@ var rules = []rule{
 	{"paths", checkMaskedPaths},
 	{"devices", checkDevices},
 	{"sysctls", checkSysctls},
+	{"seccomp", checkSeccomp},
 	{"pids", checkPids},
 	{"hooks", checkHooks},
 }

@@ -32,6 +32,7 @@ func factsFor(s *specs.Spec) HostFacts {
 		RealPaths: map[string]string{}, NamespacePaths: map[string]FileID{},
 		UserNS: UserNSFacts{Allocated: &IDRange{Start: 1000000000, Size: 65536}, Owners: map[string]UserNS{}},
 		Rootfs: RootfsFacts{FSType: "ext4"},
+		Arch:   "amd64",
 	}
 	if s.Hooks != nil {
 		for _, h := range s.Hooks.Prestart { //nolint:staticcheck // Docker still uses it.

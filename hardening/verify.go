@@ -49,6 +49,9 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 	if err := verifyUserNS(s, p); err != nil {
 		return err
 	}
+	if err := verifySeccomp(s.Linux.Seccomp, p); err != nil {
+		return err
+	}
 	if isSharedPropagation(s.Linux.RootfsPropagation) && !p.Mounts.AllowSharedPropagation {
 		return fmt.Errorf("verify: shared rootfs propagation")
 	}
@@ -149,6 +152,32 @@ func verifyUserNS(s *specs.Spec, p *Policy) error {
 		for _, m := range s.Mounts {
 			if isBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
 				return fmt.Errorf("verify: bind mount %s not id-mapped", m.Destination)
+			}
+		}
+	}
+	return nil
+}
+
+func verifySeccomp(s *specs.LinuxSeccomp, p *Policy) error {
+	if s == nil {
+		return fmt.Errorf("verify: no seccomp profile")
+	}
+	if allowsLike(s.DefaultAction) || s.DefaultAction == "" {
+		if p.Seccomp.AllowUnconfined {
+			return nil
+		}
+		return fmt.Errorf("verify: seccomp default action %q", s.DefaultAction)
+	}
+	for _, sc := range s.Syscalls {
+		if !allowsLike(sc.Action) {
+			continue
+		}
+		for _, n := range sc.Names {
+			if slices.Contains(floorNames(), n) && !slices.Contains(p.Seccomp.AllowFloor, n) {
+				return fmt.Errorf("verify: seccomp allows %s", n)
+			}
+			if !conditionSafe(n, sc.Args) {
+				return fmt.Errorf("verify: seccomp allows %s without yoroi's conditions", n)
 			}
 		}
 	}

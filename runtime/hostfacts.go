@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	goruntime "runtime"
 	"strings"
 	"syscall"
 
@@ -35,6 +36,7 @@ func gatherFacts(spec *specs.Spec, bundle string) hardening.HostFacts {
 		NamespacePaths: map[string]hardening.FileID{},
 		RealPaths:      map[string]string{},
 		UserNS:         hardening.UserNSFacts{Owners: map[string]hardening.UserNS{}},
+		Arch:           goruntime.GOARCH,
 	}
 	for typ, name := range nsFiles {
 		if id, ok := fileID(filepath.Join("/proc/1/ns", name)); ok {

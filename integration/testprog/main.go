@@ -1,16 +1,18 @@
 // testprog is a small static program copied into test bundles, for what busybox cannot
-// do from inside a container (sd_notify over a datagram socket, direct syscalls).
+// do from inside a container: sd_notify over a datagram socket, calling syscalls
+// directly, serving HTTP.
 package main
 
 import (
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -25,6 +27,17 @@ func main() {
 		defer conn.Close()
 		if _, err := conn.Write([]byte(os.Args[2])); err != nil {
 			fmt.Fprintln(os.Stderr, "notify:", err)
+			os.Exit(1)
+		}
+	case "syscalls":
+		// One line per syscall: its name and the errno it returned (0: it ran).
+		for _, c := range probes() {
+			fmt.Printf("%s %d\n", c.name, c.call())
+		}
+	case "http":
+		http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "hello from a static Go server") })
+		if err := http.ListenAndServe(os.Args[2], nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
 	default:

@@ -1,0 +1,110 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// allowsLike reports whether an action lets the syscall run (or lets something other
+// than the kernel decide).
+func allowsLike(a specs.LinuxSeccompAction) bool {
+	switch a {
+	case specs.ActAllow, specs.ActLog, specs.ActNotify, specs.ActTrace:
+		return true
+	}
+	return false
+}
+
+// checkSeccomp: a spec without seccomp gets the built-in profile; a caller profile whose
+// default action allows is refused; a deny-by-default caller profile is kept minus the
+// deny floor, with landlock_* allowed.
+func checkSeccomp(c *checker) error {
+	const rule = "seccomp"
+	pol := c.policy.Seccomp
+	s := c.spec.Linux.Seccomp
+	if s == nil {
+		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch)
+		c.tightened(rule, "no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
+		return nil
+	}
+	if s.DefaultAction == "" || allowsLike(s.DefaultAction) {
+		if pol.AllowUnconfined {
+			c.relaxed(rule, "allow-by-default profile allowed by profile "+c.policy.Name)
+			return nil
+		}
+		return c.refuse("seccomp.allow-by-default", fmt.Sprintf("the seccomp profile's default action is %q: it does not filter", s.DefaultAction), "seccomp.allow_unconfined")
+	}
+	floor := slices.DeleteFunc(floorNames(), func(n string) bool { return slices.Contains(pol.AllowFloor, n) })
+	var removed []string
+	var kept []specs.LinuxSyscall
+	for _, sc := range s.Syscalls {
+		if !allowsLike(sc.Action) {
+			kept = append(kept, sc)
+			continue
+		}
+		var names []string
+		for _, n := range sc.Names {
+			if slices.Contains(floor, n) || !conditionSafe(n, sc.Args) {
+				removed = append(removed, n)
+				continue
+			}
+			names = append(names, n)
+		}
+		if len(names) > 0 {
+			sc.Names = names
+			kept = append(kept, sc)
+		}
+	}
+	// What was removed conditionally comes back with yoroi's conditions.
+	for _, cr := range conditionalRules() {
+		if slices.Contains(removed, cr.Names[0]) {
+			kept = append(kept, cr)
+		}
+	}
+	if !allowsAny(kept, "landlock_restrict_self") {
+		kept = append(kept, specs.LinuxSyscall{Names: []string{"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}, Action: specs.ActAllow})
+		removed = append(removed, "(landlock_* added)")
+	}
+	s.Syscalls = kept
+	if len(removed) == 0 {
+		c.kept(rule, "caller's deny-by-default profile, nothing of the deny floor allowed")
+		return nil
+	}
+	slices.Sort(removed)
+	c.tightened(rule, "caller's profile kept minus yoroi's deny floor", strings.Join(slices.Compact(removed), ","), "denied")
+	return nil
+}
+
+// conditionSafe: clone and unshare may only be allowed with a condition excluding
+// CLONE_NEWUSER; clone3 never (its flags are out of seccomp's reach); personality only
+// for harmless values.
+func conditionSafe(name string, args []specs.LinuxSeccompArg) bool {
+	switch name {
+	case "clone", "unshare":
+		for _, a := range args {
+			if a.Op == specs.OpMaskedEqual && a.Value&cloneNewUser != 0 && a.ValueTwo&cloneNewUser == 0 {
+				return true
+			}
+		}
+		return false
+	case "clone3":
+		return false
+	case "personality":
+		for _, a := range args {
+			if a.Index == 0 && a.Op == specs.OpEqualTo && slices.Contains(harmlessPersonalities, a.Value) {
+				return true
+			}
+		}
+		return false
+	}
+	return true
+}
+
+func allowsAny(rules []specs.LinuxSyscall, name string) bool {
+	return slices.ContainsFunc(rules, func(sc specs.LinuxSyscall) bool {
+		return sc.Action == specs.ActAllow && len(sc.Args) == 0 && slices.Contains(sc.Names, name)
+	})
+}

@@ -1,0 +1,106 @@
+package hardening
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+func allowedNames(s *specs.LinuxSeccomp) []string {
+	var out []string
+	for _, sc := range s.Syscalls {
+		if allowsLike(sc.Action) {
+			out = append(out, sc.Names...)
+		}
+	}
+	return out
+}
+
+func TestCheckSeccomp(t *testing.T) {
+	docker := loadFixture(t, "docker-default").Linux.Seccomp
+	allowPtrace := DefaultPolicy()
+	allowPtrace.Seccomp.AllowFloor = []string{"ptrace"}
+	unconfined := DefaultPolicy()
+	unconfined.Seccomp.AllowUnconfined = true
+	for _, tc := range []struct {
+		name    string
+		in      *specs.LinuxSeccomp
+		policy  *Policy
+		want    Outcome
+		denied  []string // must not be allowed afterwards
+		allowed []string // must still be allowed
+	}{
+		{"no profile gets the built-in", nil, DefaultPolicy(), Tightened, floorNames(), []string{"read", "execve", "landlock_restrict_self", "clone"}},
+		{"docker default minus the floor", docker, DefaultPolicy(), Tightened,
+			[]string{"io_uring_setup", "ptrace", "process_vm_readv", "name_to_handle_at", "adjtimex", "clock_adjtime"},
+			[]string{"read", "personality", "clone", "landlock_add_rule"}},
+		{"allow by default refused", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, DefaultPolicy(), Refused, nil, nil},
+		{"log by default refused", &specs.LinuxSeccomp{DefaultAction: specs.ActLog}, DefaultPolicy(), Refused, nil, nil},
+		{"no default action refused", &specs.LinuxSeccomp{}, DefaultPolicy(), Refused, nil, nil},
+		{"allow by default allowed by profile", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, unconfined, Relaxed, nil, nil},
+		{"unconditional clone and unshare get conditions", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"clone", "unshare", "clone3", "read", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}, Action: specs.ActAllow}}},
+			DefaultPolicy(), Tightened, nil, []string{"read"}},
+		{"notify of a floor syscall removed", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"mount", "read"}, Action: specs.ActNotify}}}, DefaultPolicy(), Tightened, []string{"mount"}, []string{"read"}},
+		{"profile allows ptrace", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"ptrace", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}, Action: specs.ActAllow}}}, allowPtrace, Kept, nil, []string{"ptrace"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Linux.Seccomp = tc.in
+			out, d, err := runRule(t, checkSeccomp, s, tc.policy, HostFacts{Arch: "amd64"})
+			wantOutcome(t, d, err, tc.want, "seccomp.allow_unconfined")
+			if tc.want == Refused {
+				if r := err.(*Refusal); r.Rule != "seccomp.allow-by-default" {
+					t.Errorf("rule %s", r.Rule)
+				}
+				return
+			}
+			if tc.want == Relaxed {
+				return
+			}
+			if err := verifySeccomp(out.Linux.Seccomp, tc.policy); err != nil {
+				t.Fatal(err)
+			}
+			got := allowedNames(out.Linux.Seccomp)
+			for _, n := range tc.denied {
+				if slices.Contains(got, n) {
+					t.Errorf("%s still allowed", n)
+				}
+			}
+			for _, n := range tc.allowed {
+				if !slices.Contains(got, n) {
+					t.Errorf("%s no longer allowed", n)
+				}
+			}
+		})
+	}
+}
+
+func TestBuiltinSeccomp(t *testing.T) {
+	s := BuiltinSeccomp("amd64")
+	if s.DefaultAction != specs.ActErrno || *s.DefaultErrnoRet != 1 || len(s.Architectures) != 3 {
+		t.Fatalf("profile %+v", s)
+	}
+	if a := BuiltinSeccomp("arm64").Architectures; !slices.Equal(a, []specs.Arch{specs.ArchAARCH64, specs.ArchARM}) {
+		t.Errorf("arm64 architectures %v", a)
+	}
+	allowed := allowedNames(s)
+	for _, n := range floorNames() {
+		if slices.Contains(allowed, n) {
+			t.Errorf("built-in profile allows floor syscall %s", n)
+		}
+	}
+	// Every group has a reason, and no syscall is both allowed and in the floor.
+	for _, g := range append(append([]syscallGroup{}, builtinAllow...), denyFloor...) {
+		if strings.TrimSpace(g.reason) == "" || len(g.names) == 0 {
+			t.Errorf("group without a reason or names: %+v", g)
+		}
+	}
+	if err := verifySeccomp(s, DefaultPolicy()); err != nil {
+		t.Error(err)
+	}
+}

@@ -1,0 +1,144 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// syscallResults runs testprog syscalls in a container and returns name → errno.
+func syscallResults(t *testing.T, e *env, b *bundle) map[string]string {
+	t.Helper()
+	id := uniqueID("syscalls")
+	out := e.ok("run", "--bundle", b.dir, id)
+	e.assertNoLeftovers(id)
+	res := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if i := strings.LastIndexByte(l, ' '); i > 0 {
+			res[l[:i]] = l[i+1:]
+		}
+	}
+	if len(res) < 40 {
+		t.Fatalf("testprog output:\n%s", out)
+	}
+	return res
+}
+
+// wantDenied: every probe fails with EPERM, except clone3 (ENOSYS, so that libc falls
+// back to clone) and a syscall the profile does not know (ENOSYS); getppid and the
+// personality query still work.
+func wantDenied(t *testing.T, res map[string]string) {
+	t.Helper()
+	for name, errno := range res {
+		want := "1"
+		switch name {
+		case "clone3", "unknown(1000)":
+			want = "38"
+		case "getppid", "personality(query)":
+			want = "0"
+		}
+		if errno != want {
+			t.Errorf("%s: errno %s, want %s", name, errno, want)
+		}
+	}
+}
+
+func TestSeccompBuiltinDenies(t *testing.T) {
+	e := newEnv(t)
+	res := syscallResults(t, e, e.newBundle("testprog", "syscalls"))
+	wantDenied(t, res)
+	out := e.ok("run", "--bundle", e.newBundle("grep", "Seccomp", "/proc/self/status").dir, uniqueID("seccomp-mode"))
+	if !strings.Contains(out, "Seccomp:\t2") {
+		t.Errorf("seccomp mode: %q", out)
+	}
+}
+
+// Docker's default profile (as dockerd renders it into the spec) keeps working, minus
+// yoroi's deny floor.
+func TestSeccompDockerProfileMinusFloor(t *testing.T) {
+	e := newEnv(t)
+	docker := fixtureBundle(t, "docker-default").spec.Linux.Seccomp
+	b := e.newBundle("testprog", "syscalls").edit(t, func(s *specs.Spec) { s.Linux.Seccomp = docker })
+	wantDenied(t, syscallResults(t, e, b))
+	// The workload itself runs under it.
+	b = e.newBundle("sh", "-c", "echo ok > /tmp/x && cat /tmp/x && grep Seccomp: /proc/self/status").edit(t, func(s *specs.Spec) { s.Linux.Seccomp = docker })
+	if out := e.ok("run", "--bundle", b.dir, uniqueID("docker-seccomp")); !strings.Contains(out, "ok") || !strings.Contains(out, "Seccomp:\t2") {
+		t.Errorf("output %q", out)
+	}
+	exp := e.ok("policy", "explain", "--bundle", b.dir)
+	if !strings.Contains(exp, "caller's profile kept minus yoroi's deny floor") || !strings.Contains(exp, "io_uring_setup") {
+		t.Errorf("explain does not record the removals:\n%s", exp)
+	}
+}
+
+func TestSeccompAllowByDefaultRefused(t *testing.T) {
+	e := newEnv(t)
+	for _, action := range []specs.LinuxSeccompAction{specs.ActAllow, specs.ActLog} {
+		b := e.newBundle("true").edit(t, func(s *specs.Spec) {
+			s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: action, Syscalls: []specs.LinuxSyscall{{Names: []string{"mount"}, Action: specs.ActErrno}}}
+		})
+		id := uniqueID("seccomp-allow")
+		r := e.fails("refused by rule seccomp.allow-by-default", "run", "--bundle", b.dir, id)
+		if !strings.Contains(r.stderr, "seccomp.allow_unconfined") {
+			t.Errorf("stderr %q", r.stderr)
+		}
+		e.assertNoLeftovers(id)
+	}
+}
+
+func TestSeccompWorkloads(t *testing.T) {
+	e := newEnv(t)
+	// A static Go HTTP server, queried from inside the container.
+	b := e.newBundle("sh", "-c", "testprog http 127.0.0.1:8080 & for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://127.0.0.1:8080/ && exit 0; sleep 0.2; done; exit 1")
+	if out := e.ok("run", "--bundle", b.dir, uniqueID("gohttp")); !strings.Contains(out, "hello from a static Go server") {
+		t.Errorf("Go server: %q", out)
+	}
+	// glibc programs: the host's dynamically linked binaries with their libraries.
+	rootfs := glibcRootfs(t, "/usr/bin/ls", "/usr/bin/date", "/usr/bin/sort")
+	b = e.newBundle("/bin/sh", "-c", "/usr/bin/ls -l /usr/bin && /usr/bin/date -u +%Y && printf 'b\\na\\n' | /usr/bin/sort").edit(t, func(s *specs.Spec) { s.Root.Path = rootfs })
+	out := e.ok("run", "--bundle", b.dir, uniqueID("glibc"))
+	if !strings.Contains(out, "sort") || !strings.Contains(out, "a\nb") {
+		t.Errorf("glibc programs: %q", out)
+	}
+}
+
+// glibcRootfs is the busybox rootfs plus host binaries and the shared libraries they need.
+func glibcRootfs(t *testing.T, bins ...string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rootfs")
+	if out, err := exec.Command("cp", "-a", rootfsTemplate, dir).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	files := map[string]bool{}
+	for _, b := range bins {
+		files[b] = true
+		out, err := exec.Command("ldd", b).Output()
+		if err != nil {
+			t.Fatalf("ldd %s: %v", b, err)
+		}
+		for _, f := range strings.Fields(string(out)) {
+			if strings.HasPrefix(f, "/") {
+				files[f] = true
+			}
+		}
+	}
+	for f := range files {
+		real, err := filepath.EvalSymlinks(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, f)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("cp", real, dst).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+	}
+	// /lib64 on Debian is a directory holding the loader; keep the usual layout.
+	return dir
+}
