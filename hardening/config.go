@@ -65,9 +65,6 @@ type SeccompPolicy struct {
 	AllowUnconfined bool `toml:"allow_unconfined" json:"allow_unconfined"`
 	// AllowFloor lists deny-floor syscalls a caller's profile may allow ("ptrace").
 	AllowFloor []string `toml:"allow_floor" json:"allow_floor"`
-	// RecordAnnotation lets a container ask to record its syscalls with the annotation
-	// org.yoroi.seccomp.record (the recording never relaxes any other rule).
-	RecordAnnotation bool `toml:"record_annotation" json:"record_annotation"`
 }
 
 // UsernsPolicy is [userns].

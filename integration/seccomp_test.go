@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -141,4 +143,52 @@ func glibcRootfs(t *testing.T, bins ...string) string {
 	}
 	// /lib64 on Debian is a directory holding the loader; keep the usual layout.
 	return dir
+}
+
+// yoroi profile record: record a workload, run it under the recorded profile, then see
+// it fail with EPERM once one recorded syscall is removed.
+func TestSeccompProfileRecord(t *testing.T) {
+	e := newEnv(t)
+	workload := []string{"sh", "-c", "mkdir /tmp/d && echo recorded > /tmp/d/f && cat /tmp/d/f"}
+	b := e.newBundle(workload...)
+	profile := filepath.Join(t.TempDir(), "profile.json")
+	id := uniqueID("record")
+	if out := e.ok("profile", "record", "--bundle", b.dir, "--output", profile, id); strings.TrimSpace(out) != "recorded" {
+		t.Fatalf("recording run: %q", out)
+	}
+	e.assertNoLeftovers(id)
+	data, err := os.ReadFile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec specs.LinuxSeccomp
+	if err := json.Unmarshal(data, &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.DefaultAction != specs.ActErrno || len(rec.Syscalls) == 0 {
+		t.Fatalf("recorded profile %s", data)
+	}
+	names := rec.Syscalls[0].Names
+	for _, want := range []string{"execve", "mkdir", "openat", "write"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("%s not recorded: %v", want, names)
+		}
+	}
+	for _, floor := range []string{"mount", "ptrace", "bpf"} {
+		if slices.Contains(names, floor) {
+			t.Errorf("floor syscall %s in the recorded profile", floor)
+		}
+	}
+	// The workload runs under its recorded profile.
+	b.edit(t, func(s *specs.Spec) { s.Linux.Seccomp = &rec })
+	if out := e.ok("run", "--bundle", b.dir, uniqueID("recorded")); strings.TrimSpace(out) != "recorded" {
+		t.Errorf("under the recorded profile: %q", out)
+	}
+	// Without mkdir it fails with EPERM.
+	rec.Syscalls[0].Names = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "mkdir" })
+	b.edit(t, func(s *specs.Spec) { s.Linux.Seccomp = &rec })
+	r := e.run("run", "--bundle", b.dir, uniqueID("recorded-minus"))
+	if r.code == 0 || !strings.Contains(r.stderr, "Operation not permitted") {
+		t.Errorf("without mkdir: exit %d stderr %q", r.code, r.stderr)
+	}
 }

@@ -1,13 +1,16 @@
 package runtime
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
@@ -31,6 +34,24 @@ type CreateOptions struct {
 	Detach      bool
 	Keep        bool
 	NoSubreaper bool
+
+	// recordTo, set by Record, is where the recorded seccomp profile goes.
+	recordTo string
+}
+
+// Record runs a container (in the foreground, as Run) under a recording seccomp filter
+// and writes the deny-by-default profile of the syscalls it made to output. Every other
+// rule applies as for run, and the deny floor stays denied during the recording.
+func (r *Runtime) Record(o CreateOptions, output string) (int, error) {
+	if output == "" {
+		return -1, errors.New("profile record needs --output")
+	}
+	out, err := filepath.Abs(output)
+	if err != nil {
+		return -1, err
+	}
+	o.Detach, o.Keep, o.recordTo = false, false, out
+	return r.startContainer(o, actRun)
 }
 
 // Create creates a container from a bundle and leaves it in the "created" state.
@@ -107,6 +128,13 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		}
 		spec.Root.Path = staged
 	}
+	var rec *recorder
+	if o.recordTo != "" {
+		if rec, err = r.startRecording(o.ID, spec); err != nil {
+			cleanup()
+			return -1, err
+		}
+	}
 	// Runtime-owned mounts are added after the policy: their sources are yoroi's own
 	// state, which the policy rightly refuses to a workload.
 	notify := newNotifySocket(filepath.Join(r.root, o.ID), o.NotifySocket)
@@ -182,5 +210,62 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 	}
-	return rn.run(spec.Process)
+	status, err := rn.run(spec.Process)
+	if rec != nil {
+		if werr := writeRecorded(rec, o.recordTo); err == nil && werr != nil {
+			return status, werr
+		}
+	}
+	return status, err
+}
+
+// startRecording replaces the hardened spec's seccomp profile by the recording one and
+// starts the agent that receives the container's notify fd.
+func (r *Runtime) startRecording(id string, spec *specs.Spec) (*recorder, error) {
+	names, err := syscallNames()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(r.root, yoroiDir, "record")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	sock := filepath.Join(dir, id+".sock")
+	_ = os.Remove(sock)
+	rec, err := newRecorder(sock)
+	if err != nil {
+		return nil, err
+	}
+	spec.Linux.Seccomp = hardening.RecordingSeccomp(goruntime.GOARCH, names, sock)
+	return rec, nil
+}
+
+// writeRecorded writes the recorded profile atomically (a temporary file renamed over
+// the output), so a reader never sees half a profile.
+func writeRecorded(rec *recorder, output string) error {
+	names, err := rec.recorded()
+	if err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(hardening.RecordedProfile(goruntime.GOARCH, names), "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(output), ".yoroi-profile-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(data, '\n')); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), output)
 }

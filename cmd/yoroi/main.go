@@ -69,6 +69,7 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 			featuresCommand,
 			specCommand,
 			policyCommand,
+			profileCommand,
 			initCommand,
 		},
 		// Errors are reported once, by run, and the exit code decided there.
