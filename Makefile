@@ -4,7 +4,10 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 BUILDTAGS ?= seccomp
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS)" -ldflags "-X main.version=$(VERSION)"
+# yoroi is linked statically (like runc's releases): its sealed copy runs inside the
+# container as the Landlock launcher, where the host's libc is not.
+STATIC_TAGS := netgo osusergo
+GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-X main.version=$(VERSION) -extldflags -static"
 export CGO_ENABLED := 1
 
 .PHONY: all build install deps demo test unit integration fuzz lint clean

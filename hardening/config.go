@@ -57,6 +57,24 @@ type Policy struct {
 	Users        UsersPolicy        `toml:"users" json:"users"`
 	Userns       UsernsPolicy       `toml:"userns" json:"userns"`
 	Seccomp      SeccompPolicy      `toml:"seccomp" json:"seccomp"`
+	MAC          MACPolicy          `toml:"mac" json:"mac"`
+}
+
+// MACPolicy is [mac]: mandatory access control.
+type MACPolicy struct {
+	// Accept lists the providers that count as confinement, in order of preference:
+	// "apparmor" (enabled), "selinux" (enforcing), "landlock". If none of them is in
+	// force, every create is refused.
+	Accept []string `toml:"accept" json:"accept"`
+	// LandlockMinABI is the lowest Landlock ABI version accepted.
+	LandlockMinABI int `toml:"landlock_min_abi" json:"landlock_min_abi"`
+	// LandlockExecWritable lets Landlock allow execution from writable mounts (combine
+	// with mounts.allow_exec).
+	LandlockExecWritable bool `toml:"landlock_exec_writable" json:"landlock_exec_writable"`
+	// AppArmorProfile is the profile yoroi generates and loads for specs that name none.
+	AppArmorProfile string `toml:"apparmor_profile" json:"apparmor_profile"`
+	// SELinuxType is the default process type.
+	SELinuxType string `toml:"selinux_type" json:"selinux_type"`
 }
 
 // SeccompPolicy is [seccomp].
@@ -204,6 +222,12 @@ func DefaultPolicy() *Policy {
 			DenySubtrees: append([]string(nil), defaultDenySubtrees...),
 		},
 		Pids: PidsPolicy{Limit: 4096},
+		MAC: MACPolicy{
+			Accept:          []string{"apparmor", "selinux", "landlock"},
+			LandlockMinABI:  1,
+			AppArmorProfile: "yoroi-default",
+			SELinuxType:     "container_t",
+		},
 		Userns: UsernsPolicy{
 			Pool:             "1000000000-1999999999",
 			RangeSize:        65536,
@@ -347,6 +371,20 @@ func (p *Policy) Validate() error {
 				return fmt.Errorf("%q must be an absolute path", s)
 			}
 		}
+	}
+	if len(p.MAC.Accept) == 0 {
+		return errors.New("mac.accept must name at least one provider")
+	}
+	for _, a := range p.MAC.Accept {
+		if a != "apparmor" && a != "selinux" && a != "landlock" {
+			return fmt.Errorf("mac.accept: unknown provider %q (apparmor, selinux, landlock)", a)
+		}
+	}
+	if p.MAC.LandlockMinABI < 1 {
+		return fmt.Errorf("mac.landlock_min_abi must be at least 1")
+	}
+	if !profileName.MatchString(p.MAC.AppArmorProfile) || strings.TrimSpace(p.MAC.SELinuxType) == "" {
+		return fmt.Errorf("mac.apparmor_profile and mac.selinux_type must be names")
 	}
 	for _, n := range p.Seccomp.AllowFloor {
 		if !slices.Contains(floorNames(), n) {

@@ -79,6 +79,24 @@ type HostFacts struct {
 	Rootfs RootfsFacts
 	// Arch is the host architecture (GOARCH), for the seccomp profile.
 	Arch string
+	// MAC is what the host's Linux security modules offer.
+	MAC MACFacts
+}
+
+// MACFacts describe the host's mandatory access control.
+type MACFacts struct {
+	// LSMs is /sys/kernel/security/lsm ("" entries when securityfs is not mounted).
+	LSMs []string
+	// AppArmor: enabled, and the names of the loaded profiles.
+	AppArmorEnabled  bool
+	AppArmorProfiles []string
+	// SELinux: enabled at all, and enforcing (permissive does not count).
+	SELinuxEnabled   bool
+	SELinuxEnforcing bool
+	// LandlockABI is the kernel's Landlock ABI version (0: unavailable).
+	LandlockABI int
+	// MCS is the unique category pair reserved for this container ("c12,c345").
+	MCS string
 }
 
 // IDRange is a contiguous range of host ids.
@@ -141,6 +159,10 @@ var rules = []rule{
 	{"devices", checkDevices},
 	{"sysctls", checkSysctls},
 	{"seccomp", checkSeccomp},
+	{"mac", checkMAC},
+	{"mac.apparmor", checkAppArmor},
+	{"mac.selinux", checkSELinux},
+	{"mac.landlock", checkLandlock},
 	{"pids", checkPids},
 	{"hooks", checkHooks},
 }
@@ -196,8 +218,9 @@ func Apply(spec *specs.Spec, policy *Policy, facts HostFacts) (*specs.Spec, []De
 }
 
 // ApplyProcess hardens a process exec'd into an existing container: the rules that
-// concern a process (capabilities, no_new_privileges, users) apply to it as to init.
-func ApplyProcess(p *specs.Process, policy *Policy) (*specs.Process, []Decision, error) {
+// concern a process (capabilities, no_new_privileges, users, Landlock) apply to it as to
+// init.
+func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Process, []Decision, error) {
 	if p == nil {
 		return nil, nil, errors.New("hardening: no process")
 	}
@@ -206,8 +229,8 @@ func ApplyProcess(p *specs.Process, policy *Policy) (*specs.Process, []Decision,
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &checker{spec: out, policy: policy}
-	for _, f := range []func(*checker) error{checkNoNewPrivileges, checkUsers, checkCapabilities} {
+	c := &checker{spec: out, policy: policy, facts: facts}
+	for _, f := range []func(*checker) error{checkNoNewPrivileges, checkUsers, checkCapabilities, checkMAC, checkLandlock} {
 		if err := f(c); err != nil {
 			return nil, c.decisions, err
 		}

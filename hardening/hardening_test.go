@@ -33,6 +33,7 @@ func factsFor(s *specs.Spec) HostFacts {
 		UserNS: UserNSFacts{Allocated: &IDRange{Start: 1000000000, Size: 65536}, Owners: map[string]UserNS{}},
 		Rootfs: RootfsFacts{FSType: "ext4"},
 		Arch:   "amd64",
+		MAC:    MACFacts{LandlockABI: 7},
 	}
 	if s.Hooks != nil {
 		for _, h := range s.Hooks.Prestart { //nolint:staticcheck // Docker still uses it.
@@ -128,15 +129,19 @@ func TestApplyProcess(t *testing.T) {
 	p := &specs.Process{Args: []string{"sh"}, Cwd: "/", Capabilities: &specs.LinuxCapabilities{
 		Bounding: []string{"CAP_KILL", "CAP_NET_RAW"}, Effective: []string{"CAP_KILL"},
 	}}
-	out, _, err := ApplyProcess(p, DefaultPolicy())
+	facts := HostFacts{MAC: MACFacts{LandlockABI: 7}}
+	out, _, err := ApplyProcess(p, DefaultPolicy(), facts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !out.NoNewPrivileges || len(out.Capabilities.Bounding) != 1 {
+	if !out.NoNewPrivileges || len(out.Capabilities.Bounding) != 1 || !IsLandlockWrapped(out.Args) || out.Args[len(out.Args)-1] != "sh" {
 		t.Errorf("exec process not hardened: %+v", out)
 	}
+	if _, _, err := ApplyProcess(p, DefaultPolicy(), HostFacts{}); !IsRefusal(err) {
+		t.Errorf("exec without any MAC in force: %v, want refusal", err)
+	}
 	p.Capabilities.Bounding = append(p.Capabilities.Bounding, "CAP_SYS_ADMIN")
-	if _, _, err := ApplyProcess(p, DefaultPolicy()); !IsRefusal(err) {
+	if _, _, err := ApplyProcess(p, DefaultPolicy(), facts); !IsRefusal(err) {
 		t.Errorf("exec with CAP_SYS_ADMIN: %v, want refusal", err)
 	}
 }

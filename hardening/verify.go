@@ -52,6 +52,19 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 	if err := verifySeccomp(s.Linux.Seccomp, p); err != nil {
 		return err
 	}
+	active := inForce(p, facts.MAC)
+	if len(active) == 0 {
+		return fmt.Errorf("verify: no mandatory access control in force")
+	}
+	if slices.Contains(active, "landlock") && !IsLandlockWrapped(s.Process.Args) {
+		return fmt.Errorf("verify: process not confined by Landlock")
+	}
+	if slices.Contains(active, "apparmor") && (s.Process.ApparmorProfile == "" || s.Process.ApparmorProfile == "unconfined") {
+		return fmt.Errorf("verify: no AppArmor profile")
+	}
+	if slices.Contains(active, "selinux") && s.Process.SelinuxLabel == "" {
+		return fmt.Errorf("verify: no SELinux label")
+	}
 	if isSharedPropagation(s.Linux.RootfsPropagation) && !p.Mounts.AllowSharedPropagation {
 		return fmt.Errorf("verify: shared rootfs propagation")
 	}

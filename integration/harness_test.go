@@ -44,9 +44,20 @@ path = "%s"
 [profiles.test-hooks.hooks]
 allow = ["/bin/busybox", "/usr/bin/busybox", "/bin/false", "/usr/bin/false"]
 
-# Lets tests observe what an admin profile can relax.
+# Lets tests observe what an admin profile can relax: exec on writable mounts needs
+# both the mount option and Landlock to allow it.
 [profiles.test-exec-tmp.mounts]
 allow_exec = true
+[profiles.test-exec-tmp.mac]
+landlock_exec_writable = true
+
+# Only the mount option: Landlock still denies execution from writable mounts.
+[profiles.test-exec-mount-only.mounts]
+allow_exec = true
+
+# A writable root: Landlock still denies writes outside the writable mounts.
+[profiles.test-writable-root.rootfs]
+readonly = false
 `
 
 func newEnv(t *testing.T) *env {

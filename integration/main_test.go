@@ -49,7 +49,7 @@ func buildAll(work string) error {
 	yoroiBin = os.Getenv("YOROI_BINARY")
 	if yoroiBin == "" {
 		yoroiBin = filepath.Join(work, "yoroi")
-		if err := goBuild(yoroiBin, []string{"CGO_ENABLED=1"}, "-tags", "seccomp", "../cmd/yoroi"); err != nil {
+		if err := goBuild(yoroiBin, []string{"CGO_ENABLED=1"}, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "../cmd/yoroi"); err != nil {
 			return err
 		}
 	}

@@ -128,6 +128,24 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		}
 		spec.Root.Path = staged
 	}
+	if err := ensureAppArmorProfile(h); err != nil {
+		cleanup()
+		return -1, err
+	}
+	if hardening.IsLandlockWrapped(spec.Process.Args) {
+		root := spec.Root.Path
+		if !filepath.IsAbs(root) {
+			root = filepath.Join(bundle.Path, root)
+		}
+		var dests []string
+		for _, m := range spec.Mounts {
+			dests = append(dests, m.Destination)
+		}
+		if err := checkExecutable(root, spec.Process, dests); err != nil {
+			cleanup()
+			return -1, err
+		}
+	}
 	var rec *recorder
 	if o.recordTo != "" {
 		if rec, err = r.startRecording(o.ID, spec); err != nil {

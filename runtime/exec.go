@@ -86,7 +86,7 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	p, decisions, err := hardening.ApplyProcess(p, policy)
+	p, decisions, err := hardening.ApplyProcess(p, policy, hardening.HostFacts{MAC: macFacts()})
 	events := decisionEvents(o.ID, "", policy.Name, decisions)
 	ev := auditEvent{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
 	if err != nil {
@@ -96,6 +96,15 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	}
 	if err := r.audit().write(append(events, ev)...); err != nil {
 		return -1, err
+	}
+	if hardening.IsLandlockWrapped(p.Args) {
+		st, err := c.State()
+		if err != nil {
+			return -1, err
+		}
+		if err := checkExecutable(filepath.Join("/proc", strconv.Itoa(st.InitProcessPid), "root"), p, nil); err != nil {
+			return -1, err
+		}
 	}
 	cgPaths, err := subCgroupPaths(o.Cgroups)
 	if err != nil {

@@ -37,6 +37,7 @@ func gatherFacts(spec *specs.Spec, bundle string) hardening.HostFacts {
 		RealPaths:      map[string]string{},
 		UserNS:         hardening.UserNSFacts{Owners: map[string]hardening.UserNS{}},
 		Arch:           goruntime.GOARCH,
+		MAC:            macFacts(),
 	}
 	for typ, name := range nsFiles {
 		if id, ok := fileID(filepath.Join("/proc/1/ns", name)); ok {

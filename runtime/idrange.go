@@ -27,6 +27,8 @@ type allocation struct {
 	// Pid and StartTime identify the yoroi process that made the reservation.
 	Pid       int    `json:"pid"`
 	StartTime uint64 `json:"start_time"`
+	// MCS is the SELinux category pair reserved for the container, where SELinux enforces.
+	MCS string `json:"mcs,omitempty"`
 }
 
 // idRanges is the persistent allocator of per-container id ranges: a JSON file under the
@@ -90,7 +92,9 @@ func (a *idRanges) allocate(id string, lo, hi, size uint32, exists func(string) 
 		reclaimed = reconcile(table, exists)
 		used := make([]allocation, 0, len(table))
 		for _, al := range table {
-			used = append(used, al)
+			if al.Size > 0 {
+				used = append(used, al)
+			}
 		}
 		sort.Slice(used, func(i, j int) bool { return used[i].Start < used[j].Start })
 		next := uint64(lo)
@@ -174,4 +178,41 @@ func processStartTime(pid int) uint64 {
 // alive reports whether the process that made the reservation still runs.
 func (al allocation) alive() bool {
 	return al.Pid > 0 && al.StartTime != 0 && processStartTime(al.Pid) == al.StartTime
+}
+
+// mcsCategories is the number of SELinux categories pairs are drawn from (c0-c1023).
+const mcsCategories = 1024
+
+// allocateMCS reserves a category pair no other existing container holds.
+func (a *idRanges) allocateMCS(id string, exists func(string) bool) (string, error) {
+	var got string
+	err := a.locked(func(table map[string]allocation) (bool, error) {
+		reconcile(table, exists)
+		used := map[string]bool{}
+		for other, al := range table {
+			if other != id && al.MCS != "" {
+				used[al.MCS] = true
+			}
+		}
+		for i := 0; i < mcsCategories && got == ""; i++ {
+			for j := i + 1; j < mcsCategories; j++ {
+				if pair := fmt.Sprintf("c%d,c%d", i, j); !used[pair] {
+					got = pair
+					break
+				}
+			}
+		}
+		if got == "" {
+			return false, errors.New("no free SELinux category pair")
+		}
+		al, ok := table[id]
+		if !ok {
+			pid := os.Getpid()
+			al = allocation{Pid: pid, StartTime: processStartTime(pid)}
+		}
+		al.MCS = got
+		table[id] = al
+		return true, nil
+	})
+	return got, err
 }

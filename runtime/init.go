@@ -24,6 +24,7 @@ func IsInit(args []string) bool {
 // including test binaries.
 func MaybeInit() {
 	maybeUsernsHolder()
+	maybeLandlockLaunch()
 	if IsInit(os.Args) {
 		libcontainer.Init()
 	}

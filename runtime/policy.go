@@ -93,6 +93,17 @@ func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 			}()
 		}
 	}
+	if facts.MAC.SELinuxEnforcing {
+		if id == "" {
+			facts.MAC.MCS = "c0,c1"
+		} else {
+			mcs, err := r.idRanges().allocateMCS(id, r.exists)
+			if err != nil {
+				return &hardened{policy: policy}, err
+			}
+			facts.MAC.MCS = mcs
+		}
+	}
 	spec, decisions, err := hardening.Apply(b.Spec, policy, facts)
 	h := &hardened{spec: spec, policy: policy, facts: facts, decisions: decisions}
 	if err != nil {

@@ -70,6 +70,7 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		}
 		process.ExtraFiles = append(process.ExtraFiles, os.NewFile(uintptr(i), "PreserveFD:"+strconv.Itoa(i)))
 	}
+
 	detach := r.detach || r.action == actCreate
 	handlerCh := newSignalHandler(r.enableSubreaper, r.notifySocket)
 	tty, err := setupIO(process, r.container, config.Terminal, detach, r.consoleSocket)

@@ -5,6 +5,8 @@ yoroi=$(readlink -f "${1:-bin/yoroi}")
 [ "$(id -u)" -eq 0 ] || { echo "demo: run as root (yoroi creates real containers)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/yoroi-demo.XXXXXX)
+# The container's root is an unprivileged host uid: it walks to its id-mapped rootfs.
+chmod 711 "$work"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/bundle/rootfs/bin" "$work/bundle/rootfs/"{proc,sys,dev,tmp,run,etc}
 cp "$(command -v busybox)" "$work/bundle/rootfs/bin/busybox"
@@ -20,7 +22,8 @@ echo "uid_map:     $(cat /proc/self/uid_map | tr -s " ")"
 grep -E "^(CapEff|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status | sed "s/\t/ /"
 if touch /yoroi-write-test 2>/dev/null; then echo "root fs:     WRITABLE"; else echo "root fs:     read-only"; fi
 cp /bin/busybox /tmp/true 2>/dev/null
-if /tmp/true 2>/dev/null; then echo "/tmp:        writable, EXECUTABLE"; else echo "/tmp:        writable, noexec"; fi
+if /tmp/true 2>/dev/null; then echo "/tmp:        writable, EXECUTABLE"; else echo "/tmp:        writable, not executable (noexec + Landlock)"; fi
+if cat /proc/1/cmdline | grep -q "^sh"; then echo "landlock:    workload runs as pid 1 after the launcher restricted it"; fi
 echo "pids.max:    $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null)"
 echo "pid 1:       $(cat /proc/1/comm)  (own pid namespace)"
 echo "hostname:    $(hostname)"

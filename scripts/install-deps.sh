@@ -2,7 +2,7 @@
 # Installs what yoroi's build, demo and tests need on Debian, only when it is missing.
 set -euo pipefail
 
-packages=(busybox-static libseccomp-dev pkg-config jq gcc make git procps)
+packages=(busybox-static libseccomp-dev libc6-dev pkg-config jq gcc make git procps apparmor)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -70,6 +70,7 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 			specCommand,
 			policyCommand,
 			profileCommand,
+			checkCommand,
 			initCommand,
 		},
 		// Errors are reported once, by run, and the exit code decided there.

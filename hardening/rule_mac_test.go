@@ -1,0 +1,129 @@
+package hardening
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckMAC(t *testing.T) {
+	noLandlock := DefaultPolicy()
+	noLandlock.MAC.Accept = []string{"apparmor", "selinux"}
+	abi9 := DefaultPolicy()
+	abi9.MAC.LandlockMinABI = 9
+	for _, tc := range []struct {
+		name   string
+		facts  MACFacts
+		policy *Policy
+		want   Outcome
+		msg    string
+	}{
+		{"landlock", MACFacts{LandlockABI: 7}, DefaultPolicy(), Kept, "landlock"},
+		{"apparmor", MACFacts{AppArmorEnabled: true}, DefaultPolicy(), Kept, "apparmor"},
+		{"selinux enforcing", MACFacts{SELinuxEnabled: true, SELinuxEnforcing: true}, DefaultPolicy(), Kept, "selinux"},
+		{"nothing", MACFacts{}, DefaultPolicy(), Refused, "no Landlock"},
+		{"selinux permissive does not count", MACFacts{SELinuxEnabled: true}, DefaultPolicy(), Refused, "SELinux permissive"},
+		{"landlock not accepted", MACFacts{LandlockABI: 7, LSMs: []string{"lockdown", "capability", "landlock"}}, noLandlock, Refused, "accepted: apparmor, selinux; found: LSMs lockdown,capability,landlock"},
+		{"landlock ABI below the minimum", MACFacts{LandlockABI: 7}, abi9, Refused, "Landlock ABI 7"},
+		{"layered", MACFacts{AppArmorEnabled: true, LandlockABI: 3}, DefaultPolicy(), Kept, "apparmor + landlock"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, d, err := runRule(t, checkMAC, minimalSpec(), tc.policy, HostFacts{MAC: tc.facts})
+			wantOutcome(t, d, err, tc.want, "mac.accept")
+			if !strings.Contains(d[len(d)-1].Detail, tc.msg) {
+				t.Errorf("detail %q lacks %q", d[len(d)-1].Detail, tc.msg)
+			}
+		})
+	}
+}
+
+func TestCheckAppArmor(t *testing.T) {
+	aa := MACFacts{AppArmorEnabled: true, AppArmorProfiles: []string{"docker-default", "yoroi-default"}}
+	for _, tc := range []struct {
+		name, profile string
+		facts         MACFacts
+		want          Outcome
+		after         string
+	}{
+		{"default applied", "", aa, Tightened, "yoroi-default"},
+		{"loaded profile kept", "docker-default", aa, Kept, "docker-default"},
+		{"unconfined refused", "unconfined", aa, Refused, ""},
+		{"unloaded profile refused", "my-profile", aa, Refused, ""},
+		{"apparmor off: nothing to do", "", MACFacts{LandlockABI: 7}, Kept, ""},
+		{"apparmor off: a named profile cannot be honoured", "docker-default", MACFacts{LandlockABI: 7}, Refused, ""},
+		{"apparmor off: unconfined is moot", "unconfined", MACFacts{LandlockABI: 7}, Tightened, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Process.ApparmorProfile = tc.profile
+			out, d, err := runRule(t, checkAppArmor, s, DefaultPolicy(), HostFacts{MAC: tc.facts})
+			key := "mac.apparmor_profile"
+			if r, ok := err.(*Refusal); ok && r.Key == "mac.accept" {
+				key = "mac.accept"
+			}
+			wantOutcome(t, d, err, tc.want, key)
+			if tc.want != Refused && out.Process.ApparmorProfile != tc.after {
+				t.Errorf("profile %q, want %q", out.Process.ApparmorProfile, tc.after)
+			}
+		})
+	}
+}
+
+func TestCheckSELinux(t *testing.T) {
+	se := MACFacts{SELinuxEnabled: true, SELinuxEnforcing: true, MCS: "c12,c345"}
+	for _, tc := range []struct {
+		name, label string
+		facts       MACFacts
+		want        Outcome
+		after       string
+	}{
+		{"default container_t with the container's categories", "", se, Tightened, "system_u:system_r:container_t:s0:c12,c345"},
+		{"confined label kept", "system_u:system_r:container_t:s0:c1,c2", se, Kept, "system_u:system_r:container_t:s0:c1,c2"},
+		{"spc_t refused", "system_u:system_r:spc_t:s0", se, Refused, ""},
+		{"unconfined_t refused", "unconfined_u:unconfined_r:unconfined_t:s0", se, Refused, ""},
+		{"malformed refused", "container_t", se, Refused, ""},
+		{"permissive: not in force", "", MACFacts{SELinuxEnabled: true, LandlockABI: 7}, Kept, ""},
+		{"disabled: a label cannot be honoured", "system_u:system_r:container_t:s0", MACFacts{LandlockABI: 7}, Refused, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Process.SelinuxLabel = tc.label
+			out, d, err := runRule(t, checkSELinux, s, DefaultPolicy(), HostFacts{MAC: tc.facts})
+			key := "mac.selinux_type"
+			if r, ok := err.(*Refusal); ok && r.Key == "mac.accept" {
+				key = "mac.accept"
+			}
+			wantOutcome(t, d, err, tc.want, key)
+			if tc.want == Refused {
+				return
+			}
+			if out.Process.SelinuxLabel != tc.after {
+				t.Errorf("label %q, want %q", out.Process.SelinuxLabel, tc.after)
+			}
+			if tc.want == Tightened && out.Linux.MountLabel != "system_u:object_r:container_file_t:s0:c12,c345" {
+				t.Errorf("mount label %q", out.Linux.MountLabel)
+			}
+		})
+	}
+}
+
+func TestCheckLandlock(t *testing.T) {
+	s := minimalSpec()
+	s.Process.Args = []string{"nginx", "-g", "daemon off;"}
+	out, d, err := runRule(t, checkLandlock, s, DefaultPolicy(), HostFacts{MAC: MACFacts{LandlockABI: 7}})
+	wantOutcome(t, d, err, Tightened, "")
+	want := []string{LandlockExe, LandlockArg, "abi=1", "--", "nginx", "-g", "daemon off;"}
+	if strings.Join(out.Process.Args, "|") != strings.Join(want, "|") {
+		t.Errorf("args %q", out.Process.Args)
+	}
+	// A spec that imitates the launcher is refused (it would pick its own settings).
+	s.Process.Args = []string{LandlockExe, LandlockArg, "exec-writable", "--", "sh"}
+	_, d, err = runRule(t, checkLandlock, s, DefaultPolicy(), HostFacts{MAC: MACFacts{LandlockABI: 7}})
+	wantOutcome(t, d, err, Refused, "mac.accept")
+	// Not in force (AppArmor only): not wrapped.
+	s.Process.Args = []string{"sh"}
+	out, d, err = runRule(t, checkLandlock, s, DefaultPolicy(), HostFacts{MAC: MACFacts{AppArmorEnabled: true}})
+	wantOutcome(t, d, err, Kept, "")
+	if len(out.Process.Args) != 1 {
+		t.Errorf("wrapped without Landlock: %q", out.Process.Args)
+	}
+}

@@ -1,0 +1,44 @@
+package hardening
+
+import (
+	"fmt"
+	"strings"
+)
+
+// unconfinedSELinuxTypes are the SELinux process types that mean no confinement.
+var unconfinedSELinuxTypes = []string{"spc_t", "unconfined_t", "kernel_t", "container_runtime_t", "init_t"}
+
+// checkSELinux: where SELinux enforces, the process gets container_t with the
+// container's unique MCS pair (and the mount label to match) unless it brings a confined
+// label; spc_t, unconfined_t and the like are refused.
+func checkSELinux(c *checker) error {
+	const rule = "mac.selinux"
+	p := c.spec.Process
+	if !macActive(c, "selinux") {
+		if p.SelinuxLabel != "" && !c.facts.MAC.SELinuxEnabled {
+			return c.refuse(rule, fmt.Sprintf("SELinux label %q requested but SELinux is not enabled", p.SelinuxLabel), "mac.accept")
+		}
+		c.kept(rule, "SELinux not in force")
+		return nil
+	}
+	if p.SelinuxLabel != "" {
+		parts := strings.Split(p.SelinuxLabel, ":")
+		if len(parts) < 3 {
+			return c.refuse(rule, fmt.Sprintf("SELinux label %q is malformed", p.SelinuxLabel), "mac.selinux_type")
+		}
+		for _, t := range unconfinedSELinuxTypes {
+			if parts[2] == t {
+				return c.refuse(rule, fmt.Sprintf("SELinux type %s is not a confinement", t), "mac.selinux_type")
+			}
+		}
+		c.kept(rule, "SELinux label "+p.SelinuxLabel)
+		return nil
+	}
+	if c.facts.MAC.MCS == "" {
+		return fmt.Errorf("hardening: no MCS categories were reserved for the container")
+	}
+	p.SelinuxLabel = "system_u:system_r:" + c.policy.MAC.SELinuxType + ":s0:" + c.facts.MAC.MCS
+	c.spec.Linux.MountLabel = "system_u:object_r:container_file_t:s0:" + c.facts.MAC.MCS
+	c.tightened(rule, "SELinux label with the container's own categories", "(none)", p.SelinuxLabel)
+	return nil
+}

@@ -1,0 +1,118 @@
+package runtime
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/runc/libcontainer/seccomp"
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+)
+
+// CheckItem is one line of `yoroi check`.
+type CheckItem struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
+	// Required items make yoroi refuse containers when they fail.
+	Required bool `json:"required"`
+}
+
+// Check reports whether this host can run yoroi containers under the default policy.
+func (r *Runtime) Check() ([]CheckItem, error) {
+	cfg, err := r.config()
+	if err != nil {
+		return nil, err
+	}
+	p := &cfg.Default
+	f := macFacts()
+	var items []CheckItem
+	add := func(name string, ok, required bool, format string, args ...any) {
+		items = append(items, CheckItem{Name: name, OK: ok, Required: required, Detail: fmt.Sprintf(format, args...)})
+	}
+	lsms := "unknown (securityfs not mounted at /sys/kernel/security)"
+	if len(f.LSMs) > 0 {
+		lsms = strings.Join(f.LSMs, ",")
+	}
+	add("lsm", true, false, "%s", lsms)
+	add("apparmor", f.AppArmorEnabled, false, "%s", map[bool]string{true: fmt.Sprintf("enabled, %d profiles loaded", len(f.AppArmorProfiles)), false: "not enabled"}[f.AppArmorEnabled])
+	se := "disabled"
+	if f.SELinuxEnabled {
+		se = map[bool]string{true: "enforcing", false: "permissive (does not count)"}[f.SELinuxEnforcing]
+	}
+	add("selinux", f.SELinuxEnforcing, false, "%s", se)
+	add("landlock", f.LandlockABI >= p.MAC.LandlockMinABI, false, "ABI %d (at least %d required)", f.LandlockABI, p.MAC.LandlockMinABI)
+	var active []string
+	for _, a := range p.MAC.Accept {
+		if (a == "apparmor" && f.AppArmorEnabled) || (a == "selinux" && f.SELinuxEnforcing) || (a == "landlock" && f.LandlockABI >= p.MAC.LandlockMinABI) {
+			active = append(active, a)
+		}
+	}
+	add("mac", len(active) > 0, true, "accepted %v, in force %v", p.MAC.Accept, active)
+
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 30, Size: 65536}}
+	if ns, err := newUserNS(m, m); err != nil {
+		add("userns", false, true, "cannot create a user namespace: %v", err)
+	} else {
+		ns.Close()
+		add("userns", true, true, "user namespaces with a %d-id range", p.Userns.RangeSize)
+		fs := rootfsFacts(r.root).FSType
+		if err := r.probeIdmap(); err != nil {
+			add("idmap", false, true, "id-mapped mounts on the state root's filesystem (%s) fail: %v", fs, err)
+		} else {
+			add("idmap", true, true, "id-mapped mounts work on the state root's filesystem (%s)", fs)
+		}
+	}
+	if seccomp.Enabled {
+		major, minor, patch := seccomp.Version()
+		add("seccomp", true, true, "libseccomp %d.%d.%d, actions %s", major, minor, patch, strings.Join(seccomp.KnownActions(), ","))
+	} else {
+		add("seccomp", false, true, "yoroi was built without -tags seccomp")
+	}
+	add("cgroup", true, false, "%s", cgroupMode())
+	return items, nil
+}
+
+// probeIdmap id-maps a directory of the state root's filesystem onto another.
+func (r *Runtime) probeIdmap() error {
+	if err := os.MkdirAll(r.root, 0o711); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp(r.root, ".yoroi-check-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
+	for _, d := range []string{src, dst} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return err
+		}
+	}
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 30, Size: 65536}}
+	ns, err := newUserNS(m, m)
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	if err := idmapBind(src, dst, ns); err != nil {
+		return err
+	}
+	return unix.Unmount(dst, unix.MNT_DETACH)
+}
+
+func cgroupMode() string {
+	var st unix.Statfs_t
+	if err := unix.Statfs("/sys/fs/cgroup", &st); err != nil {
+		return "unknown: " + err.Error()
+	}
+	if st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return "v2 (unified)"
+	}
+	if err := unix.Statfs("/sys/fs/cgroup/unified", &st); err == nil && st.Type == unix.CGROUP2_SUPER_MAGIC {
+		return "v1 hybrid (cgroup2 at /sys/fs/cgroup/unified)"
+	}
+	return "v1"
+}

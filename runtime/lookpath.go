@@ -1,0 +1,77 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"slices"
+	"strings"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// workloadArgs returns the workload's own argv of a (possibly Landlock-wrapped) process.
+func workloadArgs(args []string) []string {
+	if hardening.IsLandlockWrapped(args) {
+		if i := slices.Index(args, "--"); i >= 0 {
+			return args[i+1:]
+		}
+	}
+	return args
+}
+
+// checkExecutable resolves the workload's argv[0] inside root the way the container will
+// (PATH from its environment, relative to its cwd), so that a missing binary is reported
+// when the container is created, as runc reports it, even though the process first
+// executes yoroi's Landlock launcher. mountDests are paths other mounts will cover: a
+// binary below one of them cannot be checked before the container starts.
+func checkExecutable(root string, p *specs.Process, mountDests []string) error {
+	args := workloadArgs(p.Args)
+	if len(args) == 0 {
+		return errors.New("process.args must not be empty")
+	}
+	name := args[0]
+	var candidates []string
+	if strings.Contains(name, "/") {
+		if !path.IsAbs(name) {
+			name = path.Join(p.Cwd, name)
+		}
+		candidates = []string{name}
+	} else {
+		pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+		for _, e := range p.Env {
+			if v, ok := strings.CutPrefix(e, "PATH="); ok {
+				pathEnv = v
+			}
+		}
+		for _, dir := range strings.Split(pathEnv, ":") {
+			if dir == "" {
+				dir = "."
+			}
+			if !path.IsAbs(dir) {
+				dir = path.Join(p.Cwd, dir)
+			}
+			candidates = append(candidates, path.Join(dir, name))
+		}
+	}
+	for _, c := range candidates {
+		if slices.ContainsFunc(mountDests, func(d string) bool { return c == d || strings.HasPrefix(c, strings.TrimSuffix(d, "/")+"/") }) {
+			return nil
+		}
+		full, err := securejoin.SecureJoin(root, c)
+		if err != nil {
+			continue
+		}
+		if st, err := os.Stat(full); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
+			return nil
+		}
+	}
+	if strings.Contains(args[0], "/") {
+		return fmt.Errorf("exec: %q: no such executable file", args[0])
+	}
+	return fmt.Errorf("exec: %q: executable file not found in $PATH", args[0])
+}
