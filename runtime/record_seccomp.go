@@ -103,12 +103,24 @@ func (r *recorder) loop(fd int) {
 	defer unix.Close(fd)
 	arch, _ := libseccomp.GetNativeArch()
 	for {
+		// POLLHUP: no process is left under the filter. The agent must not stop earlier:
+		// once the listener is closed, every notified syscall fails with ENOSYS.
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		if _, err := unix.Poll(pfd, 200); err != nil && err != unix.EINTR {
+			return
+		}
+		if pfd[0].Revents&unix.POLLHUP != 0 {
+			return
+		}
+		if pfd[0].Revents&unix.POLLIN == 0 {
+			continue
+		}
 		var req seccompNotif
 		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req))); e != 0 {
-			if e == unix.EINTR {
-				continue
+			if e == unix.EINTR || e == unix.ENOENT {
+				continue // ENOENT: the notifying thread died (e.g. at execve) before we read it.
 			}
-			return // ENOENT/EBADF: every process of the container is gone.
+			return
 		}
 		if name, err := libseccomp.ScmpSyscall(req.Nr).GetNameByArch(arch); err == nil {
 			r.mu.Lock()
