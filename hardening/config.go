@@ -27,9 +27,21 @@ const DefaultProfile = "default"
 // sections) and named profiles ([profiles.NAME.SECTION]) that override it.
 type Config struct {
 	Audit    AuditConfig
+	Runtime  RuntimeConfig
 	Default  Policy
 	Profiles map[string]*Policy
 }
+
+// RuntimeConfig is the [runtime] section.
+type RuntimeConfig struct {
+	// StateDir is yoroi's host-wide state: the id-range allocations (unique across every
+	// engine's state root) and the staged id-mapped root filesystems. It and its
+	// ancestors must be searchable by others.
+	StateDir string `toml:"state_dir"`
+}
+
+// DefaultStateDir is [runtime] state_dir's default.
+const DefaultStateDir = "/run/yoroi/.yoroi"
 
 // AuditConfig is the [audit] section.
 type AuditConfig struct {
@@ -199,6 +211,7 @@ const DefaultAuditPath = "/var/log/yoroi/audit.jsonl"
 func Defaults() *Config {
 	return &Config{
 		Audit:    AuditConfig{Enabled: true, Path: DefaultAuditPath},
+		Runtime:  RuntimeConfig{StateDir: DefaultStateDir},
 		Default:  *DefaultPolicy(),
 		Profiles: map[string]*Policy{},
 	}
@@ -246,12 +259,14 @@ func DefaultPolicy() *Policy {
 func ParseConfig(data []byte) (*Config, error) {
 	var raw struct {
 		Audit    AuditConfig               `toml:"audit"`
+		Runtime  RuntimeConfig             `toml:"runtime"`
 		Profiles map[string]toml.Primitive `toml:"profiles"`
 		Policy
 	}
 	cfg := Defaults()
 	raw.Policy = cfg.Default
 	raw.Audit = cfg.Audit
+	raw.Runtime = cfg.Runtime
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&raw)
 	if err != nil {
 		var pe toml.ParseError
@@ -261,6 +276,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, fmt.Errorf("config: %w", err)
 	}
 	cfg.Audit = raw.Audit
+	cfg.Runtime = raw.Runtime
 	cfg.Default = raw.Policy
 	cfg.Default.Name = DefaultProfile
 	names := make([]string, 0, len(raw.Profiles))
@@ -313,6 +329,9 @@ func lineOfKey(data []byte, key toml.Key) int {
 func (c *Config) Validate() error {
 	if c.Audit.Enabled && !path.IsAbs(c.Audit.Path) {
 		return fmt.Errorf("config: audit.path must be an absolute path, got %q", c.Audit.Path)
+	}
+	if !path.IsAbs(c.Runtime.StateDir) || path.Clean(c.Runtime.StateDir) == "/" {
+		return fmt.Errorf("config: runtime.state_dir must be an absolute path other than /, got %q", c.Runtime.StateDir)
 	}
 	if err := c.Default.Validate(); err != nil {
 		return fmt.Errorf("config: %w", err)

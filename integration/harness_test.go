@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,6 +31,8 @@ type env struct {
 	config string
 	// audit is the audit log that config names.
 	audit string
+	// hostState is the config's runtime.state_dir (id ranges, staged rootfs mounts).
+	hostState string
 	// extraEnv is added to every yoroi invocation.
 	extraEnv []string
 }
@@ -39,6 +42,9 @@ type env struct {
 const testConfig = `
 [audit]
 path = "%s"
+
+[runtime]
+state_dir = "%s"
 
 # Hooks run on the host: the hook tests use busybox and false.
 [profiles.test-hooks.hooks]
@@ -71,8 +77,8 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	root := filepath.Join(dir, "state")
-	e := &env{t: t, root: root, config: filepath.Join(dir, "config.toml"), audit: filepath.Join(dir, "audit.jsonl")}
-	e.writeConfig(fmt.Sprintf(testConfig, e.audit))
+	e := &env{t: t, root: root, config: filepath.Join(dir, "config.toml"), audit: filepath.Join(dir, "audit.jsonl"), hostState: filepath.Join(dir, "yoroi-state")}
+	e.writeConfig(e.baseConfig())
 	t.Cleanup(func() {
 		// Remove whatever a failed test left running, then check that nothing at all is
 		// mounted under the state root (a leftover id-mapped rootfs would also make
@@ -81,8 +87,8 @@ func newEnv(t *testing.T) *env {
 		for _, ent := range ents {
 			_ = e.cmd("delete", "--force", ent.Name()).Run()
 		}
-		for _, m := range mountsUnder(t, root) {
-			t.Errorf("mount left behind under the state root: %s", m)
+		for _, m := range append(mountsUnder(t, root), mountsUnder(t, e.hostState)...) {
+			t.Errorf("mount left behind: %s", m)
 			_ = unix.Unmount(strings.Fields(m)[4], unix.MNT_DETACH)
 		}
 	})
@@ -95,6 +101,21 @@ func uniqueID(prefix string) string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return "yoroi-it-" + prefix + "-" + hex.EncodeToString(b)
+}
+
+// baseConfig is testConfig for this env.
+func (e *env) baseConfig() string { return fmt.Sprintf(testConfig, e.audit, e.hostState) }
+
+// stagingDir is where yoroi stages a container's id-mapped rootfs (its containerKey).
+func (e *env) stagingDir(id string) string {
+	sum := sha256.Sum256([]byte(e.root))
+	return filepath.Join(e.hostState, "mnt", hex.EncodeToString(sum[:4])+"-"+id)
+}
+
+// rangeHeld reports whether the id-range table still has an entry for id.
+func (e *env) rangeHeld(id string) bool {
+	data, err := os.ReadFile(filepath.Join(e.hostState, "userns.json"))
+	return err == nil && strings.Contains(string(data), `"id":"`+id+`"`)
 }
 
 func (e *env) writeConfig(content string) {
@@ -234,7 +255,7 @@ func (e *env) assertNoLeftovers(id string) {
 	if _, err := os.Lstat(filepath.Join(e.root, id)); !errors.Is(err, fs.ErrNotExist) {
 		e.t.Errorf("state dir of %s left behind (err=%v)", id, err)
 	}
-	for _, dir := range []string{filepath.Join(e.root, id), filepath.Join(e.root, ".yoroi", "mnt", id)} {
+	for _, dir := range []string{filepath.Join(e.root, id), e.stagingDir(id)} {
 		for _, m := range mountsUnder(e.t, dir) {
 			e.t.Errorf("mount of %s left behind: %s", id, m)
 		}
@@ -242,8 +263,8 @@ func (e *env) assertNoLeftovers(id string) {
 			e.t.Errorf("%s left behind (err=%v)", dir, err)
 		}
 	}
-	if data, err := os.ReadFile(filepath.Join(e.root, ".yoroi", "userns.json")); err == nil && strings.Contains(string(data), `"`+id+`"`) {
-		e.t.Errorf("id range of %s left behind: %s", id, data)
+	if e.rangeHeld(id) {
+		e.t.Errorf("id range of %s left behind", id)
 	}
 	for _, d := range cgroupDirs(id) {
 		e.t.Errorf("cgroup left behind: %s", d)

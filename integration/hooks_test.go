@@ -176,7 +176,7 @@ func TestHookPathResolvedBeforeMatching(t *testing.T) {
 	e.assertNoLeftovers(id)
 
 	// Allowing the real binary (not the /proc path) lets it run.
-	e.writeConfig(fmt.Sprintf(testConfig, e.audit) + fmt.Sprintf("\n[profiles.sleep-hook.hooks]\nallow = [%q]\n", real))
+	e.writeConfig(e.baseConfig() + fmt.Sprintf("\n[profiles.sleep-hook.hooks]\nallow = [%q]\n", real))
 	b.edit(t, func(s *specs.Spec) { s.Annotations = map[string]string{"org.yoroi.profile": "sleep-hook"} })
 	e.ok("run", "--bundle", b.dir, id)
 	e.assertNoLeftovers(id)

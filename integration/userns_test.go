@@ -212,7 +212,7 @@ func TestDeleteForceAfterKilledCreate(t *testing.T) {
 	}
 	// Wait until the hook runs: the container's cgroup and id-mapped rootfs exist.
 	deadline := time.Now().Add(10 * time.Second)
-	for len(cgroupDirs(id)) == 0 || len(mountsUnder(t, filepath.Join(e.root, ".yoroi", "mnt", id))) == 0 {
+	for len(cgroupDirs(id)) == 0 || len(mountsUnder(t, e.stagingDir(id))) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("create did not reach its hook")
 		}
@@ -242,13 +242,13 @@ func TestUserNamespaceNoLeaks(t *testing.T) {
 		e.ok("create", "--bundle", b.dir, id)
 		e.ok("delete", id)
 	}
-	if mounts := mountsUnder(t, e.root); len(mounts) != 0 {
+	if mounts := append(mountsUnder(t, e.root), mountsUnder(t, e.hostState)...); len(mounts) != 0 {
 		t.Errorf("%d mounts left: %v", len(mounts), mounts[0])
 	}
-	if ents, _ := os.ReadDir(filepath.Join(e.root, ".yoroi", "mnt")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(e.hostState, "mnt")); len(ents) != 0 {
 		t.Errorf("%d staging directories left", len(ents))
 	}
-	if data := readTrim(t, filepath.Join(e.root, ".yoroi", "userns.json")); data != "{}" {
+	if data := readTrim(t, filepath.Join(e.hostState, "userns.json")); data != "{}" {
 		t.Errorf("id ranges left: %s", data)
 	}
 	for i := 0; i < n; i++ {

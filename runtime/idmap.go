@@ -82,9 +82,11 @@ func idmapBind(src, dst string, userns *os.File) error {
 	return nil
 }
 
-// stagingDir is where a container's id-mapped rootfs (and layers) are mounted.
+// stagingDir is where a container's id-mapped rootfs (and layers) are mounted: in yoroi's
+// host-wide state directory, which the container's unprivileged root can walk to
+// (engines keep their state roots private, e.g. /run/containerd/runc is 0700).
 func (r *Runtime) stagingDir(id string) string {
-	return filepath.Join(r.root, yoroiDir, "mnt", id)
+	return filepath.Join(r.hostState(), "mnt", containerKey(r.root, id))
 }
 
 // prepareRootfs id-maps rootfs into the container's staging directory and returns the
@@ -323,7 +325,10 @@ func unescapeOpt(s string) string {
 // it. Directories are removed one by one (never recursively), so nothing below a mount
 // that is still there can be deleted.
 func (r *Runtime) cleanupStaging(id string) error {
-	stage := r.stagingDir(id)
+	return r.cleanupStagingDir(r.stagingDir(id))
+}
+
+func (r *Runtime) cleanupStagingDir(stage string) error {
 	if _, err := os.Lstat(stage); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -379,20 +384,22 @@ func removeDir(d string) error {
 
 // makeTraversable creates the staging directory and makes sure the container's root (an
 // unprivileged host uid) can walk to it: yoroi's own directories get mode 0711, and an
-// ancestor of the state root that is not searchable by others is an error that says so.
+// ancestor of the host state directory that is not searchable by others is an error that
+// says so.
 func (r *Runtime) makeTraversable(stage string) error {
-	for _, d := range []string{r.root, filepath.Join(r.root, yoroiDir), filepath.Join(r.root, yoroiDir, "mnt"), stage} {
+	state := r.hostState()
+	for _, d := range []string{state, filepath.Join(state, "mnt"), stage} {
 		if err := mkdirTraversable(d); err != nil {
 			return err
 		}
 	}
-	for d := filepath.Dir(r.root); ; d = filepath.Dir(d) {
+	for d := filepath.Dir(state); ; d = filepath.Dir(d) {
 		st, err := os.Stat(d)
 		if err != nil {
 			return err
 		}
 		if st.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("the state root's ancestor %s (mode %v) is not searchable by the container's unprivileged root: chmod o+x %s or choose another --root", d, st.Mode().Perm(), d)
+			return fmt.Errorf("%s (mode %v), above yoroi's state directory %s, is not searchable by the container's unprivileged root: chmod o+x %s or set runtime.state_dir", d, st.Mode().Perm(), state, d)
 		}
 		if d == "/" {
 			return nil

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +17,8 @@ import (
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
-// yoroiDir holds yoroi's own state under the root: the id-range allocations and the
-// staging mounts. Its name cannot be a container id (ids start with a letter, digit or _).
+// yoroiDir holds yoroi's per-root state under the state root (pending creates, recording
+// sockets). Its name cannot be a container id (ids start with a letter, digit or _).
 const yoroiDir = ".yoroi"
 
 // allocation is one container's id range, with the process that reserved it so that a
@@ -29,15 +31,36 @@ type allocation struct {
 	StartTime uint64 `json:"start_time"`
 	// MCS is the SELinux category pair reserved for the container, where SELinux enforces.
 	MCS string `json:"mcs,omitempty"`
+	// Root and ID name the container: ranges are unique across every state root (Docker's,
+	// containerd's, yoroi's own).
+	Root string `json:"root"`
+	ID   string `json:"id"`
 }
 
-// idRanges is the persistent allocator of per-container id ranges: a JSON file under the
-// state root, read and written under an exclusive flock.
+// idRanges is the persistent allocator of per-container id ranges: a JSON file in yoroi's
+// host-wide state directory, read and written under an exclusive flock. Entries are keyed
+// by containerKey (state root and id).
 type idRanges struct {
-	dir string
+	dir  string
+	root string
+	// exists reports whether a container still has its state directory.
+	exists func(root, id string) bool
 }
 
-func (r *Runtime) idRanges() *idRanges { return &idRanges{dir: filepath.Join(r.root, yoroiDir)} }
+func (r *Runtime) idRanges() *idRanges {
+	return &idRanges{dir: r.hostState(), root: r.root, exists: containerExists}
+}
+
+func containerExists(root, id string) bool {
+	_, err := os.Lstat(filepath.Join(root, id))
+	return err == nil
+}
+
+// containerKey names a container host-wide: a hash of its state root and its id.
+func containerKey(root, id string) string {
+	sum := sha256.Sum256([]byte(root))
+	return hex.EncodeToString(sum[:4]) + "-" + id
+}
 
 // locked runs f with the allocation table, saving it when f changed it.
 func (a *idRanges) locked(f func(table map[string]allocation) (bool, error)) error {
@@ -82,14 +105,15 @@ func (a *idRanges) locked(f func(table map[string]allocation) (bool, error)) err
 
 // allocate reserves a free range of size ids in [lo, hi] for id. Ranges of containers that
 // no longer exist and whose reserving process is gone are reclaimed first.
-func (a *idRanges) allocate(id string, lo, hi, size uint32, exists func(string) bool) (*hardening.IDRange, []string, error) {
+func (a *idRanges) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, []string, error) {
 	var got *hardening.IDRange
 	var reclaimed []string
+	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
-		if al, dup := table[id]; dup && (exists(id) || al.alive()) {
+		if al, dup := table[key]; dup && (a.exists(al.Root, al.ID) || al.alive()) {
 			return false, fmt.Errorf("container %q already exists", id)
 		}
-		reclaimed = reconcile(table, exists)
+		reclaimed = reconcile(table, a.exists)
 		used := make([]allocation, 0, len(table))
 		for _, al := range table {
 			if al.Size > 0 {
@@ -110,7 +134,7 @@ func (a *idRanges) allocate(id string, lo, hi, size uint32, exists func(string) 
 			return false, fmt.Errorf("userns.pool exhausted: no free range of %d ids", size)
 		}
 		pid := os.Getpid()
-		table[id] = allocation{Start: uint32(next), Size: size, Pid: pid, StartTime: processStartTime(pid)}
+		table[key] = allocation{Start: uint32(next), Size: size, Pid: pid, StartTime: processStartTime(pid), Root: a.root, ID: id}
 		got = &hardening.IDRange{Start: uint32(next), Size: size}
 		return true, nil
 	})
@@ -119,11 +143,12 @@ func (a *idRanges) allocate(id string, lo, hi, size uint32, exists func(string) 
 
 // release frees id's range.
 func (a *idRanges) release(id string) error {
+	key := containerKey(a.root, id)
 	return a.locked(func(table map[string]allocation) (bool, error) {
-		if _, ok := table[id]; !ok {
+		if _, ok := table[key]; !ok {
 			return false, nil
 		}
-		delete(table, id)
+		delete(table, key)
 		return true, nil
 	})
 }
@@ -131,8 +156,9 @@ func (a *idRanges) release(id string) error {
 // lookup returns id's range, if it has one.
 func (a *idRanges) lookup(id string) (*allocation, error) {
 	var out *allocation
+	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
-		if al, ok := table[id]; ok {
+		if al, ok := table[key]; ok {
 			out = &al
 		}
 		return false, nil
@@ -141,17 +167,17 @@ func (a *idRanges) lookup(id string) (*allocation, error) {
 }
 
 // reconcile drops allocations whose container does not exist and whose reserving process
-// is dead (a create killed before libcontainer wrote its state).
-func reconcile(table map[string]allocation, exists func(string) bool) (reclaimed []string) {
-	for id, al := range table {
-		if exists(id) {
+// is dead (a create killed before libcontainer wrote its state). It returns their keys.
+func reconcile(table map[string]allocation, exists func(root, id string) bool) (reclaimed []string) {
+	for key, al := range table {
+		if exists(al.Root, al.ID) {
 			continue
 		}
 		if al.alive() {
 			continue // a create still in progress
 		}
-		delete(table, id)
-		reclaimed = append(reclaimed, id)
+		delete(table, key)
+		reclaimed = append(reclaimed, key)
 	}
 	return reclaimed
 }
@@ -184,13 +210,14 @@ func (al allocation) alive() bool {
 const mcsCategories = 1024
 
 // allocateMCS reserves a category pair no other existing container holds.
-func (a *idRanges) allocateMCS(id string, exists func(string) bool) (string, error) {
+func (a *idRanges) allocateMCS(id string) (string, error) {
 	var got string
+	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
-		reconcile(table, exists)
+		reconcile(table, a.exists)
 		used := map[string]bool{}
 		for other, al := range table {
-			if other != id && al.MCS != "" {
+			if other != key && al.MCS != "" {
 				used[al.MCS] = true
 			}
 		}
@@ -205,13 +232,13 @@ func (a *idRanges) allocateMCS(id string, exists func(string) bool) (string, err
 		if got == "" {
 			return false, errors.New("no free SELinux category pair")
 		}
-		al, ok := table[id]
+		al, ok := table[key]
 		if !ok {
 			pid := os.Getpid()
-			al = allocation{Pid: pid, StartTime: processStartTime(pid)}
+			al = allocation{Pid: pid, StartTime: processStartTime(pid), Root: a.root, ID: id}
 		}
 		al.MCS = got
-		table[id] = al
+		table[key] = al
 		return true, nil
 	})
 	return got, err

@@ -5,58 +5,62 @@ import (
 )
 
 func TestIDRangesAllocateReleaseReuse(t *testing.T) {
-	a := &idRanges{dir: t.TempDir()}
 	live := map[string]bool{}
-	exists := func(id string) bool { return live[id] }
-	r1, _, err := a.allocate("a", 100000, 299999, 65536, exists)
+	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	r1, _, err := a.allocate("a", 100000, 299999, 65536)
 	if err != nil || r1.Start != 100000 {
 		t.Fatalf("%+v %v", r1, err)
 	}
 	live["a"] = true
-	r2, _, err := a.allocate("b", 100000, 299999, 65536, exists)
+	r2, _, err := a.allocate("b", 100000, 299999, 65536)
 	if err != nil || r2.Start != 165536 {
 		t.Fatalf("%+v %v", r2, err)
 	}
 	live["b"] = true
-	if _, _, err := a.allocate("c", 100000, 231071, 65536, exists); err == nil {
+	if _, _, err := a.allocate("c", 100000, 231071, 65536); err == nil {
 		t.Fatal("pool exhaustion not reported")
 	}
-	if _, _, err := a.allocate("a", 100000, 299999, 65536, exists); err == nil {
+	if _, _, err := a.allocate("a", 100000, 299999, 65536); err == nil {
 		t.Fatal("second range for an existing container")
 	}
 	if err := a.release("a"); err != nil {
 		t.Fatal(err)
 	}
 	delete(live, "a")
-	r3, _, err := a.allocate("c", 100000, 299999, 65536, exists)
+	r3, _, err := a.allocate("c", 100000, 299999, 65536)
+	// Another state root (another engine) gets its own ranges, never the same ones.
+	other := &idRanges{dir: a.dir, root: "/run/other", exists: a.exists}
+	if r4, _, err := other.allocate("a", 100000, 299999, 65536); err != nil || r4.Start == r3.Start || r4.Start == r2.Start {
+		t.Fatalf("same id in another root: %+v %v", r4, err)
+	}
 	if err != nil || r3.Start != 100000 {
 		t.Fatalf("freed range not reused: %+v %v", r3, err)
 	}
 }
 
 func TestIDRangesReclaimDeadCreates(t *testing.T) {
-	a := &idRanges{dir: t.TempDir()}
+	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(string, string) bool { return false }}
 	// A reservation by a process that no longer exists, for a container that never got
 	// its state (a create killed half-way), is reclaimed by the next allocation.
 	err := a.locked(func(table map[string]allocation) (bool, error) {
-		table["dead"] = allocation{Start: 100000, Size: 65536, Pid: 1 << 30, StartTime: 42}
+		table["k-dead"] = allocation{Start: 100000, Size: 65536, Pid: 1 << 30, StartTime: 42, Root: "/run/test", ID: "dead"}
 		return true, nil
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, reclaimed, err := a.allocate("new", 100000, 299999, 65536, func(string) bool { return false })
-	if err != nil || r.Start != 100000 || len(reclaimed) != 1 || reclaimed[0] != "dead" {
+	r, reclaimed, err := a.allocate("new", 100000, 299999, 65536)
+	if err != nil || r.Start != 100000 || len(reclaimed) != 1 || reclaimed[0] != "k-dead" {
 		t.Fatalf("%+v %v %v", r, reclaimed, err)
 	}
 }
 
 func TestAllocateMCSUnique(t *testing.T) {
-	a := &idRanges{dir: t.TempDir()}
 	live := map[string]bool{}
+	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	seen := map[string]bool{}
 	for _, id := range []string{"a", "b", "c", "d"} {
-		mcs, err := a.allocateMCS(id, func(i string) bool { return live[i] })
+		mcs, err := a.allocateMCS(id)
 		if err != nil || seen[mcs] {
 			t.Fatalf("%s: %q %v (seen %v)", id, mcs, err, seen)
 		}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
@@ -76,12 +77,12 @@ func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 		if id == "" {
 			facts.UserNS.Allocated = &hardening.IDRange{Start: lo, Size: policy.Userns.RangeSize}
 		} else {
-			rng, reclaimed, err := r.idRanges().allocate(id, lo, hi, policy.Userns.RangeSize, r.exists)
+			rng, reclaimed, err := r.idRanges().allocate(id, lo, hi, policy.Userns.RangeSize)
 			if err != nil {
 				return &hardened{policy: policy}, err
 			}
 			for _, stale := range reclaimed {
-				if err := r.cleanupStaging(stale); err != nil {
+				if err := r.cleanupStagingDir(filepath.Join(r.hostState(), "mnt", stale)); err != nil {
 					logrus.Warnf("reclaiming %s: %v", stale, err)
 				}
 			}
@@ -97,7 +98,7 @@ func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 		if id == "" {
 			facts.MAC.MCS = "c0,c1"
 		} else {
-			mcs, err := r.idRanges().allocateMCS(id, r.exists)
+			mcs, err := r.idRanges().allocateMCS(id)
 			if err != nil {
 				return &hardened{policy: policy}, err
 			}
@@ -125,6 +126,15 @@ func (h *hardened) idMappings() (uid, gid []specs.LinuxIDMapping) {
 		}
 	}
 	return l.UIDMappings, l.GIDMappings
+}
+
+// hostState is yoroi's host-wide state directory ([runtime] state_dir). Cleanup must
+// work even with a broken config: it then falls back to the default.
+func (r *Runtime) hostState() string {
+	if cfg, err := r.config(); err == nil {
+		return cfg.Runtime.StateDir
+	}
+	return hardening.DefaultStateDir
 }
 
 // exists reports whether a container's state directory exists.
