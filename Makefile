@@ -10,17 +10,30 @@ STATIC_TAGS := netgo osusergo
 GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-X main.version=$(VERSION) -extldflags -static"
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2
 
 all: build
 
-## build: compile bin/yoroi (cgo, -tags seccomp)
+## build: compile bin/yoroi (cgo, -tags seccomp, static) and bin/containerd-shim-yoroi-v2
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o bin/yoroi ./cmd/yoroi
+	$(GO) build -trimpath -o bin/containerd-shim-yoroi-v2 ./cmd/containerd-shim-yoroi-v2
 
-## install: install yoroi into $(BINDIR) (default /usr/local/bin)
+## install: install yoroi and its containerd shim into $(BINDIR) (default /usr/local/bin)
 install: build
 	install -D -m 0755 bin/yoroi $(DESTDIR)$(BINDIR)/yoroi
+	install -D -m 0755 bin/containerd-shim-yoroi-v2 $(DESTDIR)$(BINDIR)/containerd-shim-yoroi-v2
+
+# containerd 2.x for the tests, built from the Go module proxy (Debian ships 1.6).
+CONTAINERD2_VERSION ?= v2.4.2
+CONTAINERD2_DIR     := $(CURDIR)/bin/containerd-$(CONTAINERD2_VERSION)
+$(CONTAINERD2_DIR)/containerd:
+	GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install \
+		github.com/containerd/containerd/v2/cmd/containerd@$(CONTAINERD2_VERSION) \
+		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION)
+
+## containerd2: build containerd and ctr $(CONTAINERD2_VERSION) into bin/
+containerd2: $(CONTAINERD2_DIR)/containerd
 
 ## deps: install the Debian packages yoroi's build, demo and tests need (root)
 deps:
@@ -36,8 +49,9 @@ test: deps lint build unit fuzz integration
 unit:
 	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v /integration)
 
-integration:
-	YOROI_BINARY=$(CURDIR)/bin/yoroi $(GO) test -count=1 -timeout 40m -tags "$(BUILDTAGS)" ./integration/...
+integration: containerd2
+	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) \
+		$(GO) test -count=1 -timeout 40m -tags "$(BUILDTAGS)" ./integration/...
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 10s

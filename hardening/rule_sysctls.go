@@ -43,8 +43,39 @@ func checkSysctls(c *checker) error {
 		}
 		return c.refuse(rule, fmt.Sprintf("sysctl %s=%s is not namespaced-safe", name, l.Sysctl[name]), "sysctls.allow")
 	}
+	if v, ok := l.Sysctl[pingGroupRange]; ok {
+		if clamped, changed := clampPingGroupRange(v, l.GIDMappings); changed {
+			l.Sysctl[pingGroupRange] = clamped
+			c.tightened(rule, pingGroupRange+" limited to the gids of the container's user namespace", v, clamped)
+			return nil
+		}
+	}
 	c.kept(rule, fmt.Sprintf("%d safe sysctls", len(names)))
 	return nil
+}
+
+const pingGroupRange = "net.ipv4.ping_group_range"
+
+// clampPingGroupRange: Docker asks for "0 2147483647", which the kernel rejects in a user
+// namespace where those gids are not mapped. The range is cut to the mapped gids.
+func clampPingGroupRange(v string, gids []specs.LinuxIDMapping) (string, bool) {
+	var lo, hi uint64
+	if _, err := fmt.Sscan(v, &lo, &hi); err != nil || len(gids) == 0 {
+		return v, false
+	}
+	var maxMapped uint64
+	for _, m := range gids {
+		if end := uint64(m.ContainerID) + uint64(m.Size); end > 0 && end-1 > maxMapped {
+			maxMapped = end - 1
+		}
+	}
+	if hi <= maxMapped {
+		return v, false
+	}
+	if lo > maxMapped {
+		lo = maxMapped
+	}
+	return fmt.Sprintf("%d %d", lo, maxMapped), true
 }
 
 func sysctlAllowed(name string, privateNet bool, extra []string) bool {

@@ -36,3 +36,18 @@ func TestCheckSysctls(t *testing.T) {
 		})
 	}
 }
+
+func TestClampPingGroupRange(t *testing.T) {
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
+	s := minimalSpec()
+	s.Linux.GIDMappings = m
+	s.Linux.Sysctl = map[string]string{"net.ipv4.ping_group_range": "0 2147483647"}
+	out, d, err := runRule(t, checkSysctls, s, DefaultPolicy(), HostFacts{})
+	wantOutcome(t, d, err, Tightened, "")
+	if got := out.Linux.Sysctl["net.ipv4.ping_group_range"]; got != "0 65535" {
+		t.Errorf("clamped to %q", got)
+	}
+	s.Linux.Sysctl["net.ipv4.ping_group_range"] = "0 0"
+	_, d, err = runRule(t, checkSysctls, s, DefaultPolicy(), HostFacts{})
+	wantOutcome(t, d, err, Kept, "")
+}

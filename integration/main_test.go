@@ -52,6 +52,9 @@ func buildAll(work string) error {
 		if err := goBuild(yoroiBin, []string{"CGO_ENABLED=1"}, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "../cmd/yoroi"); err != nil {
 			return err
 		}
+		if err := goBuild(filepath.Join(work, "containerd-shim-yoroi-v2"), nil, "../cmd/containerd-shim-yoroi-v2"); err != nil {
+			return err
+		}
 	}
 	rootfsTemplate = filepath.Join(work, "rootfs")
 	bin := filepath.Join(rootfsTemplate, "bin")

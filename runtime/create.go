@@ -121,7 +121,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 		uid, gid := h.idMappings()
-		staged, err := r.prepareRootfs(o.ID, root, kind, uid, gid)
+		staged, err := r.prepareRootfs(o.ID, root, kind, uid, gid, spec.Mounts)
 		if err != nil {
 			cleanup()
 			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}

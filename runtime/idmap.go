@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 )
@@ -92,7 +93,7 @@ func (r *Runtime) stagingDir(id string) string {
 // prepareRootfs id-maps rootfs into the container's staging directory and returns the
 // path to use as root.path: an id-mapped bind of a plain directory, or for an overlay
 // mount, a read-only overlay rebuilt from id-mapped mounts of its layers.
-func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxIDMapping) (_ string, retErr error) {
+func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxIDMapping, mounts []specs.Mount) (_ string, retErr error) {
 	stage := r.stagingDir(id)
 	defer func() {
 		if retErr != nil {
@@ -112,6 +113,12 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 	case "bind":
 		return target, idmapBind(rootfs, target, userns)
 	case "overlay":
+		// The rebuilt overlay is read-only, so libcontainer cannot create mount points
+		// in it: create them now in the engine's (writable) overlay, whose upper layer
+		// becomes the topmost layer of the rebuilt one.
+		if err := ensureMountpoints(rootfs, mounts); err != nil {
+			return "", err
+		}
 		layers, err := overlayLayers(rootfs)
 		if err != nil {
 			return "", err
@@ -414,4 +421,49 @@ func mkdirTraversable(dir string) error {
 		return err
 	}
 	return os.Chmod(dir, 0o711)
+}
+
+// ensureMountpoints creates, inside root and never through a symlink out of it, the
+// directory (or, for a bind mount of a file, the empty file) each mount needs.
+func ensureMountpoints(root string, mounts []specs.Mount) error {
+	rootDir, err := os.Open(root)
+	if err != nil {
+		return err
+	}
+	defer rootDir.Close()
+	for _, m := range mounts {
+		dst := filepath.Clean("/" + m.Destination)
+		if dst == "/" {
+			continue
+		}
+		file := false
+		if isBindMount(m) {
+			if st, err := os.Stat(m.Source); err == nil && !st.IsDir() {
+				file = true
+			}
+		}
+		dir := dst
+		if file {
+			dir = filepath.Dir(dst)
+		}
+		h, err := pathrs.MkdirAllHandle(rootDir, dir, 0o755)
+		if err != nil {
+			return fmt.Errorf("mount point %s: %w", dst, err)
+		}
+		if file {
+			fd, err := unix.Openat(int(h.Fd()), filepath.Base(dst), unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_WRONLY, 0o644)
+			if err == nil {
+				unix.Close(fd)
+			} else if !errors.Is(err, unix.EEXIST) {
+				h.Close()
+				return fmt.Errorf("mount point %s: %w", dst, err)
+			}
+		}
+		h.Close()
+	}
+	return nil
+}
+
+func isBindMount(m specs.Mount) bool {
+	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
 }

@@ -1,0 +1,186 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// containerd is a containerd daemon of a given major version started for a test.
+type containerd struct {
+	*daemon
+	ctr  string
+	sock string
+	v2   bool
+}
+
+const containerd16Config = `version = 2
+root = "%[1]s/root"
+state = "%[1]s/state"
+[grpc]
+  address = "%[1]s/containerd.sock"
+[plugins."io.containerd.grpc.v1.cri"]
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  sandbox_image = "` + pauseRef + `"
+  [plugins."io.containerd.grpc.v1.cri".cni]
+    bin_dir = "/usr/lib/cni"
+    conf_dir = "%[1]s/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi]
+    runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi.options]
+      BinaryName = "%[2]s"
+`
+
+const containerd2Config = `version = 3
+root = "%[1]s/root"
+state = "%[1]s/state"
+[grpc]
+  address = "%[1]s/containerd.sock"
+[plugins."io.containerd.cri.v1.images".pinned_images]
+  sandbox = "` + pauseRef + `"
+[plugins."io.containerd.cri.v1.runtime"]
+  enable_selinux = false
+  disable_apparmor = true
+  restrict_oom_score_adj = true
+  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi]
+    runtime_type = "io.containerd.yoroi.v2"
+  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-binary]
+    runtime_type = "io.containerd.yoroi.v2"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-binary.options]
+      BinaryName = "%[2]s"
+  [plugins."io.containerd.cri.v1.runtime".cni]
+    bin_dirs = ["/usr/lib/cni"]
+    conf_dir = "%[1]s/cni"
+`
+
+// cniConfig: a bridge with host-local addresses, so that pods get a network namespace.
+const cniConfig = `{"cniVersion": "0.4.0", "name": "yoroi-test", "plugins": [
+  {"type": "bridge", "bridge": "%s", "isGateway": false, "ipMasq": false,
+   "ipam": {"type": "host-local", "ranges": [[{"subnet": "%s"}]]}},
+  {"type": "loopback"}]}`
+
+// startContainerd starts Debian's containerd 1.6 (v2 false) or the containerd 2.x the
+// Makefile builds ($CONTAINERD2_DIR), with test images imported. binaryName is the
+// runtime binary the CRI handlers that name one use.
+func startContainerd(t *testing.T, v2 bool, binaryName string) *containerd {
+	t.Helper()
+	testImages(t)
+	dir := privateDir(t)
+	bin, ctr, tmpl, bridge, subnet := "containerd", "ctr", containerd16Config, "yoroi-c16", "10.88.0.0/24"
+	if v2 {
+		d := os.Getenv("CONTAINERD2_DIR")
+		if d == "" {
+			t.Fatal("CONTAINERD2_DIR is not set: run the tests through make (make test builds containerd 2.x)")
+		}
+		bin, ctr, tmpl, bridge, subnet = filepath.Join(d, "containerd"), filepath.Join(d, "ctr"), containerd2Config, "yoroi-c2", "10.88.1.0/24"
+	}
+	for _, p := range []string{bin, ctr} {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("%s: %v", p, err)
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "cni"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cni", "10-yoroi.conflist"), []byte(fmt.Sprintf(cniConfig, bridge, subnet)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", bridge).Run() })
+	cfg := filepath.Join(dir, "config.toml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(tmpl, dir, binaryName)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "containerd.sock")
+	c := &containerd{ctr: ctr, sock: sock, v2: v2}
+	c.daemon = startDaemon(t, "containerd", dir, nil, sock, bin, "--config", cfg)
+	for _, ns := range []string{"default", "k8s.io"} {
+		for _, img := range []string{images.busybox, images.pause} {
+			if out, err := c.run("-n", ns, "images", "import", img); err != nil {
+				t.Fatalf("import %s: %v: %s", img, err, out)
+			}
+		}
+	}
+	return c
+}
+
+func (c *containerd) run(args ...string) (string, error) {
+	return runClient(c.ctr, append([]string{"--address", c.sock}, args...)...)
+}
+
+// Debian's containerd 1.6 runs yoroi through its own runc shim with BinaryName: 1.6 cannot
+// load shims built on containerd 2.x's library (bootstrap and task API v3).
+func TestContainerd16RuncShimWithYoroi(t *testing.T) {
+	c := startContainerd(t, false, yoroiBin)
+	tools := toolsDir(t)
+	out, err := c.run("run", "--rm", "--runtime", "io.containerd.runc.v2", "--runc-binary", yoroiBin,
+		"--mount", "type=bind,src="+tools+",dst=/tools,options=rbind:ro", busyboxRef, uniqueID("ctr16"), "sh", "-c", hardeningProbe)
+	if err != nil {
+		t.Fatalf("ctr run: %v\n%s", err, out)
+	}
+	assertHardened(t, "containerd 1.6 + runc.v2 shim + yoroi", out)
+}
+
+func TestContainerd2YoroiShim(t *testing.T) {
+	c := startContainerd(t, true, yoroiBin)
+	tools := toolsDir(t)
+	mount := "type=bind,src=" + tools + ",dst=/tools,options=rbind:ro"
+	out, err := c.run("run", "--rm", "--runtime", "io.containerd.yoroi.v2", "--mount", mount, busyboxRef, uniqueID("ctr2"), "sh", "-c", hardeningProbe)
+	if err != nil {
+		t.Fatalf("ctr run: %v\n%s", err, out)
+	}
+	assertHardened(t, "containerd 2.x + containerd-shim-yoroi-v2", out)
+
+	// A detached task: the shim listens on a socket file in a private directory, never
+	// on an abstract socket (CVE-2020-15257).
+	id := uniqueID("ctr2-detached")
+	if out, err := c.run("run", "-d", "--runtime", "io.containerd.yoroi.v2", busyboxRef, id, "sleep", "1000"); err != nil {
+		t.Fatalf("ctr run -d: %v\n%s", err, out)
+	}
+	defer func() {
+		_, _ = c.run("task", "kill", "-s", "KILL", id)
+		_, _ = c.run("task", "delete", "-f", id)
+		_, _ = c.run("container", "delete", id)
+	}()
+	addr := shimAddress(t, filepath.Join(c.dir, "state", "io.containerd.runtime.v2.task", "default", id))
+	path, ok := strings.CutPrefix(addr, "unix://")
+	if !ok || strings.HasPrefix(path, "@") || strings.HasPrefix(path, "\x00") {
+		t.Fatalf("shim address %q is not a socket file", addr)
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Mode()&os.ModeSocket == 0 {
+		t.Fatalf("shim socket %s: %v %v", path, st, err)
+	}
+	if pst, err := os.Stat(filepath.Dir(path)); err != nil || pst.Mode().Perm()&0o022 != 0 {
+		t.Errorf("shim socket directory %s is writable by others: %v", filepath.Dir(path), pst.Mode())
+	}
+	// exec through the shim.
+	out, err = c.run("task", "exec", "--exec-id", "probe", id, "sh", "-c", "grep NoNewPrivs /proc/self/status")
+	if err != nil || !strings.Contains(out, "NoNewPrivs:\t1") {
+		t.Errorf("task exec: %v %q", err, out)
+	}
+}
+
+// shimAddress reads the shim's address from the task directory (containerd 2.x writes
+// bootstrap.json, 1.x an address file).
+func shimAddress(t *testing.T, taskDir string) string {
+	t.Helper()
+	if data, err := os.ReadFile(filepath.Join(taskDir, "bootstrap.json")); err == nil {
+		var b struct {
+			Address string `json:"address"`
+		}
+		if err := json.Unmarshal(data, &b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Address
+	}
+	data, err := os.ReadFile(filepath.Join(taskDir, "address"))
+	if err != nil {
+		t.Fatalf("no shim address in %s: %v", taskDir, err)
+	}
+	return strings.TrimSpace(string(data))
+}

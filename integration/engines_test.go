@@ -1,0 +1,164 @@
+package integration
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// hardeningProbe runs inside a container started by an engine and prints what yoroi
+// enforces there. /tools is a read-only volume holding an executable: only Landlock
+// (read-only mounts get read, not execute) stops it from running.
+const hardeningProbe = `
+echo "uid_map=$(tr -s ' ' < /proc/self/uid_map)"
+grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/self/status | tr -d '\t'
+touch /yoroi-probe 2>/dev/null && echo rootfs=writable || echo rootfs=read-only
+if /tools/busybox true 2>/dev/null; then echo landlock=off; else echo landlock=enforced; fi
+`
+
+// assertHardened checks the probe's output.
+func assertHardened(t *testing.T, engine, out string) {
+	t.Helper()
+	for _, want := range []string{"CapEff:00000000000004fb", "NoNewPrivs:1", "Seccomp:2", "rootfs=read-only", "landlock=enforced"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: %q missing from the container's view:\n%s", engine, want, out)
+		}
+	}
+	var inside, host, size int
+	line := ""
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "uid_map=") {
+			line = strings.TrimPrefix(l, "uid_map=")
+		}
+	}
+	if _, err := fmt.Sscan(line, &inside, &host, &size); err != nil || inside != 0 || host < 65536 || size != 65536 {
+		t.Errorf("%s: uid_map %q: want 0 <non-root host id> 65536", engine, line)
+	}
+}
+
+// toolsDir is a host directory with an executable, mounted read-only at /tools.
+func toolsDir(t *testing.T) string {
+	t.Helper()
+	dir := privateDir(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("cp", filepath.Join(rootfsTemplate, "bin", "busybox"), dir).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return dir
+}
+
+// daemon is an engine daemon started by a test, stopped (with everything it started)
+// when the test ends.
+type daemon struct {
+	t    *testing.T
+	name string
+	cmd  *exec.Cmd
+	dir  string
+	log  *bytes.Buffer
+}
+
+// binDir holds yoroi and containerd-shim-yoroi-v2, put first in the daemons' PATH.
+func binDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Dir(yoroiBin)
+	if _, err := os.Stat(filepath.Join(dir, "containerd-shim-yoroi-v2")); err != nil {
+		t.Fatalf("containerd-shim-yoroi-v2 must sit next to %s (make build does it): %v", yoroiBin, err)
+	}
+	return dir
+}
+
+func startDaemon(t *testing.T, name, dir string, env []string, sock string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, name: name, dir: dir, log: &bytes.Buffer{}}
+	d.cmd = exec.Command(args[0], args[1:]...)
+	d.cmd.Env = append(os.Environ(), "PATH="+binDir(t)+":/usr/sbin:/usr/bin:/sbin:/bin")
+	d.cmd.Env = append(d.cmd.Env, env...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	d.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(d.stop)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return d
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not come up:\n%s", name, d.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// stop terminates the daemon and every process it left (shims, containers).
+func (d *daemon) stop() {
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- d.cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+	// Shims outlive their daemon by design: kill those of this daemon by its directory.
+	_ = exec.Command("pkill", "-KILL", "-f", d.dir).Run()
+	if d.t.Failed() {
+		d.t.Logf("%s log:\n%s", d.name, tail(d.log.String(), 4000))
+	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
+
+// runClient runs a client command and returns its combined output.
+func runClient(name string, args ...string) (string, error) {
+	return runClientEnv(nil, name, args...)
+}
+
+func runClientEnv(env []string, name string, args ...string) (string, error) {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		return "", err
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		return out.String(), err
+	case <-time.After(90 * time.Second):
+		_ = cmd.Process.Kill()
+		return out.String(), errors.New("timed out")
+	}
+}
+
+// privateDir is a temporary directory the containers' unprivileged roots can traverse.
+func privateDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, d := range []string{filepath.Dir(dir), dir} {
+		if err := os.Chmod(d, 0o711); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
