@@ -115,6 +115,12 @@ func (d *daemon) stop() {
 	}
 	// Shims outlive their daemon by design: kill those of this daemon by its directory.
 	_ = exec.Command("pkill", "-KILL", "-f", d.dir).Run()
+	// What the daemon left mounted under its directory (dockerd's netns/default bind,
+	// overlay snapshots) goes too, deepest first, before t.TempDir removes the tree.
+	mounts := mountsUnder(d.t, d.dir)
+	for i := len(mounts) - 1; i >= 0; i-- {
+		_ = syscall.Unmount(strings.Fields(mounts[i])[4], syscall.MNT_DETACH)
+	}
 	if d.t.Failed() {
 		d.t.Logf("%s log:\n%s", d.name, tail(d.log.String(), 4000))
 	}

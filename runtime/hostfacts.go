@@ -40,7 +40,14 @@ func gatherFacts(spec *specs.Spec, bundle string) hardening.HostFacts {
 		MAC:            macFacts(),
 	}
 	for typ, name := range nsFiles {
-		if id, ok := fileID(filepath.Join("/proc/1/ns", name)); ok {
+		// The host's namespaces are pid 1's; where pid 1 cannot be inspected (a
+		// non-dumpable init, as on some VMs) they are yoroi's own, which an engine runs
+		// in the host's namespaces.
+		id, ok := fileID(filepath.Join("/proc/1/ns", name))
+		if !ok {
+			id, ok = fileID(filepath.Join("/proc/self/ns", name))
+		}
+		if ok {
 			f.HostNamespaces[typ] = id
 		}
 	}
