@@ -153,6 +153,7 @@ var rules = []rule{
 	{"userns", checkUserNS},
 	{"rootfs.readonly", checkReadonlyRoot},
 	{"mounts", checkMounts},
+	{"mounts.sysfs", checkSysfs},
 	{"rootfs.idmap", checkIdmap},
 	{"rootfs.scratch", checkScratch},
 	{"paths", checkMaskedPaths},

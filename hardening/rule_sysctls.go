@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,6 +43,10 @@ func checkSysctls(c *checker) error {
 			continue
 		}
 		return c.refuse(rule, fmt.Sprintf("sysctl %s=%s is not namespaced-safe", name, l.Sysctl[name]), "sysctls.allow")
+	}
+	if moved := moveForeignNetSysctls(c); moved != "" {
+		c.tightened(rule, "the joined network namespace belongs to another user namespace: yoroi sets its net.* sysctls from the host", moved, "(applied by the runtime)")
+		return nil
 	}
 	if v, ok := l.Sysctl[pingGroupRange]; ok {
 		if clamped, changed := clampPingGroupRange(v, l.GIDMappings); changed {
@@ -91,4 +96,46 @@ func sysctlAllowed(name string, privateNet bool, extra []string) bool {
 		}
 	}
 	return false
+}
+
+// AnnotationNetSysctls carries net.* sysctls (JSON) the runtime sets from the host, in the
+// container's network namespace, when that namespace belongs to another user namespace
+// (a pod's, made by the CRI plugin): the container's root cannot write them.
+const AnnotationNetSysctls = "org.yoroi.netns.sysctls"
+
+// joinsForeignNetns: yoroi chose the container's user namespace (a private one, or its
+// pod's) but the network namespace it joins belongs to another one (the host's: the CRI
+// plugin and CNI make pod network namespaces).
+func joinsForeignNetns(c *checker) bool {
+	mode := c.spec.Annotations[AnnotationUserNS]
+	if mode != "allocated" && mode != "pod" {
+		return false
+	}
+	return slices.ContainsFunc(c.spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
+		if ns.Type != specs.NetworkNamespace || ns.Path == "" {
+			return false
+		}
+		return mode == "allocated" || c.facts.UserNS.Owners[ns.Path].Host
+	})
+}
+
+func moveForeignNetSysctls(c *checker) string {
+	l := c.spec.Linux
+	delete(c.spec.Annotations, AnnotationNetSysctls)
+	if !joinsForeignNetns(c) {
+		return ""
+	}
+	moved := map[string]string{}
+	for k, v := range l.Sysctl {
+		if strings.HasPrefix(k, "net.") {
+			moved[k] = v
+			delete(l.Sysctl, k)
+		}
+	}
+	if len(moved) == 0 {
+		return ""
+	}
+	data, _ := json.Marshal(moved)
+	c.annotate(AnnotationNetSysctls, string(data))
+	return string(data)
 }

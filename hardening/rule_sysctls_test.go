@@ -51,3 +51,18 @@ func TestClampPingGroupRange(t *testing.T) {
 	_, d, err = runRule(t, checkSysctls, s, DefaultPolicy(), HostFacts{})
 	wantOutcome(t, d, err, Kept, "")
 }
+
+func TestForeignNetnsSysctlsMovedToTheRuntime(t *testing.T) {
+	s := minimalSpec()
+	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
+	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/var/run/netns/cni-1"}, {Type: specs.PIDNamespace}}
+	s.Linux.Sysctl = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shm_rmid_forced": "1"}
+	out, d, err := runRule(t, checkSysctls, s, DefaultPolicy(), HostFacts{})
+	wantOutcome(t, d, err, Tightened, "")
+	if _, left := out.Linux.Sysctl["net.ipv4.ip_unprivileged_port_start"]; left || out.Linux.Sysctl["kernel.shm_rmid_forced"] != "1" {
+		t.Errorf("sysctls %v", out.Linux.Sysctl)
+	}
+	if out.Annotations[AnnotationNetSysctls] != `{"net.ipv4.ip_unprivileged_port_start":"0"}` {
+		t.Errorf("annotation %q", out.Annotations[AnnotationNetSysctls])
+	}
+}

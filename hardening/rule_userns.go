@@ -48,7 +48,7 @@ func checkUserNS(c *checker) error {
 	l := c.spec.Linux
 	pol := c.policy.Userns
 	for k := range c.spec.Annotations {
-		if k == AnnotationUserNS || k == AnnotationIDRange || k == AnnotationRootfsIdmap {
+		if k == AnnotationUserNS || k == AnnotationIDRange || k == AnnotationRootfsIdmap || k == AnnotationNetSysctls {
 			delete(c.spec.Annotations, k)
 		}
 	}
@@ -62,7 +62,14 @@ func checkUserNS(c *checker) error {
 		case o.Host && !pol.AllowHost:
 			return c.refuse(rule, "user namespace "+path+" is the host's: container root would be host root", "userns.allow_host")
 		}
-		if err := c.checkMappings(o.UIDMap, o.GIDMap, "user namespace "+path); err != nil {
+		uid, gid := o.UIDMap, o.GIDMap
+		if len(uid) == 0 && len(l.UIDMappings) > 0 {
+			// The namespace's mappings could not be read from the host (a pinned
+			// namespace file, not /proc/PID/ns/user): the spec states them, and
+			// libcontainer refuses to join a namespace whose mappings differ.
+			uid, gid = l.UIDMappings, l.GIDMappings
+		}
+		if err := c.checkMappings(uid, gid, "user namespace "+path); err != nil {
 			return err
 		}
 		c.annotate(AnnotationUserNS, "joined")

@@ -17,6 +17,7 @@ func TestCheckUserNS(t *testing.T) {
 		"/proc/99/ns/ipc":   {Path: "/proc/99/ns/user", ID: FileID{4, 9002}, UIDMap: podNS.UIDMap, GIDMap: podNS.GIDMap},
 		"/run/netns/orphan": {ID: FileID{4, 9003}, UIDMap: podNS.UIDMap, GIDMap: podNS.GIDMap},
 		"/proc/66/ns/user":  {Path: "/proc/66/ns/user", ID: FileID{4, 9004}, UIDMap: []specs.LinuxIDMapping{{HostID: 0, Size: 65536}}, GIDMap: podNS.GIDMap},
+		"/run/pinned/user":  {Path: "/run/pinned/user", ID: FileID{4, 9005}},
 	}
 	hostAllowed := DefaultPolicy()
 	hostAllowed.Userns.AllowHost = true
@@ -48,6 +49,9 @@ func TestCheckUserNS(t *testing.T) {
 		{"joining a pod userns kept", []specs.LinuxNamespace{user("/proc/42/ns/user")}, nil, nil, nil, DefaultPolicy(), Kept, "joined", "/proc/42/ns/user", false},
 		{"joining a userns mapping host root refused", []specs.LinuxNamespace{user("/proc/66/ns/user")}, nil, nil, nil, DefaultPolicy(), Refused, "", "", false},
 		{"unverifiable userns path refused", []specs.LinuxNamespace{user("/proc/77/ns/user")}, nil, nil, nil, DefaultPolicy(), Refused, "", "", false},
+		{"pinned userns with the spec's mappings kept", []specs.LinuxNamespace{user("/run/pinned/user")}, maps(7 * 65536), maps(7 * 65536), nil, DefaultPolicy(), Kept, "joined", "/run/pinned/user", false},
+		{"pinned userns with host-root mappings refused", []specs.LinuxNamespace{user("/run/pinned/user")}, maps(0), maps(0), nil, DefaultPolicy(), Refused, "", "", false},
+		{"pinned userns without mappings refused", []specs.LinuxNamespace{user("/run/pinned/user")}, nil, nil, nil, DefaultPolicy(), Refused, "", "", false},
 		{"pod container joins the sandbox userns", []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/42/ns/net"}}, nil, nil, nil, DefaultPolicy(), Tightened, "pod", "/proc/42/ns/user", false},
 		{"namespaces of two user namespaces refused", []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/proc/42/ns/net"}, {Type: specs.IPCNamespace, Path: "/proc/99/ns/ipc"}}, nil, nil, nil, DefaultPolicy(), Refused, "", "", false},
 		{"unaddressable owner refused", []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/run/netns/orphan"}}, nil, nil, nil, DefaultPolicy(), Refused, "", "", false},

@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"slices"
@@ -39,14 +40,14 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 		}
 	}
 	for _, ns := range s.Linux.Namespaces {
-		if ns.Path == "" {
-			continue
+		if ns.Path == "" || ns.Type == specs.UserNamespace {
+			continue // user namespaces: verifyUserNS
 		}
 		if id, ok := facts.NamespacePaths[ns.Path]; !ok || facts.HostNamespaces[ns.Type] == id && !slices.Contains(p.Namespaces.AllowHost, shareName(ns.Type)) {
 			return fmt.Errorf("verify: %s namespace %s is the host's or unverified", ns.Type, ns.Path)
 		}
 	}
-	if err := verifyUserNS(s, p); err != nil {
+	if err := verifyUserNS(s, p, facts); err != nil {
 		return err
 	}
 	if err := verifySeccomp(s.Linux.Seccomp, p); err != nil {
@@ -75,7 +76,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 				return fmt.Errorf("verify: shared propagation on %s", m.Destination)
 			}
 		}
-		if isBind(m) {
+		if isBind(m) && !isSysfsBind(m) {
 			if err := c.checkBindSource(m); err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -114,9 +115,17 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 		}
 	}
 	privateNet := slices.ContainsFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.NetworkNamespace })
-	for name := range s.Linux.Sysctl {
-		if !sysctlAllowed(name, privateNet, p.Sysctls.Allow) {
-			return fmt.Errorf("verify: sysctl %s not allowed", name)
+	var hostSet map[string]string
+	if a := s.Annotations[AnnotationNetSysctls]; a != "" {
+		if err := json.Unmarshal([]byte(a), &hostSet); err != nil {
+			return fmt.Errorf("verify: %s: %w", AnnotationNetSysctls, err)
+		}
+	}
+	for _, set := range []map[string]string{s.Linux.Sysctl, hostSet} {
+		for name := range set {
+			if !sysctlAllowed(name, privateNet, p.Sysctls.Allow) {
+				return fmt.Errorf("verify: sysctl %s not allowed", name)
+			}
 		}
 	}
 	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit <= 0 || *r.Pids.Limit > p.Pids.Limit {
@@ -143,9 +152,23 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 	return nil
 }
 
-func verifyUserNS(s *specs.Spec, p *Policy) error {
+func verifyUserNS(s *specs.Spec, p *Policy, facts HostFacts) error {
 	mode := s.Annotations[AnnotationUserNS]
 	hasUserNS := slices.ContainsFunc(s.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
+	for _, ns := range s.Linux.Namespaces {
+		if ns.Type != specs.UserNamespace || ns.Path == "" {
+			continue
+		}
+		ok := false
+		for _, o := range facts.UserNS.Owners {
+			if o.Path == ns.Path && !o.Host {
+				ok = true
+			}
+		}
+		if !ok && !(p.Userns.AllowHost && mode == "joined") {
+			return fmt.Errorf("verify: user namespace %s is the host's or unverified", ns.Path)
+		}
+	}
 	switch {
 	case mode == "host" && p.Userns.AllowHost:
 		return nil
@@ -163,7 +186,7 @@ func verifyUserNS(s *specs.Spec, p *Policy) error {
 			return fmt.Errorf("verify: rootfs not id-mapped")
 		}
 		for _, m := range s.Mounts {
-			if isBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
+			if isBind(m) && !isSysfsBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
 				return fmt.Errorf("verify: bind mount %s not id-mapped", m.Destination)
 			}
 		}

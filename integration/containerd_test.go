@@ -30,6 +30,8 @@ state = "%[1]s/state"
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "%[1]s/cni"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi]
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi.options]
@@ -52,7 +54,7 @@ state = "%[1]s/state"
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-binary]
     runtime_type = "io.containerd.yoroi.v2"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-binary.options]
-      BinaryName = "%[2]s"
+      ConfigPath = "%[1]s/yoroi-binary.toml"
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = "%[1]s/cni"
@@ -91,6 +93,11 @@ func startContainerd(t *testing.T, v2 bool, binaryName string) *containerd {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", bridge).Run() })
+	// CRI hands non-runc runtime types generic options: a TOML file of runc's options,
+	// which containerd-shim-yoroi-v2 translates.
+	if err := os.WriteFile(filepath.Join(dir, "yoroi-binary.toml"), []byte(fmt.Sprintf("BinaryName = %q\n", binaryName)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfg := filepath.Join(dir, "config.toml")
 	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(tmpl, dir, binaryName)), 0o644); err != nil {
 		t.Fatal(err)

@@ -132,6 +132,10 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		cleanup()
 		return -1, err
 	}
+	if err := applyNetSysctls(spec); err != nil {
+		cleanup()
+		return -1, err
+	}
 	if hardening.IsLandlockWrapped(spec.Process.Args) {
 		root := spec.Root.Path
 		if !filepath.IsAbs(root) {

@@ -126,6 +126,9 @@ func userNSOwner(ns specs.LinuxNamespace, host hardening.FileID) (hardening.User
 	}
 	o := hardening.UserNS{ID: hardening.FileID{Dev: st.Dev, Ino: st.Ino}}
 	o.Host = o.ID == host
+	if ns.Type == specs.UserNamespace {
+		o.Path = ns.Path // a user namespace path addresses itself
+	}
 	if m := procNSPath.FindStringSubmatch(ns.Path); m != nil {
 		candidate := "/proc/" + m[1] + "/ns/user"
 		if id, ok := fileID(candidate); ok && id == o.ID {

@@ -121,8 +121,13 @@ func (h *hardened) idMappings() (uid, gid []specs.LinuxIDMapping) {
 	l := h.spec.Linux
 	for _, ns := range l.Namespaces {
 		if ns.Type == specs.UserNamespace && ns.Path != "" {
-			o := h.facts.UserNS.Owners[ns.Path]
-			return o.UIDMap, o.GIDMap
+			// The path of a joined user namespace: the owner of the namespaces the
+			// container shares, or the spec's own user namespace path.
+			for _, o := range h.facts.UserNS.Owners {
+				if o.Path == ns.Path && len(o.UIDMap) > 0 {
+					return o.UIDMap, o.GIDMap
+				}
+			}
 		}
 	}
 	return l.UIDMappings, l.GIDMappings

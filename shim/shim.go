@@ -7,8 +7,6 @@ import (
 	"context"
 
 	"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2/manager"
-	// Registers the runc task service with the shim's plugin graph.
-	_ "github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2/task/plugin"
 	"github.com/containerd/containerd/v2/pkg/shim"
 	gorunc "github.com/containerd/go-runc"
 )
@@ -23,5 +21,5 @@ const DefaultBinary = "yoroi"
 // Run runs the shim; it returns only on failure (the shim library exits itself).
 func Run() {
 	gorunc.DefaultCommand = DefaultBinary
-	shim.Run(context.Background(), manager.NewShimManager(RuntimeType))
+	shim.Run(context.Background(), optionsManager{Manager: manager.NewShimManager(RuntimeType)})
 }

@@ -1,0 +1,136 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
+)
+
+// criClient is a minimal Kubernetes CRI client (what the kubelet does, through the
+// RuntimeClass handler), driving containerd's CRI plugin.
+type criClient struct {
+	t  *testing.T
+	rt cri.RuntimeServiceClient
+}
+
+func newCRIClient(t *testing.T, sock string) *criClient {
+	t.Helper()
+	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &criClient{t: t, rt: cri.NewRuntimeServiceClient(conn)}
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// pod runs a sandbox with handler, a container in it with /tools mounted read-only, and
+// returns the probe's output from an ExecSync in that container; it removes both.
+func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string {
+	t := c.t
+	t.Helper()
+	uid := uniqueID("pod")
+	nsOpts := &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD, UsernsOptions: userns}
+	sbCfg := &cri.PodSandboxConfig{
+		Metadata:     &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid},
+		LogDirectory: privateDir(t),
+		Linux:        &cri.LinuxPodSandboxConfig{SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: nsOpts}},
+	}
+	sb, err := c.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{Config: sbCfg, RuntimeHandler: handler})
+	if err != nil {
+		t.Fatalf("RunPodSandbox (handler %s): %v", handler, err)
+	}
+	defer func() {
+		_, _ = c.rt.StopPodSandbox(ctx(t), &cri.StopPodSandboxRequest{PodSandboxId: sb.PodSandboxId})
+		if _, err := c.rt.RemovePodSandbox(ctx(t), &cri.RemovePodSandboxRequest{PodSandboxId: sb.PodSandboxId}); err != nil {
+			t.Errorf("RemovePodSandbox: %v", err)
+		}
+	}()
+	cc, err := c.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{
+		PodSandboxId:  sb.PodSandboxId,
+		SandboxConfig: sbCfg,
+		Config: &cri.ContainerConfig{
+			Metadata: &cri.ContainerMetadata{Name: "app"},
+			Image:    &cri.ImageSpec{Image: busyboxRef},
+			Command:  []string{"sleep", "1000"},
+			LogPath:  "app.log",
+			Mounts:   []*cri.Mount{{ContainerPath: "/tools", HostPath: tools, Readonly: true}},
+			Linux:    &cri.LinuxContainerConfig{SecurityContext: &cri.LinuxContainerSecurityContext{NamespaceOptions: nsOpts}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("CreateContainer: %v", err)
+	}
+	if _, err := c.rt.StartContainer(ctx(t), &cri.StartContainerRequest{ContainerId: cc.ContainerId}); err != nil {
+		t.Fatalf("StartContainer: %v", err)
+	}
+	ex, err := c.rt.ExecSync(ctx(t), &cri.ExecSyncRequest{ContainerId: cc.ContainerId, Cmd: []string{"sh", "-c", hardeningProbe}, Timeout: 30})
+	if err != nil || ex.ExitCode != 0 {
+		t.Fatalf("ExecSync: %v (exit %d) %s %s", err, ex.GetExitCode(), ex.GetStdout(), ex.GetStderr())
+	}
+	if _, err := c.rt.StopContainer(ctx(t), &cri.StopContainerRequest{ContainerId: cc.ContainerId, Timeout: 10}); err != nil {
+		t.Errorf("StopContainer: %v", err)
+	}
+	if _, err := c.rt.RemoveContainer(ctx(t), &cri.RemoveContainerRequest{ContainerId: cc.ContainerId}); err != nil {
+		t.Errorf("RemoveContainer: %v", err)
+	}
+	return string(ex.Stdout)
+}
+
+// Kubernetes with containerd 2.x: the RuntimeClass handler "yoroi" selects
+// runtime_type io.containerd.yoroi.v2.
+func TestKubernetesCRIContainerd2(t *testing.T) {
+	// The handler "yoroi-binary" names the runtime binary through BinaryName: a wrapper
+	// that records that it was used, then runs yoroi.
+	wrapperDir := privateDir(t)
+	marker := filepath.Join(wrapperDir, "used")
+	wrapper := filepath.Join(wrapperDir, "yoroi-wrapper")
+	script := "#!/bin/sh\necho \"$@\" >> " + marker + "\nexec " + yoroiBin + " \"$@\"\n"
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c := startContainerd(t, true, wrapper)
+	client := newCRIClient(t, c.sock)
+	tools := toolsDir(t)
+
+	assertHardened(t, "CRI handler yoroi (containerd 2.x)", client.pod("yoroi", tools, nil))
+
+	// hostUsers: false: the kubelet asks for a pod user namespace with its own mapping;
+	// yoroi keeps it (it maps no host id below userns.min_host_id).
+	m := []*cri.IDMapping{{HostId: 7 * 65536, ContainerId: 0, Length: 65536}}
+	out := client.pod("yoroi", tools, &cri.UserNamespace{Mode: cri.NamespaceMode_POD, Uids: m, Gids: m})
+	assertHardened(t, "CRI pod with a user namespace", out)
+	if !strings.Contains(out, "uid_map= 0 458752 65536") {
+		t.Errorf("the pod's own mapping was not used:\n%s", out)
+	}
+
+	// containerd asks each handler's runtime for its features at start-up: the wrapper
+	// answered that, but has created nothing before its handler is used.
+	if data, _ := os.ReadFile(marker); strings.Contains(string(data), "create") {
+		t.Fatalf("the wrapper created containers before its handler was used: %s", data)
+	}
+	assertHardened(t, "CRI handler with BinaryName", client.pod("yoroi-binary", tools, nil))
+	if data, err := os.ReadFile(marker); err != nil || !strings.Contains(string(data), "create") {
+		t.Errorf("BinaryName was not used: %q %v", data, err)
+	}
+}
+
+// Kubernetes on Debian's containerd 1.6: the handler "yoroi" is the runc.v2 shim with
+// BinaryName = yoroi.
+func TestKubernetesCRIContainerd16(t *testing.T) {
+	c := startContainerd(t, false, yoroiBin)
+	client := newCRIClient(t, c.sock)
+	assertHardened(t, "CRI handler yoroi (containerd 1.6)", client.pod("yoroi", toolsDir(t), nil))
+}
