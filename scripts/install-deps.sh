@@ -2,7 +2,8 @@
 # Installs what yoroi's build, demo and tests need on Debian, only when it is missing.
 set -euo pipefail
 
-packages=(busybox-static libseccomp-dev libc6-dev pkg-config jq gcc make git procps apparmor)
+packages=(busybox-static libseccomp-dev libc6-dev pkg-config jq gcc make git procps apparmor
+	docker.io containerd podman umoci skopeo containernetworking-plugins iproute2 runc crun hyperfine)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
