@@ -10,7 +10,7 @@ STATIC_TAGS := netgo osusergo
 GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-X main.version=$(VERSION) -extldflags -static"
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke
 
 all: build
 
@@ -30,7 +30,24 @@ CONTAINERD2_DIR     := $(CURDIR)/bin/containerd-$(CONTAINERD2_VERSION)
 $(CONTAINERD2_DIR)/containerd:
 	GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install \
 		github.com/containerd/containerd/v2/cmd/containerd@$(CONTAINERD2_VERSION) \
-		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION)
+		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION) \
+		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$(CONTAINERD2_VERSION)
+
+# The newest runc, built from its module, for the benchmarks.
+RUNC_VERSION ?= v1.5.2
+RUNC_DIR     := $(CURDIR)/bin/runc-$(RUNC_VERSION)
+$(RUNC_DIR)/runc:
+	GOBIN=$(RUNC_DIR) GOFLAGS=-mod=mod $(GO) install -tags seccomp github.com/opencontainers/runc@$(RUNC_VERSION)
+
+BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RUNC_DIR)/runc -containerd2 $(CONTAINERD2_DIR)
+
+## bench: yoroi vs runc and crun (start latency, containerd, shim memory, concurrency,
+## syscall cost, id-mapped rootfs); writes bench/results/latest.md
+bench: deps build containerd2 $(RUNC_DIR)/runc
+	$(GO) run ./bench $(BENCH_FLAGS)
+
+bench-smoke: build containerd2 $(RUNC_DIR)/runc
+	$(GO) run ./bench $(BENCH_FLAGS) -smoke -out $(CURDIR)/bin/bench-smoke.md
 
 ## containerd2: build containerd and ctr $(CONTAINERD2_VERSION) into bin/
 containerd2: $(CONTAINERD2_DIR)/containerd
@@ -43,11 +60,12 @@ deps:
 demo: deps build
 	./scripts/demo.sh bin/yoroi
 
-## test: lint, unit tests, a short fuzz run and integration tests with real containers (root)
-test: deps lint build unit fuzz integration
+## test: lint, unit tests, a short fuzz run, integration tests with real containers and
+## daemons, and one iteration of the benchmark harness (root)
+test: deps lint build unit fuzz integration bench-smoke
 
 unit:
-	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v /integration)
+	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench)
 
 integration: containerd2
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) \

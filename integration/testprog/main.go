@@ -8,11 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"syscall"
+	"time"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -34,6 +37,14 @@ func main() {
 		for _, c := range probes() {
 			fmt.Printf("%s %d\n", c.name, c.call())
 		}
+	case "getppid":
+		// Syscall cost: N getppid calls, printed as nanoseconds per call.
+		n, _ := strconv.Atoi(os.Args[2])
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			syscall.Getppid()
+		}
+		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
 	case "http":
 		http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "hello from a static Go server") })
 		if err := http.ListenAndServe(os.Args[2], nil); err != nil {

@@ -1,0 +1,173 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// containerd: measures 2 (ctr run --rm through each shim) and 3 (shim memory per idle
+// container), with containerd 2.x, its own runc.v2 shim and yoroi's shim.
+func (b *bench) containerd() {
+	dir := filepath.Join(b.work, "containerd")
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		b.printf("## 2–3. containerd\n\nerror: %v\n\n", err)
+		return
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	sock := filepath.Join(dir, "containerd.sock")
+	conf := fmt.Sprintf("version = 3\nroot = %q\nstate = %q\n[grpc]\n  address = %q\n", filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock)
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		b.printf("error: %v\n\n", err)
+		return
+	}
+	// yoroi, its shim and containerd's own runc.v2 shim (same containerd version) in PATH.
+	binDir := filepath.Join(dir, "bin")
+	_ = os.MkdirAll(binDir, 0o755)
+	for _, l := range [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}} {
+		_ = os.Symlink(l[0], filepath.Join(binDir, l[1]))
+	}
+	env := append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"), "YOROI_CONFIG="+b.config)
+	daemon := exec.Command(filepath.Join(b.o.containerd2, "containerd"), "--config", cfg)
+	daemon.Env = env
+	var log bytes.Buffer
+	daemon.Stdout, daemon.Stderr = &log, &log
+	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := daemon.Start(); err != nil {
+		b.printf("error: %v\n\n", err)
+		return
+	}
+	defer func() {
+		_ = daemon.Process.Signal(syscall.SIGTERM)
+		_ = daemon.Wait()
+		_ = exec.Command("pkill", "-KILL", "-f", dir).Run()
+	}()
+	for i := 0; ; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if i > 300 {
+			b.printf("containerd did not start: %s\n\n", log.String())
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	ctr := func(args ...string) error {
+		cmd := exec.Command(filepath.Join(b.o.containerd2, "ctr"), append([]string{"--address", sock}, args...)...)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("ctr %v: %v: %s", args, err, out)
+		}
+		return nil
+	}
+	type shimKind struct {
+		label, ns string
+		runtime   []string
+		process   string
+	}
+	kinds := []shimKind{
+		{"io.containerd.yoroi.v2 (yoroi)", "bench-yoroi", []string{"--runtime", "io.containerd.yoroi.v2"}, "containerd-shim-yoroi-v2"},
+	}
+	if b.o.runcNew != "" {
+		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (runc " + version(b.o.runcNew) + ")", "bench-runc", []string{"--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew}, "containerd-shim-runc-v2"})
+	}
+
+	b.printf("## 2. `ctr run --rm` of /bin/true (containerd %s)\n\n| shim | median | p90 | min | failures |\n|---|---|---|---|---|\n", version(filepath.Join(b.o.containerd2, "containerd")))
+	var medians []time.Duration
+	for _, k := range kinds {
+		var ds []time.Duration
+		failures := 0
+		for i := 0; i < b.o.warmup+b.o.n; i++ {
+			start := time.Now()
+			args := append(append([]string{"-n", k.ns, "run", "--rm"}, k.runtime...), "--rootfs", b.rootfs, nextID("ctr"), "/bin/true")
+			if err := ctr(args...); err != nil {
+				failures++
+				fmt.Fprintln(os.Stderr, err)
+				continue
+			}
+			if i >= b.o.warmup {
+				ds = append(ds, time.Since(start))
+			}
+		}
+		if len(ds) == 0 {
+			b.printf("| %s | – | – | – | %d |\n", k.label, failures)
+			medians = append(medians, 0)
+			continue
+		}
+		sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+		medians = append(medians, ds[len(ds)/2])
+		b.printf("| %s | %s | %s | %s | %d |\n", k.label, ms(ds[len(ds)/2]), ms(ds[len(ds)*9/10]), ms(ds[0]), failures)
+	}
+	if len(medians) == 2 {
+		b.printf("\nyoroi / runc through containerd: %s\n", ratio(medians[0], medians[1]))
+	}
+	b.printf("\n")
+
+	b.printf("## 3. Shim memory with %d idle containers\n\n| shim | RSS per container | PSS per container | shims |\n|---|---|---|---|\n", b.o.idle)
+	for _, k := range kinds {
+		var ids []string
+		for i := 0; i < b.o.idle; i++ {
+			id := nextID("idle")
+			args := append(append([]string{"-n", k.ns, "run", "-d"}, k.runtime...), "--rootfs", b.rootfs, id, "/bin/sleep", "1000")
+			if err := ctr(args...); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				continue
+			}
+			ids = append(ids, id)
+		}
+		rss, pss, n := shimMemory(k.process, dir)
+		if len(ids) > 0 {
+			b.printf("| %s | %d KiB | %d KiB | %d |\n", k.label, rss/int64(len(ids)), pss/int64(len(ids)), n)
+		}
+		for _, id := range ids {
+			_ = ctr("-n", k.ns, "task", "kill", "-s", "KILL", id)
+			_ = ctr("-n", k.ns, "task", "delete", "-f", id)
+			_ = ctr("-n", k.ns, "container", "delete", id)
+		}
+	}
+	b.printf("\n")
+}
+
+// shimMemory sums Rss and Pss (KiB) of the shim processes named name serving the daemon
+// under dir.
+func shimMemory(name, dir string) (rss, pss int64, n int) {
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), name) || !strings.Contains(string(cmdline), dir) {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
+		if err != nil {
+			continue
+		}
+		n++
+		for _, l := range strings.Split(string(data), "\n") {
+			f := strings.Fields(l)
+			if len(f) < 2 {
+				continue
+			}
+			v, _ := strconv.ParseInt(f[1], 10, 64)
+			switch f[0] {
+			case "Rss:":
+				rss += v
+			case "Pss:":
+				pss += v
+			}
+		}
+	}
+	return rss, pss, n
+}

@@ -1,0 +1,538 @@
+// Command bench measures the price of yoroi's hardening side by side with runc and crun,
+// in one run on one machine (make bench; make test runs it once with -smoke so that it
+// cannot rot). It prints a Markdown report and writes it to -out.
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+type options struct {
+	yoroi, shim, runcNew, runcDebian, crun, containerd2 string
+	n, warmup, idle, concurrent                         int
+	out                                                 string
+	smoke                                               bool
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.yoroi, "yoroi", "bin/yoroi", "yoroi binary")
+	flag.StringVar(&o.shim, "shim", "bin/containerd-shim-yoroi-v2", "yoroi's containerd shim")
+	flag.StringVar(&o.runcNew, "runc-new", "", "runc built from the newest runc module")
+	flag.StringVar(&o.runcDebian, "runc-debian", "/usr/sbin/runc", "Debian's runc")
+	flag.StringVar(&o.crun, "crun", "/usr/bin/crun", "Debian's crun")
+	flag.StringVar(&o.containerd2, "containerd2", "", "directory with containerd 2.x, ctr and containerd-shim-runc-v2")
+	flag.IntVar(&o.n, "n", 30, "measured runs per runtime")
+	flag.IntVar(&o.warmup, "warmup", 3, "unmeasured runs first")
+	flag.IntVar(&o.idle, "idle", 50, "idle containers for the shim memory measure")
+	flag.IntVar(&o.concurrent, "concurrent", 100, "containers started at once")
+	flag.StringVar(&o.out, "out", "bench/results/latest.md", "where to write the report")
+	flag.BoolVar(&o.smoke, "smoke", false, "one iteration of everything (for make test)")
+	flag.Parse()
+	if o.smoke {
+		o.n, o.warmup, o.idle, o.concurrent = 1, 0, 2, 4
+	}
+	report, err := run(o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Print(report)
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err == nil {
+		err = os.WriteFile(o.out, []byte(report), 0o644)
+	}
+}
+
+func abs(p string) string {
+	if p == "" {
+		return ""
+	}
+	a, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	return a
+}
+
+// bench holds the work directory and what every measure shares.
+type bench struct {
+	o       options
+	work    string
+	rootfs  string // busybox + testprog
+	bundle  string // /bin/true
+	config  string // yoroi's config.toml
+	report  strings.Builder
+	results map[string]stats
+}
+
+type stats struct {
+	median, p90, min time.Duration
+	maxRSSKiB        int64
+	failures         int
+}
+
+func run(o options) (string, error) {
+	for _, p := range []*string{&o.yoroi, &o.shim, &o.runcNew, &o.runcDebian, &o.crun, &o.containerd2, &o.out} {
+		*p = abs(*p)
+	}
+	work, err := os.MkdirTemp("", "yoroi-bench-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(work)
+	if err := os.Chmod(work, 0o711); err != nil {
+		return "", err
+	}
+	b := &bench{o: o, work: work, results: map[string]stats{}}
+	if err := b.setup(); err != nil {
+		return "", err
+	}
+	b.machine()
+	b.startLatency()
+	b.seccompOverhead()
+	b.idmapLatency()
+	b.concurrentStarts()
+	if o.containerd2 != "" {
+		b.containerd()
+	}
+	return b.report.String(), nil
+}
+
+func (b *bench) printf(format string, args ...any) {
+	if strings.HasPrefix(format, "## ") {
+		fmt.Fprintf(os.Stderr, "bench: %s", strings.SplitN(fmt.Sprintf(format, args...), "\n", 2)[0]+"\n")
+	}
+	fmt.Fprintf(&b.report, format, args...)
+}
+
+func sh(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %v: %v: %s", name, args, err, out)
+	}
+	return string(out), nil
+}
+
+const config = `
+[audit]
+path = "%[1]s/audit.jsonl"
+[runtime]
+state_dir = "%[1]s/yoroi-state"
+
+# Every rule that can be relaxed, relaxed: no user namespace (so no id-mapped rootfs), no
+# seccomp filter (with an allow-all spec profile), writable and executable mounts. Landlock
+# and the rules that only tighten the spec still apply: yoroi has no switch for them.
+[profiles.relaxed.userns]
+allow_host = true
+[profiles.relaxed.seccomp]
+allow_unconfined = true
+[profiles.relaxed.mounts]
+allow_exec = true
+[profiles.relaxed.mac]
+landlock_exec_writable = true
+
+# Only the user namespace relaxed: the start latency of the id-mapped rootfs.
+[profiles.no-userns.userns]
+allow_host = true
+`
+
+func (b *bench) setup() error {
+	b.rootfs = filepath.Join(b.work, "rootfs")
+	bin := filepath.Join(b.rootfs, "bin")
+	for _, d := range []string{bin, filepath.Join(b.rootfs, "proc"), filepath.Join(b.rootfs, "dev"), filepath.Join(b.rootfs, "sys"), filepath.Join(b.rootfs, "tmp"), filepath.Join(b.rootfs, "run"), filepath.Join(b.rootfs, "etc")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	busybox, err := exec.LookPath("busybox")
+	if err != nil {
+		return err
+	}
+	if _, err := sh("cp", busybox, filepath.Join(bin, "busybox")); err != nil {
+		return err
+	}
+	for _, a := range []string{"sh", "true", "sleep", "cat"} {
+		if err := os.Symlink("busybox", filepath.Join(bin, a)); err != nil {
+			return err
+		}
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "testprog"), "./integration/testprog")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build testprog: %v: %s", err, out)
+	}
+	b.config = filepath.Join(b.work, "config.toml")
+	if err := os.WriteFile(b.config, []byte(fmt.Sprintf(config, b.work)), 0o600); err != nil {
+		return err
+	}
+	// crun needs the hugetlb controller mounted on this hybrid cgroup host.
+	if _, err := os.Stat("/sys/fs/cgroup/hugetlb"); err != nil {
+		_ = os.MkdirAll("/sys/fs/cgroup/hugetlb", 0o755)
+		_, _ = sh("mount", "-t", "cgroup", "-o", "hugetlb", "cgroup", "/sys/fs/cgroup/hugetlb")
+	}
+	var err2 error
+	b.bundle, err2 = b.makeBundle("true", b.rootfs, nil, "/bin/true")
+	return err2
+}
+
+// makeBundle writes a bundle (config.json from yoroi spec) running args on rootfs.
+func (b *bench) makeBundle(name, rootfs string, edit func(map[string]any), args ...string) (string, error) {
+	dir := filepath.Join(b.work, "bundle-"+name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if _, err := sh(b.o.yoroi, "spec", "--bundle", dir); err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "config.json")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return "", err
+	}
+	spec["root"].(map[string]any)["path"] = rootfs
+	spec["ociVersion"] = "1.0.2" // what every runtime compared here accepts (crun 1.8 knows no 1.3.0)
+	proc := spec["process"].(map[string]any)
+	proc["terminal"] = false
+	proc["args"] = args
+	if edit != nil {
+		edit(spec)
+	}
+	data, _ = json.MarshalIndent(spec, "", "  ")
+	return dir, os.WriteFile(path, data, 0o644)
+}
+
+func annotate(profile string) func(map[string]any) {
+	return func(s map[string]any) {
+		s["annotations"] = map[string]any{"org.yoroi.profile": profile}
+		if profile == "relaxed" {
+			s["linux"].(map[string]any)["seccomp"] = map[string]any{"defaultAction": "SCMP_ACT_ALLOW"}
+		}
+	}
+}
+
+// runtimeCmd is one runtime's `run` of a bundle.
+type runtimeCmd struct {
+	label  string
+	binary string
+	args   []string // global flags
+	env    []string
+	bundle string
+}
+
+func (b *bench) runtimes() []runtimeCmd {
+	yenv := []string{"YOROI_CONFIG=" + b.config}
+	relaxed, _ := b.makeBundle("true-relaxed", b.rootfs, annotate("relaxed"), "/bin/true")
+	rts := []runtimeCmd{
+		{"yoroi (full hardening)", b.o.yoroi, nil, yenv, b.bundle},
+		{"yoroi (relaxed profile)", b.o.yoroi, nil, yenv, relaxed},
+	}
+	if b.o.runcNew != "" {
+		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, b.bundle})
+	}
+	rts = append(rts,
+		runtimeCmd{"runc " + version(b.o.runcDebian) + " (Debian)", b.o.runcDebian, nil, nil, b.bundle},
+		runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, b.bundle})
+	return rts
+}
+
+func version(bin string) string {
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(strings.SplitN(string(out), "\n", 2)[0])
+	return f[len(f)-1]
+}
+
+var seq int
+var seqMu sync.Mutex
+
+func nextID(prefix string) string {
+	seqMu.Lock()
+	defer seqMu.Unlock()
+	seq++
+	return fmt.Sprintf("bench-%d-%s-%d", os.Getpid(), prefix, seq)
+}
+
+// once runs `run` of the bundle and returns its wall time and max RSS (KiB).
+func (b *bench) once(r runtimeCmd, root string) (time.Duration, int64, error) {
+	args := append(append([]string{}, r.args...), "--root", root, "run", "--bundle", r.bundle, nextID("run"))
+	cmd := exec.Command(r.binary, args...)
+	cmd.Env = append(os.Environ(), r.env...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	d := time.Since(start)
+	if err != nil {
+		return d, 0, fmt.Errorf("%s: %v: %s", r.label, err, out.String())
+	}
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, nil
+}
+
+func (b *bench) measure(r runtimeCmd) stats {
+	root := filepath.Join(b.work, "state-"+strings.Fields(r.label)[0]+strconv.Itoa(len(b.results)))
+	var ds []time.Duration
+	var rss []int64
+	s := stats{}
+	for i := 0; i < b.o.warmup+b.o.n; i++ {
+		d, m, err := b.once(r, root)
+		if err != nil {
+			s.failures++
+			fmt.Fprintln(os.Stderr, err)
+			continue
+		}
+		if i >= b.o.warmup {
+			ds = append(ds, d)
+			rss = append(rss, m)
+		}
+	}
+	if len(ds) == 0 {
+		return s
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
+	s.median, s.min = ds[len(ds)/2], ds[0]
+	s.p90 = ds[int(math.Ceil(0.9*float64(len(ds))))-1]
+	s.maxRSSKiB = rss[len(rss)/2]
+	return s
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+func ratio(a, b time.Duration) string {
+	if b == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.2f×", float64(a)/float64(b))
+}
+
+func (b *bench) machine() {
+	cpu := ""
+	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				cpu = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	var u syscall.Utsname
+	_ = syscall.Uname(&u)
+	rel := utsString(u.Release[:])
+	mem := ""
+	if data, err := os.ReadFile("/proc/meminfo"); err == nil {
+		mem = strings.Fields(strings.SplitN(string(data), "\n", 2)[0])[1] + " kB"
+	}
+	b.printf("# yoroi benchmarks\n\n")
+	b.printf("Machine: %s, %d CPUs, %s RAM, Linux %s, %s. %d measured runs after %d warm-up runs each.\n\n", cpu, runtime.NumCPU(), mem, rel, time.Now().UTC().Format("2006-01-02"), b.o.n, b.o.warmup)
+}
+
+func utsString(a []int8) string {
+	var s []byte
+	for _, c := range a {
+		if c == 0 {
+			break
+		}
+		s = append(s, byte(c))
+	}
+	return string(s)
+}
+
+// startLatency: measure 1 (create+start+wait+delete of /bin/true) and 7 (max RSS).
+func (b *bench) startLatency() {
+	rts := b.runtimes()
+	var all []stats
+	for _, r := range rts {
+		s := b.measure(r)
+		b.results[r.label] = s
+		all = append(all, s)
+	}
+	var runcNew, crun stats
+	for i, r := range rts {
+		if strings.HasPrefix(r.label, "runc v1.5") || (strings.HasPrefix(r.label, "runc") && !strings.Contains(r.label, "Debian") && runcNew.median == 0) {
+			runcNew = all[i]
+		}
+		if strings.HasPrefix(r.label, "crun") {
+			crun = all[i]
+		}
+	}
+	b.printf("## 1. Start latency: `run` of /bin/true (create + start + wait + delete)\n\n")
+	b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | max RSS of the runtime | failures |\n|---|---|---|---|---|---|---|---|\n")
+	for i, r := range rts {
+		s := all[i]
+		b.printf("| %s | %s | %s | %s | %s | %s | %d KiB | %d |\n", r.label, ms(s.median), ms(s.p90), ms(s.min), ratio(s.median, runcNew.median), ratio(s.median, crun.median), s.maxRSSKiB, s.failures)
+	}
+	b.printf("\n")
+}
+
+// seccompOverhead: measure 5, in-container getppid under yoroi's profile and Docker's.
+func (b *bench) seccompOverhead() {
+	n := "2000000"
+	if b.o.smoke {
+		n = "10000"
+	}
+	docker, err := dockerProfile()
+	if err != nil {
+		b.printf("## 5. Syscall overhead\n\nskipped: %v\n\n", err)
+		return
+	}
+	yenv := []string{"YOROI_CONFIG=" + b.config}
+	type variant struct {
+		label string
+		edit  func(map[string]any)
+	}
+	variants := []variant{
+		{"yoroi's built-in profile", nil},
+		{"Docker's default profile (minus yoroi's floor)", func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }},
+		{"no filter (relaxed profile)", annotate("relaxed")},
+	}
+	b.printf("## 5. In-container syscall cost: getppid() loop (%s calls)\n\n| seccomp filter | ns per call |\n|---|---|\n", n)
+	for i, v := range variants {
+		bundle, err := b.makeBundle("getppid"+strconv.Itoa(i), b.rootfs, v.edit, "/bin/testprog", "getppid", n)
+		if err != nil {
+			b.printf("| %s | error: %v |\n", v.label, err)
+			continue
+		}
+		cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.work, "state-getppid"), "run", "--bundle", bundle, nextID("getppid"))
+		cmd.Env = append(os.Environ(), yenv...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			b.printf("| %s | error: %v %s |\n", v.label, err, strings.TrimSpace(string(out)))
+			continue
+		}
+		b.printf("| %s | %s |\n", v.label, strings.TrimSpace(string(out)))
+	}
+	// Filter build and install per create: full hardening vs the same with only seccomp
+	// relaxed is dominated by noise; the start-latency table above includes it.
+	b.printf("\n")
+}
+
+func dockerProfile() (any, error) {
+	data, err := os.ReadFile("hardening/testdata/specs/docker-default.json")
+	if err != nil {
+		return nil, err
+	}
+	var spec map[string]any
+	if err := json.Unmarshal(data, &spec); err != nil {
+		return nil, err
+	}
+	return spec["linux"].(map[string]any)["seccomp"], nil
+}
+
+// idmapLatency: measure 6, the extra start latency of the id-mapped rootfs.
+func (b *bench) idmapLatency() {
+	layers := 20
+	overlay, cleanup, err := b.overlayRootfs(layers)
+	if err != nil {
+		b.printf("## 6. Id-mapped rootfs\n\nerror: %v\n\n", err)
+		return
+	}
+	defer cleanup()
+	yenv := []string{"YOROI_CONFIG=" + b.config}
+	b.printf("## 6. Extra start latency of the id-mapped rootfs\n\n| rootfs | with user namespace + id-mapped rootfs | without (profile no-userns) | extra |\n|---|---|---|---|\n")
+	for _, c := range []struct{ label, rootfs string }{{"plain directory", b.rootfs}, {fmt.Sprintf("%d-layer overlay", layers), overlay}} {
+		with, _ := b.makeBundle("idmap-"+strings.Fields(c.label)[0], c.rootfs, nil, "/bin/true")
+		without, _ := b.makeBundle("noidmap-"+strings.Fields(c.label)[0], c.rootfs, annotate("no-userns"), "/bin/true")
+		sw := b.measure(runtimeCmd{"yoroi", b.o.yoroi, nil, yenv, with})
+		so := b.measure(runtimeCmd{"yoroi", b.o.yoroi, nil, yenv, without})
+		b.printf("| %s | %s | %s | %s |\n", c.label, ms(sw.median), ms(so.median), ms(sw.median-so.median))
+	}
+	b.printf("\n")
+}
+
+// overlayRootfs mounts an overlay of n layers (busybox in the lowest) with an upper and
+// a work directory, the way Docker's overlay2 lays them out.
+func (b *bench) overlayRootfs(n int) (string, func(), error) {
+	base := filepath.Join(b.work, "overlay")
+	var lowers []string
+	for i := n - 1; i >= 1; i-- {
+		l := filepath.Join(base, "l", strconv.Itoa(i))
+		if err := os.MkdirAll(filepath.Join(l, "etc"), 0o755); err != nil {
+			return "", nil, err
+		}
+		if err := os.WriteFile(filepath.Join(l, "etc", "layer-"+strconv.Itoa(i)), []byte("x"), 0o644); err != nil {
+			return "", nil, err
+		}
+		lowers = append(lowers, l)
+	}
+	lowers = append(lowers, b.rootfs)
+	upper, wk, merged := filepath.Join(base, "diff"), filepath.Join(base, "work"), filepath.Join(base, "merged")
+	for _, d := range []string{upper, wk, merged} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return "", nil, err
+		}
+	}
+	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + wk
+	if err := syscall.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		return "", nil, fmt.Errorf("mount overlay: %w", err)
+	}
+	return merged, func() { _ = syscall.Unmount(merged, syscall.MNT_DETACH) }, nil
+}
+
+// concurrentStarts: measure 4, containers started at once.
+func (b *bench) concurrentStarts() {
+	sleeper, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
+	yenv := []string{"YOROI_CONFIG=" + b.config}
+	rts := []runtimeCmd{{"yoroi (full hardening)", b.o.yoroi, nil, yenv, sleeper}}
+	if b.o.runcNew != "" {
+		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})
+	}
+	b.printf("## 4. %d containers started concurrently (`run --detach`)\n\n| runtime | wall time | failures |\n|---|---|---|\n", b.o.concurrent)
+	for _, r := range rts {
+		root := filepath.Join(b.work, "state-concurrent-"+strings.Fields(r.label)[0])
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		failures := 0
+		ids := make([]string, b.o.concurrent)
+		start := time.Now()
+		for i := range ids {
+			ids[i] = nextID("conc")
+			wg.Add(1)
+			go func(id string) {
+				defer wg.Done()
+				cmd := exec.Command(r.binary, "--root", root, "run", "--detach", "--bundle", r.bundle, id)
+				cmd.Env = append(os.Environ(), r.env...)
+				// A file, not a pipe: the detached container inherits it and would hold a
+				// pipe open.
+				errFile, _ := os.CreateTemp(b.work, "stderr-")
+				cmd.Stderr = errFile
+				if err := cmd.Run(); err != nil {
+					msg, _ := os.ReadFile(errFile.Name())
+					mu.Lock()
+					failures++
+					mu.Unlock()
+					fmt.Fprintf(os.Stderr, "%s %s: %v: %s\n", r.label, id, err, msg)
+				}
+				errFile.Close()
+			}(ids[i])
+		}
+		wg.Wait()
+		wall := time.Since(start)
+		for _, id := range ids {
+			cmd := exec.Command(r.binary, "--root", root, "delete", "--force", id)
+			cmd.Env = append(os.Environ(), r.env...)
+			_ = cmd.Run()
+		}
+		b.printf("| %s | %s | %d |\n", r.label, ms(wall), failures)
+	}
+	b.printf("\n")
+}
