@@ -19,6 +19,10 @@ var checkCommand = &cli.Command{
 		if err := checkArgs(c, 0, 0); err != nil {
 			return err
 		}
+		format, err := outputFormat(c)
+		if err != nil {
+			return err
+		}
 		rt, err := newRuntime(c)
 		if err != nil {
 			return err
@@ -34,7 +38,7 @@ var checkCommand = &cli.Command{
 			}
 		}
 		w := c.App.Writer
-		if c.String("format") == "json" {
+		if format == "json" {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			if err := enc.Encode(map[string]any{"ready": ready, "checks": items}); err != nil {

@@ -158,3 +158,12 @@ func checkArgs(c *cli.Context, min, max int) error {
 	}
 	return nil
 }
+
+// outputFormat validates --format (table or json).
+func outputFormat(c *cli.Context) (string, error) {
+	format := c.String("format")
+	if format != "table" && format != "json" {
+		return "", fmt.Errorf("invalid --format %q: want table or json", format)
+	}
+	return format, nil
+}

@@ -23,9 +23,9 @@ var policyCommand = &cli.Command{
 				if err := checkArgs(c, 0, 0); err != nil {
 					return err
 				}
-				format := c.String("format")
-				if format != "table" && format != "json" {
-					return fmt.Errorf("invalid --format %q: want table or json", format)
+				format, err := outputFormat(c)
+				if err != nil {
+					return err
 				}
 				rt, err := newRuntime(c)
 				if err != nil {

@@ -23,9 +23,9 @@ var psCommand = &cli.Command{
 		if err := checkArgs(c, 1, -1); err != nil {
 			return err
 		}
-		format := c.String("format")
-		if format != "table" && format != "json" {
-			return fmt.Errorf("invalid --format %q: want table or json", format)
+		format, err := outputFormat(c)
+		if err != nil {
+			return err
 		}
 		rt, err := newRuntime(c)
 		if err != nil {
