@@ -62,7 +62,7 @@ demo: deps build
 
 ## test: lint, unit tests, a short fuzz run, integration tests with real containers and
 ## daemons, and one iteration of the benchmark harness (root)
-test: deps lint build unit fuzz integration bench-smoke
+test: deps lint build unit fuzz bench-smoke integration
 
 unit:
 	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench)

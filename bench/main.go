@@ -51,10 +51,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-	fmt.Print(report)
-	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err == nil {
-		err = os.WriteFile(o.out, []byte(report), 0o644)
+	if !o.smoke {
+		fmt.Print(report)
 	}
+	if err := os.MkdirAll(filepath.Dir(o.out), 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	if err := os.WriteFile(o.out, []byte(report), 0o644); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+	fmt.Fprintln(os.Stderr, "bench: report written to", o.out)
 }
 
 func abs(p string) string {

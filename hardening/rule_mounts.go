@@ -104,6 +104,9 @@ func describeDeny(cand, d string) string {
 	return "contains " + d
 }
 
+// IsBind reports whether m is a bind mount (type "bind", or a bind/rbind option).
+func IsBind(m specs.Mount) bool { return isBind(m) }
+
 func isBind(m specs.Mount) bool {
 	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
 }

@@ -68,14 +68,9 @@ readonly = false
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
 	// The container's root is an unprivileged host uid: it must be able to walk to the
-	// id-mapped rootfs staged under the state root (t.TempDir is 0700).
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
-		}
-	}
+	// id-mapped rootfs staged under the host state dir (t.TempDir is 0700).
+	dir := privateDir(t)
 	root := filepath.Join(dir, "state")
 	e := &env{t: t, root: root, config: filepath.Join(dir, "config.toml"), audit: filepath.Join(dir, "audit.jsonl"), hostState: filepath.Join(dir, "yoroi-state")}
 	e.writeConfig(e.baseConfig())

@@ -18,6 +18,8 @@ import (
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // usernsHolderArg0 is argv[0] of the short-lived helper whose user namespace gives
@@ -437,7 +439,7 @@ func ensureMountpoints(root string, mounts []specs.Mount) error {
 			continue
 		}
 		file := false
-		if isBindMount(m) {
+		if hardening.IsBind(m) {
 			if st, err := os.Stat(m.Source); err == nil && !st.IsDir() {
 				file = true
 			}
@@ -462,8 +464,4 @@ func ensureMountpoints(root string, mounts []specs.Mount) error {
 		h.Close()
 	}
 	return nil
-}
-
-func isBindMount(m specs.Mount) bool {
-	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
 }

@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -143,10 +142,7 @@ func (r *Runtime) hostState() string {
 }
 
 // exists reports whether a container's state directory exists.
-func (r *Runtime) exists(id string) bool {
-	_, err := os.Lstat(r.stateDir(id))
-	return err == nil
-}
+func (r *Runtime) exists(id string) bool { return containerExists(r.root, id) }
 
 // cleanupContainer releases what yoroi holds for a container besides libcontainer's
 // state: its id-mapped mounts and its id range.
