@@ -82,7 +82,7 @@ func TestCheckSeccomp(t *testing.T) {
 
 func TestBuiltinSeccomp(t *testing.T) {
 	s := BuiltinSeccomp("amd64")
-	if s.DefaultAction != specs.ActErrno || *s.DefaultErrnoRet != 1 || !slices.Equal(s.Architectures, []specs.Arch{specs.ArchX86_64, specs.ArchX86}) {
+	if s.DefaultAction != specs.ActErrno || *s.DefaultErrnoRet != 1 || !slices.Equal(s.Architectures, []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}) {
 		t.Fatalf("profile %+v", s)
 	}
 	if a := BuiltinSeccomp("arm64").Architectures; !slices.Equal(a, []specs.Arch{specs.ArchAARCH64, specs.ArchARM}) {
