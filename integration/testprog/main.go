@@ -45,6 +45,16 @@ func main() {
 			syscall.Getppid()
 		}
 		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
+	case "probe":
+		// One syscall of probes(), by name: prints its errno and exits 0.
+		for _, c := range probes() {
+			if c.name == os.Args[2] {
+				fmt.Println(int(c.call()))
+				return
+			}
+		}
+		fmt.Fprintln(os.Stderr, "unknown probe", os.Args[2])
+		os.Exit(2)
 	case "http":
 		http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "hello from a static Go server") })
 		if err := http.ListenAndServe(os.Args[2], nil); err != nil {

@@ -80,6 +80,12 @@ func probes() []probe {
 		{"personality(ADDR_NO_RANDOMIZE)", raw(unix.SYS_PERSONALITY, 0x0040000)},
 		{"personality(query)", raw(unix.SYS_PERSONALITY, 0xffffffff)},
 		{"getppid", raw(unix.SYS_GETPPID)},
+		{"socket(raw)", raw(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)},
+		{"socket(packet)", raw(unix.SYS_SOCKET, unix.AF_PACKET, unix.SOCK_RAW, 0)},
+		{"mount(proc)", raw(unix.SYS_MOUNT, str("proc"), str("/tmp"), str("proc"), 0, 0)},
+		{"mount(sysfs)", raw(unix.SYS_MOUNT, str("sysfs"), str("/tmp"), str("sysfs"), 0, 0)},
+		{"mount(bind /)", raw(unix.SYS_MOUNT, str("/"), str("/tmp"), 0, unix.MS_BIND, 0)},
+		{"mount(cgroup release_agent)", raw(unix.SYS_MOUNT, str("cgroup"), str("/tmp"), str("cgroup"), 0, str("rdma"))},
 		{"unknown(1000)", raw(1000)},
 	}
 }
