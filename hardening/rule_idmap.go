@@ -24,8 +24,13 @@ func checkIdmap(c *checker) error {
 	kind := "bind"
 	switch {
 	case fs.OverlayMount:
-		// An overlay mount cannot itself be id-mapped: rebuilt from id-mapped layers.
+		// An overlay mount cannot itself be id-mapped: rebuilt from id-mapped layers,
+		// read-only (the engine's upper directory is in use by its own overlay).
 		kind = "overlay"
+		if !c.spec.Root.Readonly {
+			c.spec.Root.Readonly = true
+			c.tightened(rule, "the rebuilt overlay root is read-only", "readonly=false", "readonly=true")
+		}
 	case fs.FSType == "overlay":
 		return c.refuse(rule, "the root filesystem is a directory inside an overlay mount, not the overlay mount itself", "userns.idmap_filesystems")
 	}

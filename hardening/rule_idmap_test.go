@@ -62,3 +62,14 @@ func TestCheckIdmap(t *testing.T) {
 		})
 	}
 }
+
+func TestIdmapOverlayIsReadOnly(t *testing.T) {
+	s := minimalSpec()
+	s.Root.Readonly = false
+	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
+	out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "overlay", OverlayMount: true}})
+	wantOutcome(t, d, err, Tightened, "")
+	if !out.Root.Readonly || len(d) != 2 || d[0].Detail != "the rebuilt overlay root is read-only" {
+		t.Errorf("readonly %v, decisions %+v", out.Root.Readonly, d)
+	}
+}
