@@ -191,6 +191,32 @@ func readAll(t *testing.T, f *os.File) string {
 	return string(data)
 }
 
+// runQuiet is run for goroutines: it never calls Fatal (a timeout is exit code -1).
+func (e *env) runQuiet(args ...string) result {
+	cmd := e.cmd(args...)
+	dir, err := os.MkdirTemp("", "yoroi-out-")
+	if err != nil {
+		return result{code: -1, stderr: err.Error()}
+	}
+	defer os.RemoveAll(dir)
+	stdout, _ := os.Create(filepath.Join(dir, "stdout"))
+	stderr, _ := os.Create(filepath.Join(dir, "stderr"))
+	defer stdout.Close()
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		code = -1
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		}
+	}
+	out, _ := os.ReadFile(stdout.Name())
+	errOut, _ := os.ReadFile(stderr.Name())
+	return result{stdout: string(out), stderr: string(errOut), code: code}
+}
+
 // ok runs yoroi and fails the test unless it exits 0.
 func (e *env) ok(args ...string) string {
 	e.t.Helper()
