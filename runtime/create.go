@@ -166,6 +166,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 	// specconv resolves relative paths (root.path, bind sources) against the working
 	// directory and records it as the bundle label.
 	if err := os.Chdir(bundle.Path); err != nil {
+		cleanup()
 		return -1, err
 	}
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
