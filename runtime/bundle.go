@@ -114,3 +114,11 @@ func validateProcess(p *specs.Process) error {
 	}
 	return nil
 }
+
+// rootfsPath is a spec's root.path, resolved against the bundle when relative.
+func (b *Bundle) rootfsPath(spec *specs.Spec) string {
+	if filepath.IsAbs(spec.Root.Path) {
+		return spec.Root.Path
+	}
+	return filepath.Join(b.Path, spec.Root.Path)
+}

@@ -112,16 +112,12 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		}
 	}
 	if kind := spec.Annotations[hardening.AnnotationRootfsIdmap]; kind != "" {
-		root := spec.Root.Path
-		if !filepath.IsAbs(root) {
-			root = filepath.Join(bundle.Path, root)
-		}
 		if err := r.makeTraversable(r.stagingDir(o.ID)); err != nil {
 			cleanup()
 			return -1, err
 		}
 		uid, gid := h.idMappings()
-		staged, err := r.prepareRootfs(o.ID, root, kind, uid, gid, spec.Mounts)
+		staged, err := r.prepareRootfs(o.ID, bundle.rootfsPath(spec), kind, uid, gid, spec.Mounts)
 		if err != nil {
 			cleanup()
 			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
@@ -137,15 +133,11 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		return -1, err
 	}
 	if hardening.IsLandlockWrapped(spec.Process.Args) {
-		root := spec.Root.Path
-		if !filepath.IsAbs(root) {
-			root = filepath.Join(bundle.Path, root)
-		}
 		var dests []string
 		for _, m := range spec.Mounts {
 			dests = append(dests, m.Destination)
 		}
-		if err := checkExecutable(root, spec.Process, dests); err != nil {
+		if err := checkExecutable(bundle.rootfsPath(spec), spec.Process, dests); err != nil {
 			cleanup()
 			return -1, err
 		}

@@ -30,7 +30,7 @@ var nsFiles = map[specs.LinuxNamespaceType]string{
 // gatherFacts collects what the policy needs to know about the host for one spec:
 // the host's namespaces, the identity of each namespace path the spec joins, and the
 // real path of every bind source and hook.
-func gatherFacts(spec *specs.Spec, bundle string) hardening.HostFacts {
+func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 	f := hardening.HostFacts{
 		HostNamespaces: map[specs.LinuxNamespaceType]hardening.FileID{},
 		NamespacePaths: map[string]hardening.FileID{},
@@ -65,11 +65,7 @@ func gatherFacts(spec *specs.Spec, bundle string) hardening.HostFacts {
 		}
 	}
 	if spec.Root != nil {
-		root := spec.Root.Path
-		if !filepath.IsAbs(root) {
-			root = filepath.Join(bundle, root)
-		}
-		f.Rootfs = rootfsFacts(root)
+		f.Rootfs = rootfsFacts(rootfs)
 	}
 	for _, m := range spec.Mounts {
 		if m.Source != "" && filepath.IsAbs(m.Source) {

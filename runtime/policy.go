@@ -67,7 +67,7 @@ func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 	if err != nil {
 		return &hardened{}, err
 	}
-	facts := gatherFacts(b.Spec, b.Path)
+	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
 	if hardening.NeedsIDRange(b.Spec, policy, facts) {
 		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
 		if err != nil {
