@@ -240,7 +240,7 @@ func overlayLayers(dir string) ([]string, error) {
 
 // mountEntry is one line of /proc/self/mountinfo.
 type mountEntry struct {
-	mountPoint, fstype, source, superOpts string
+	mountPoint, mountOpts, fstype, source, superOpts string
 }
 
 // readMountinfo reads the mount table of the calling thread's mount namespace. Not
@@ -262,11 +262,12 @@ func readMountinfo() ([]mountEntry, error) {
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
 		sep := slices.Index(fields, "-")
-		if len(fields) < 5 || sep < 0 || len(fields) < sep+4 {
+		if len(fields) < 6 || sep < 0 || len(fields) < sep+4 {
 			continue
 		}
 		out = append(out, mountEntry{
 			mountPoint: unescapeOpt(fields[4]),
+			mountOpts:  fields[5],
 			fstype:     fields[sep+1],
 			source:     fields[sep+2],
 			superOpts:  fields[sep+3],

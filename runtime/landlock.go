@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -220,27 +219,19 @@ type containerMount struct {
 // containerMounts lists the container's mounts other than its root, with whether each is
 // read-only.
 func containerMounts() ([]containerMount, error) {
-	f, err := os.Open("/proc/thread-self/mountinfo")
+	mounts, err := readMountinfo()
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	var out []containerMount
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 {
+	for _, m := range mounts {
+		if m.mountPoint == "/" {
 			continue
 		}
-		p := unescapeOpt(fields[4])
-		if p == "/" {
-			continue
-		}
-		ro := slices.Contains(strings.Split(fields[5], ","), "ro")
+		ro := slices.Contains(strings.Split(m.mountOpts, ","), "ro")
 		// A later mount on the same path hides the earlier one.
-		out = slices.DeleteFunc(out, func(m containerMount) bool { return m.path == p })
-		out = append(out, containerMount{path: p, readonly: ro})
+		out = slices.DeleteFunc(out, func(c containerMount) bool { return c.path == m.mountPoint })
+		out = append(out, containerMount{path: m.mountPoint, readonly: ro})
 	}
-	return out, sc.Err()
+	return out, nil
 }
