@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// inForce returns the accepted MAC providers that are in force on the host.
-func inForce(p *Policy, f MACFacts) []string {
+// InForce returns the accepted MAC providers that are in force on the host.
+func InForce(p *Policy, f MACFacts) []string {
 	var out []string
 	for _, a := range p.MAC.Accept {
 		switch {
@@ -25,7 +25,7 @@ func inForce(p *Policy, f MACFacts) []string {
 func checkMAC(c *checker) error {
 	const rule = "mac"
 	f := c.facts.MAC
-	active := inForce(c.policy, f)
+	active := InForce(c.policy, f)
 	if len(active) > 0 {
 		c.kept(rule, "confined by "+strings.Join(active, " + "))
 		return nil
@@ -54,5 +54,5 @@ func checkMAC(c *checker) error {
 }
 
 func macActive(c *checker, provider string) bool {
-	return slices.Contains(inForce(c.policy, c.facts.MAC), provider)
+	return slices.Contains(InForce(c.policy, c.facts.MAC), provider)
 }

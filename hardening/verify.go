@@ -53,7 +53,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 	if err := verifySeccomp(s.Linux.Seccomp, p); err != nil {
 		return err
 	}
-	active := inForce(p, facts.MAC)
+	active := InForce(p, facts.MAC)
 	if len(active) == 0 {
 		return fmt.Errorf("verify: no mandatory access control in force")
 	}

@@ -9,6 +9,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer/seccomp"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // CheckItem is one line of `yoroi check`.
@@ -44,22 +46,17 @@ func (r *Runtime) Check() ([]CheckItem, error) {
 	}
 	add("selinux", f.SELinuxEnforcing, false, "%s", se)
 	add("landlock", f.LandlockABI >= p.MAC.LandlockMinABI, false, "ABI %d (at least %d required)", f.LandlockABI, p.MAC.LandlockMinABI)
-	var active []string
-	for _, a := range p.MAC.Accept {
-		if (a == "apparmor" && f.AppArmorEnabled) || (a == "selinux" && f.SELinuxEnforcing) || (a == "landlock" && f.LandlockABI >= p.MAC.LandlockMinABI) {
-			active = append(active, a)
-		}
-	}
+	active := hardening.InForce(p, f)
 	add("mac", len(active) > 0, true, "accepted %v, in force %v", p.MAC.Accept, active)
 
 	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 30, Size: 65536}}
 	if ns, err := newUserNS(m, m); err != nil {
 		add("userns", false, true, "cannot create a user namespace: %v", err)
 	} else {
-		ns.Close()
+		defer ns.Close()
 		add("userns", true, true, "user namespaces with a %d-id range", p.Userns.RangeSize)
 		fs := rootfsFacts(r.root).FSType
-		if err := r.probeIdmap(); err != nil {
+		if err := r.probeIdmap(ns); err != nil {
 			add("idmap", false, true, "id-mapped mounts on the state root's filesystem (%s) fail: %v", fs, err)
 		} else {
 			add("idmap", true, true, "id-mapped mounts work on the state root's filesystem (%s)", fs)
@@ -75,8 +72,9 @@ func (r *Runtime) Check() ([]CheckItem, error) {
 	return items, nil
 }
 
-// probeIdmap id-maps a directory of the state root's filesystem onto another.
-func (r *Runtime) probeIdmap() error {
+// probeIdmap id-maps a directory of the state root's filesystem onto another with the
+// user namespace ns.
+func (r *Runtime) probeIdmap(ns *os.File) error {
 	if err := os.MkdirAll(r.root, 0o711); err != nil {
 		return err
 	}
@@ -91,12 +89,6 @@ func (r *Runtime) probeIdmap() error {
 			return err
 		}
 	}
-	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 30, Size: 65536}}
-	ns, err := newUserNS(m, m)
-	if err != nil {
-		return err
-	}
-	defer ns.Close()
 	if err := idmapBind(src, dst, ns); err != nil {
 		return err
 	}
