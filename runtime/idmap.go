@@ -4,9 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	goruntime "runtime"
 	"slices"
@@ -22,38 +20,30 @@ import (
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
-// usernsHolderArg0 is argv[0] of the short-lived helper whose user namespace gives
-// mount_setattr(MOUNT_ATTR_IDMAP) the container's mapping.
-const usernsHolderArg0 = "yoroi-userns-holder"
-
-// maybeUsernsHolder blocks until stdin closes when this process is the helper.
-func maybeUsernsHolder() {
-	if len(os.Args) > 0 && os.Args[0] == usernsHolderArg0 {
-		_, _ = io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}
-}
-
-// newUserNS returns an fd of a new user namespace with the given mappings.
+// newUserNS returns an fd of a new user namespace with the given mappings, for
+// mount_setattr(MOUNT_ATTR_IDMAP). The process that owns the namespace never runs: it is
+// started under PTRACE_TRACEME, so it stops at its execve before executing anything, and
+// is killed once its namespace is open (the technique of libcontainer's internal userns
+// package). This saves a Go runtime start per create over re-executing yoroi as a helper.
 func newUserNS(uid, gid []specs.LinuxIDMapping) (*os.File, error) {
-	cmd := &exec.Cmd{Path: "/proc/self/exe", Args: []string{usernsHolderArg0}, Env: []string{}}
-	cmd.SysProcAttr = &syscall.SysProcAttr{
-		Cloneflags:  syscall.CLONE_NEWUSER,
-		UidMappings: sysIDMap(uid),
-		GidMappings: sysIDMap(gid),
-		Pdeathsig:   syscall.SIGKILL,
-	}
-	stdin, err := cmd.StdinPipe()
+	p, err := os.StartProcess("/proc/self/exe", []string{"yoroi-userns"}, &os.ProcAttr{
+		Env: []string{},
+		Sys: &syscall.SysProcAttr{
+			Cloneflags:  syscall.CLONE_NEWUSER,
+			UidMappings: sysIDMap(uid),
+			GidMappings: sysIDMap(gid),
+			Ptrace:      true,
+			Pdeathsig:   syscall.SIGKILL,
+		},
+	})
 	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		stdin.Close()
 		return nil, fmt.Errorf("user namespace for id-mapped mounts: %w", err)
 	}
-	f, err := os.Open("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/ns/user")
-	stdin.Close()
-	_ = cmd.Wait()
+	defer func() {
+		_ = p.Kill()
+		_, _ = p.Wait()
+	}()
+	f, err := os.Open("/proc/" + strconv.Itoa(p.Pid) + "/ns/user")
 	if err != nil {
 		return nil, fmt.Errorf("user namespace for id-mapped mounts: %w", err)
 	}

@@ -23,7 +23,6 @@ func IsInit(args []string) bool {
 // that case. Call it from an init() function of every binary that creates containers,
 // including test binaries.
 func MaybeInit() {
-	maybeUsernsHolder()
 	maybeLandlockLaunch()
 	if IsInit(os.Args) {
 		libcontainer.Init()
