@@ -49,6 +49,9 @@ type Refusal struct {
 }
 
 func (r *Refusal) Error() string {
+	if r.Key == "" {
+		return fmt.Sprintf("refused by rule %s: %s (no profile can allow it)", r.Rule, r.What)
+	}
 	return fmt.Sprintf("refused by rule %s: %s (allow it with %s in a profile)", r.Rule, r.What, r.Key)
 }
 
@@ -128,6 +131,8 @@ type UserNSFacts struct {
 
 // RootfsFacts describe root.path.
 type RootfsFacts struct {
+	// RealPath is root.path with every symlink resolved ("" if it could not be).
+	RealPath string
 	// FSType is the filesystem type name ("ext4", "overlay", …).
 	FSType string
 	// OverlayMount: root.path is itself an overlay mount (Docker's and containerd's
@@ -147,10 +152,12 @@ var rules = []rule{
 	{"privileged", checkPrivileged},
 	{"profile", checkProfile},
 	{"process.no-new-privileges", checkNoNewPrivileges},
+	{"process.cwd", checkCwd},
 	{"users", checkUsers},
 	{"capabilities", checkCapabilities},
 	{"namespaces", checkNamespaces},
 	{"userns", checkUserNS},
+	{"rootfs.source", checkRootfsSource},
 	{"rootfs.readonly", checkReadonlyRoot},
 	{"mounts", checkMounts},
 	{"mounts.sysfs", checkSysfs},
@@ -219,7 +226,7 @@ func Apply(spec *specs.Spec, policy *Policy, facts HostFacts) (*specs.Spec, []De
 }
 
 // ApplyProcess hardens a process exec'd into an existing container: the rules that
-// concern a process (capabilities, no_new_privileges, users, Landlock) apply to it as to
+// concern a process (capabilities, no_new_privileges, cwd, users, Landlock) apply to it as to
 // init.
 func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Process, []Decision, error) {
 	if p == nil {
@@ -231,7 +238,7 @@ func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Pro
 		return nil, nil, err
 	}
 	c := &checker{spec: out, policy: policy, facts: facts}
-	for _, f := range []func(*checker) error{checkNoNewPrivileges, checkUsers, checkCapabilities, checkMAC, checkLandlock} {
+	for _, f := range []func(*checker) error{checkNoNewPrivileges, checkCwd, checkUsers, checkCapabilities, checkMAC, checkLandlock} {
 		if err := f(c); err != nil {
 			return nil, c.decisions, err
 		}

@@ -65,7 +65,7 @@ func factsFor(s *specs.Spec) HostFacts {
 	return f
 }
 
-var refusalLine = regexp.MustCompile(`^refused by rule [a-z.-]+: [^\n]+ \(allow it with [^\n]+ in a profile\)$`)
+var refusalLine = regexp.MustCompile(`^refused by rule [a-z.-]+: [^\n]+ \((allow it with [^\n]+ in a profile|no profile can allow it)\)$`)
 
 // Every engine's spec either hardens into one that satisfies the policy, or is refused
 // by the rule that names the insecure request.

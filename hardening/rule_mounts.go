@@ -73,24 +73,43 @@ func checkMounts(c *checker) error {
 }
 
 func (c *checker) checkBindSource(m specs.Mount) error {
-	pol := c.policy.Mounts
-	src := path.Clean(m.Source)
-	candidates := []string{src}
-	if real, ok := c.facts.RealPaths[m.Source]; ok && path.Clean(real) != src {
-		candidates = append(candidates, path.Clean(real))
+	src := checkedSource{given: m.Source, real: path.Clean(m.Source), what: "bind mount", dest: m.Destination}
+	if real, ok := c.facts.RealPaths[m.Source]; ok {
+		src.real = path.Clean(real)
 	}
-	for _, cand := range candidates {
+	return c.deniedSource("mounts.source", src)
+}
+
+// checkedSource is a host path the container would see: a bind source or the rootfs.
+type checkedSource struct {
+	given, real string // as written, and with symlinks resolved
+	what, dest  string // for the refusal line
+}
+
+// deniedSource refuses src when it (as written or resolved) is a denied path or an
+// ancestor of one, or lies under a denied subtree, unless mounts.allow_sources lists it.
+func (c *checker) deniedSource(rule string, src checkedSource) error {
+	pol := c.policy.Mounts
+	at := ""
+	if src.dest != "" {
+		at = " at " + src.dest
+	}
+	for _, cand := range []string{path.Clean(src.given), src.real} {
 		if slices.Contains(pol.AllowSources, cand) {
 			continue
 		}
+		resolved := ""
+		if cand != path.Clean(src.given) {
+			resolved = "resolves to " + cand + ", "
+		}
 		for _, d := range pol.DenySources {
 			if cand == d || cand == "/" || strings.HasPrefix(d, cand+"/") {
-				return c.refuse("mounts.source", fmt.Sprintf("bind mount of host path %s (%s) at %s", m.Source, describeDeny(cand, d), m.Destination), "mounts.allow_sources")
+				return c.refuse(rule, fmt.Sprintf("%s of host path %s (%s%s)%s", src.what, src.given, resolved, describeDeny(cand, d), at), "mounts.allow_sources")
 			}
 		}
 		for _, d := range pol.DenySubtrees {
 			if cand == d || strings.HasPrefix(cand, d+"/") {
-				return c.refuse("mounts.source", fmt.Sprintf("bind mount of host path %s (under %s) at %s", m.Source, d, m.Destination), "mounts.allow_sources")
+				return c.refuse(rule, fmt.Sprintf("%s of host path %s (%sunder %s)%s", src.what, src.given, resolved, d, at), "mounts.allow_sources")
 			}
 		}
 	}

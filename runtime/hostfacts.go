@@ -178,11 +178,14 @@ func rootfsFacts(root string) hardening.RootfsFacts {
 		name = fmt.Sprintf("0x%x", st.Type)
 	}
 	rf := hardening.RootfsFacts{FSType: name}
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return rf
+	}
+	rf.RealPath = real
 	if name == "overlay" {
-		if real, err := filepath.EvalSymlinks(root); err == nil {
-			if m, err := findMount(real); err == nil && m != nil && m.fstype == "overlay" {
-				rf.OverlayMount = true
-			}
+		if m, err := findMount(real); err == nil && m != nil && m.fstype == "overlay" {
+			rf.OverlayMount = true
 		}
 	}
 	return rf
