@@ -169,7 +169,13 @@ func (r *ruleset) add(path string, rights uint64) error {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFDIR:
+	case unix.S_IFIFO, unix.S_IFSOCK:
+		// Not a filesystem object Landlock can hold a rule for (say /dev/stderr, a
+		// symlink to the process's stderr pipe, in a rootfs without its own /dev).
+		return nil
+	default:
 		rights &= llFileRights
 	}
 	rights &= r.handled
