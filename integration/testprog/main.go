@@ -15,7 +15,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | probe NAME | ptrace-attach PID | overwrite-exe SECONDS")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -55,6 +55,16 @@ func main() {
 		}
 		fmt.Fprintln(os.Stderr, "unknown probe", os.Args[2])
 		os.Exit(2)
+	case "ptrace-attach":
+		// PTRACE_ATTACH to a pid: prints the errno (0: attached).
+		pid, _ := strconv.Atoi(os.Args[2])
+		_, _, e := syscall.RawSyscall6(syscall.SYS_PTRACE, syscall.PTRACE_ATTACH, uintptr(pid), 0, 0, 0, 0)
+		fmt.Println(int(e))
+	case "overwrite-exe":
+		// CVE-2019-5736: watch for processes entering the container (a runtime's exec)
+		// and try to open their executable for writing.
+		secs, _ := strconv.Atoi(os.Args[2])
+		overwriteExe(time.Duration(secs) * time.Second)
 	case "http":
 		http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "hello from a static Go server") })
 		if err := http.ListenAndServe(os.Args[2], nil); err != nil {
