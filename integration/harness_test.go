@@ -257,6 +257,10 @@ func (e *env) state(id string) specs.State {
 func (e *env) waitStatus(id string, want specs.ContainerState) {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
+	// A container that a concurrent create or run has not registered yet does not exist.
+	for e.runQuiet("state", id).code != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
 	for {
 		st := e.state(id)
 		if st.Status == want {
