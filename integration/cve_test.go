@@ -253,4 +253,3 @@ func countLines(t *testing.T, path string) int {
 	}
 	return bytes.Count(data, []byte("\n"))
 }
-

@@ -144,6 +144,10 @@ func (e *env) runCmd(cmd *exec.Cmd) result {
 	// until the container closed a pipe.
 	stdout := e.tempFile()
 	stderr := e.tempFile()
+	// A detached container keeps its own copies of these descriptors: ours are closed
+	// once read, so that a test counting the test process's descriptors sees no growth.
+	defer stdout.Close()
+	defer stderr.Close()
 	if cmd.Stdout == nil {
 		cmd.Stdout = stdout
 	}

@@ -4,13 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -194,66 +192,4 @@ func TestUserNamespaceRefusals(t *testing.T) {
 		t.Errorf("caller's mapping not kept: %q", out)
 	}
 	e.assertNoLeftovers(id)
-}
-
-// A create killed while libcontainer is in the middle of it (here: blocked in a
-// createRuntime hook) leaves a cgroup, an init process, a state directory, an id-mapped
-// rootfs and an id range: delete --force removes all of it.
-func TestDeleteForceAfterKilledCreate(t *testing.T) {
-	e := newEnv(t)
-	b := e.newBundle("true").edit(t, func(s *specs.Spec) {
-		s.Annotations = map[string]string{"org.yoroi.profile": "test-hooks"}
-		s.Hooks = &specs.Hooks{CreateRuntime: []specs.Hook{{Path: "/bin/busybox", Args: []string{"busybox", "sleep", "20"}}}}
-	})
-	id := uniqueID("killed")
-	cmd := e.cmd("create", "--bundle", b.dir, id)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// Wait until the hook runs: the container's cgroup and id-mapped rootfs exist.
-	deadline := time.Now().Add(10 * time.Second)
-	for len(cgroupDirs(id)) == 0 || len(mountsUnder(t, e.stagingDir(id))) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("create did not reach its hook")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	_ = cmd.Process.Kill()
-	_ = cmd.Wait()
-	_ = exec.Command("pkill", "-f", "busybox sleep 20").Run()
-	if r := e.run("delete", id); r.code == 0 {
-		t.Errorf("delete without --force of an aborted create succeeded")
-	}
-	e.ok("delete", "--force", id)
-	e.assertNoLeftovers(id)
-}
-
-// Creating and deleting many containers leaves no id-mapped mount, staging directory or
-// id range behind.
-func TestUserNamespaceNoLeaks(t *testing.T) {
-	e := newEnv(t)
-	n := 200
-	if testing.Short() {
-		n = 20
-	}
-	b := e.newBundle("true")
-	for i := 0; i < n; i++ {
-		id := fmt.Sprintf("yoroi-it-leak-%d", i)
-		e.ok("create", "--bundle", b.dir, id)
-		e.ok("delete", id)
-	}
-	if mounts := append(mountsUnder(t, e.root), mountsUnder(t, e.hostState)...); len(mounts) != 0 {
-		t.Errorf("%d mounts left: %v", len(mounts), mounts[0])
-	}
-	if ents, _ := os.ReadDir(filepath.Join(e.hostState, "mnt")); len(ents) != 0 {
-		t.Errorf("%d staging directories left", len(ents))
-	}
-	if data := readTrim(t, filepath.Join(e.hostState, "userns.json")); data != "{}" {
-		t.Errorf("id ranges left: %s", data)
-	}
-	for i := 0; i < n; i++ {
-		if d := cgroupDirs(fmt.Sprintf("yoroi-it-leak-%d", i)); len(d) != 0 {
-			t.Fatalf("cgroup left: %v", d)
-		}
-	}
 }
