@@ -26,8 +26,11 @@ type Attack struct {
 	Blocked   string   // a substring of the output that shows it failed
 	Refused   string   // the rule that refuses the request (Blocked is then unused)
 	Mechanism string   // what stops it
-	User      uint32   // process uid and gid (0: root in the container)
-	Pids      int64    // a lower pids limit the spec asks for (a spec may only tighten)
+	// Absent, when the output is exactly it, says the host lacks the target (e.g. a kernel
+	// without /proc/kcore): the attack is skipped, not passed.
+	Absent string
+	User   uint32 // process uid and gid (0: root in the container)
+	Pids   int64  // a lower pids limit the spec asks for (a spec may only tighten)
 	// Image changes a private copy of the busybox rootfs (e.g. adds a setuid binary).
 	Image func(rootfs string) error
 	// Request changes the spec: the attack is the request itself.
@@ -131,7 +134,7 @@ func Catalogue(h Host) []Attack {
 		{Name: "write /proc/sysrq-trigger", Args: sh("echo b > /proc/sysrq-trigger 2>/dev/null || echo blocked"), Blocked: "blocked", Mechanism: "read-only /proc/sysrq-trigger"},
 		{Name: "write /proc/sys/kernel", Args: sh("echo evil > /proc/sys/kernel/domainname 2>/dev/null || echo blocked"), Blocked: "blocked", Mechanism: "read-only /proc/sys"},
 		{Name: "write /sys/kernel", Args: sh("echo 1 > /sys/kernel/profiling 2>/dev/null || echo blocked"), Blocked: "blocked", Mechanism: "read-only sysfs"},
-		{Name: "read /proc/kcore", Args: sh("test -s /proc/kcore && head -c 16 /proc/kcore | od -c | head -1 || echo blocked"), Blocked: "blocked", Mechanism: "masked path (/dev/null bound over it)"},
+		{Name: "read /proc/kcore", Args: sh("if [ ! -e /proc/kcore ]; then echo absent; elif [ -c /proc/kcore ] && [ $(head -c 16 /proc/kcore | wc -c) = 0 ]; then echo blocked; else head -c 16 /proc/kcore | od -c | head -1; fi"), Blocked: "blocked", Absent: "absent", Mechanism: "masked path (/dev/null bound over it)"},
 		{Name: "read /proc/keys", Args: sh("test -s /proc/keys && cat /proc/keys || echo blocked"), Blocked: "blocked", Mechanism: "masked path"},
 		// Network and devices.
 		{Name: "raw socket", Args: probe("socket(raw)"), Blocked: "1", Mechanism: "no CAP_NET_RAW (dropped)"},
