@@ -73,16 +73,12 @@ func checkMounts(c *checker) error {
 }
 
 func (c *checker) checkBindSource(m specs.Mount) error {
-	src := checkedSource{given: m.Source, real: path.Clean(m.Source), what: "bind mount", dest: m.Destination}
-	if real, ok := c.facts.RealPaths[m.Source]; ok {
-		src.real = path.Clean(real)
-	}
-	return c.deniedSource("mounts.source", src)
+	return c.deniedSource("mounts.source", checkedSource{given: m.Source, real: c.facts.RealPaths[m.Source], what: "bind mount", dest: m.Destination})
 }
 
 // checkedSource is a host path the container would see: a bind source or the rootfs.
 type checkedSource struct {
-	given, real string // as written, and with symlinks resolved
+	given, real string // as written, and with symlinks resolved ("" if unknown)
 	what, dest  string // for the refusal line
 }
 
@@ -94,12 +90,17 @@ func (c *checker) deniedSource(rule string, src checkedSource) error {
 	if src.dest != "" {
 		at = " at " + src.dest
 	}
-	for _, cand := range []string{path.Clean(src.given), src.real} {
+	given := path.Clean(src.given)
+	candidates := []string{given}
+	if src.real != "" && path.Clean(src.real) != given {
+		candidates = append(candidates, path.Clean(src.real))
+	}
+	for _, cand := range candidates {
 		if slices.Contains(pol.AllowSources, cand) {
 			continue
 		}
 		resolved := ""
-		if cand != path.Clean(src.given) {
+		if cand != given {
 			resolved = "resolves to " + cand + ", "
 		}
 		for _, d := range pol.DenySources {

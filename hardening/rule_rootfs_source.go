@@ -9,14 +9,15 @@ import "path"
 // may be a symlink to "/").
 func checkRootfsSource(c *checker) error {
 	const rule = "rootfs.source"
+	// An unresolved root.path (not there: creating the container fails later) is judged
+	// as written.
 	real := c.facts.Rootfs.RealPath
-	if real == "" {
-		real = c.spec.Root.Path // not there: creating the container fails later
-	}
-	m := checkedSource{given: c.spec.Root.Path, real: path.Clean(real), what: "root filesystem"}
-	if err := c.deniedSource(rule, m); err != nil {
+	if err := c.deniedSource(rule, checkedSource{given: c.spec.Root.Path, real: real, what: "root filesystem"}); err != nil {
 		return err
 	}
-	c.kept(rule, "root filesystem "+real+" is not a sensitive host path")
+	if real == "" {
+		real = c.spec.Root.Path
+	}
+	c.kept(rule, "root filesystem "+path.Clean(real)+" is not a sensitive host path")
 	return nil
 }
