@@ -3,7 +3,6 @@ package integration
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -77,10 +76,7 @@ func attackRootfs(t *testing.T, a attacks.Attack) string {
 	if a.Image == nil {
 		return rootfsTemplate
 	}
-	dir := filepath.Join(privateDir(t), "rootfs")
-	if out, err := exec.Command("cp", "-a", rootfsTemplate, dir).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	dir := copyRootfs(t)
 	if err := a.Image(dir); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -214,16 +213,6 @@ func TestCVE2025_31133DevNullSymlink(t *testing.T) {
 			t.Logf("exit %d, stdout %q, stderr %q", r.code, strings.TrimSpace(r.stdout), strings.TrimSpace(r.stderr))
 		})
 	}
-}
-
-// copyRootfs is a private copy of the busybox rootfs, for images a test changes.
-func copyRootfs(t *testing.T) string {
-	t.Helper()
-	dir := filepath.Join(privateDir(t), "rootfs")
-	if out, err := exec.Command("cp", "-a", rootfsTemplate, dir).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	return dir
 }
 
 func fileSHA256(t *testing.T, path string) string {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,7 +41,7 @@ func TestKillDuringCreate(t *testing.T) {
 	}
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	_ = execRun("pkill", "-f", "busybox sleep 20")
+	_, _ = runClient("pkill", "-f", "busybox sleep 20")
 	if r := e.run("delete", id); r.code == 0 {
 		t.Errorf("delete without --force of an aborted create succeeded")
 	}
@@ -176,10 +177,8 @@ func TestNoLeaksAfterManyCycles(t *testing.T) {
 func containerPids(t *testing.T, e *env, id string) []int {
 	t.Helper()
 	var pids []int
-	for _, f := range strings.FieldsFunc(e.ok("ps", "--format", "json", id), func(r rune) bool { return r == '[' || r == ']' || r == ',' || r == '\n' || r == ' ' }) {
-		if p, err := strconv.Atoi(f); err == nil {
-			pids = append(pids, p)
-		}
+	if err := json.Unmarshal([]byte(e.ok("ps", "--format", "json", id)), &pids); err != nil {
+		t.Fatal(err)
 	}
 	return pids
 }
@@ -237,9 +236,4 @@ func yoroiProcesses(t *testing.T) []int {
 		}
 	}
 	return out
-}
-
-func execRun(name string, args ...string) error {
-	_, err := execCommand(name, args...)
-	return err
 }

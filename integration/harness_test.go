@@ -261,17 +261,20 @@ func (e *env) state(id string) specs.State {
 func (e *env) waitStatus(id string, want specs.ContainerState) {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	// A container that a concurrent create or run has not registered yet does not exist.
-	for e.runQuiet("state", id).code != 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
 	for {
-		st := e.state(id)
+		// A container that a concurrent create or run has not registered yet does not
+		// exist: that is a status too ("").
+		var st specs.State
+		if r := e.runQuiet("state", id); r.code == 0 {
+			if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+				e.t.Fatalf("state %s: %v", id, err)
+			}
+		}
 		if st.Status == want {
 			return
 		}
 		if time.Now().After(deadline) {
-			e.t.Fatalf("container %s: status %s, want %s", id, st.Status, want)
+			e.t.Fatalf("container %s: status %q, want %s", id, st.Status, want)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -362,6 +365,21 @@ func (e *env) newBundle(args ...string) *bundle {
 	b.spec.Process.Args = args
 	b.save(e.t)
 	return b
+}
+
+// copyRootfs is a private copy of the busybox rootfs, for images a test changes.
+func copyRootfs(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(privateDir(t), "rootfs")
+	copyTree(t, rootfsTemplate, dir)
+	return dir
+}
+
+func copyTree(t *testing.T, src, dst string) {
+	t.Helper()
+	if out, err := runClient("cp", "-a", src, dst); err != nil {
+		t.Fatalf("cp -a %s %s: %v: %s", src, dst, err, out)
+	}
 }
 
 func (b *bundle) save(t *testing.T) {

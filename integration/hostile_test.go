@@ -3,7 +3,6 @@ package integration
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -182,15 +181,4 @@ func replaceWithSymlink(t *testing.T, path, target string) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func copyTree(t *testing.T, src, dst string) {
-	t.Helper()
-	if out, err := execCommand("cp", "-a", src, dst); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-}
-
-func execCommand(name string, args ...string) ([]byte, error) {
-	return exec.Command(name, args...).CombinedOutput()
 }
