@@ -2,7 +2,7 @@
 GO        ?= go
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
-BUILDTAGS ?= seccomp
+BUILDTAGS ?= seccomp urfave_cli_no_docs
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 # yoroi is linked statically (like runc's releases): its sealed copy runs inside the
 # container as the Landlock launcher, where the host's libc is not.

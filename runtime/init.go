@@ -8,6 +8,9 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	// nsenter's cgo constructor joins namespaces before the Go runtime starts in `yoroi init`.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
+
+	// The Landlock launcher's cgo constructor takes over `/proc/self/exe __yoroi_landlock`.
+	_ "github.com/yoroi-runtime/yoroi/runtime/launcher"
 )
 
 // InitArg is the hidden first argument with which libcontainer re-executes the runtime
@@ -23,7 +26,6 @@ func IsInit(args []string) bool {
 // that case. Call it from an init() function of every binary that creates containers,
 // including test binaries.
 func MaybeInit() {
-	maybeLandlockLaunch()
 	if IsInit(os.Args) {
 		libcontainer.Init()
 	}

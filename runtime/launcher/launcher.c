@@ -1,0 +1,423 @@
+// The Landlock launcher. See launcher.go: this runs as an ELF constructor, before the Go
+// runtime starts, when the binary is executed as `/proc/self/exe __yoroi_landlock ...`.
+//
+// Its steps, each failure fatal (exit 126, one "yoroi landlock:" line on stderr):
+//  1. parse the settings up to "--" (abi=N, exec-writable, seccomp=FD);
+//  2. read the container's mount table and build a Landlock ruleset: read on "/",
+//     read+write (no execute) beneath every writable mount, execute on the read-only
+//     root's entries that are neither mounts nor hold one;
+//  3. landlock_restrict_self;
+//  4. install the seccomp filter yoroi compiled on the host (FD: a sealed memfd holding
+//     a header and the BPF program), if any;
+//  5. execve the workload with its argv and environment (PATH searched as Go's
+//     exec.LookPath does).
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+
+#include "launcher.h"
+
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#define SYS_landlock_add_rule 445
+#define SYS_landlock_restrict_self 446
+#endif
+
+// Landlock's UAPI, spelled out: the build host's headers may predate ABI 5.
+#define LL_CREATE_RULESET_VERSION (1U << 0)
+#define LL_RULE_PATH_BENEATH 1
+
+#define LL_EXECUTE (1ULL << 0)
+#define LL_WRITE_FILE (1ULL << 1)
+#define LL_READ_FILE (1ULL << 2)
+#define LL_READ_DIR (1ULL << 3)
+#define LL_REMOVE_DIR (1ULL << 4)
+#define LL_REMOVE_FILE (1ULL << 5)
+#define LL_MAKE_DIR (1ULL << 7)
+#define LL_MAKE_REG (1ULL << 8)
+#define LL_MAKE_SOCK (1ULL << 9)
+#define LL_MAKE_FIFO (1ULL << 10)
+#define LL_MAKE_SYM (1ULL << 12)
+#define LL_REFER (1ULL << 13)
+#define LL_TRUNCATE (1ULL << 14)
+#define LL_IOCTL_DEV (1ULL << 15)
+
+#define LL_READ (LL_READ_FILE | LL_READ_DIR)
+#define LL_WRITE                                                                         \
+	(LL_WRITE_FILE | LL_REMOVE_DIR | LL_REMOVE_FILE | LL_MAKE_DIR | LL_MAKE_REG |      \
+	 LL_MAKE_SOCK | LL_MAKE_FIFO | LL_MAKE_SYM | LL_REFER | LL_TRUNCATE)
+// The only rights a rule on a non-directory may carry.
+#define LL_FILE_RIGHTS (LL_EXECUTE | LL_WRITE_FILE | LL_READ_FILE | LL_TRUNCATE | LL_IOCTL_DEV)
+
+struct ll_ruleset_attr {
+	uint64_t handled_access_fs;
+};
+
+struct ll_path_beneath_attr {
+	uint64_t allowed_access;
+	int32_t parent_fd;
+} __attribute__((packed));
+
+static const char launcher_arg[] = "__yoroi_landlock";
+
+const char *yoroi_launcher_arg(void)
+{
+	return launcher_arg;
+}
+
+extern char **environ;
+
+static void die(const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	int n = snprintf(buf, sizeof(buf), "yoroi landlock: ");
+	va_start(ap, fmt);
+	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
+	va_end(ap);
+	size_t len = strlen(buf);
+	buf[len++] = '\n';
+	if (write(STDERR_FILENO, buf, len) < 0) {
+		// Nothing more to say.
+	}
+	_exit(126);
+}
+
+static void *xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n);
+	if (p == NULL)
+		die("out of memory");
+	return p;
+}
+
+// Landlock: every filesystem right the ABI knows is handled, so what is not granted is denied.
+static uint64_t handled_rights(int abi)
+{
+	uint64_t h = 0x1FFF; // ABI 1: EXECUTE ... MAKE_SYM
+	if (abi >= 2)
+		h |= LL_REFER;
+	if (abi >= 3)
+		h |= LL_TRUNCATE;
+	if (abi >= 5)
+		h |= LL_IOCTL_DEV;
+	return h;
+}
+
+struct mount_table {
+	char **path;
+	int *readonly;
+	size_t n;
+};
+
+// unescape decodes mountinfo's octal escapes (\040 for a space) in place.
+static void unescape(char *s)
+{
+	char *w = s;
+	for (char *r = s; *r;) {
+		if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+		    r[3] >= '0' && r[3] <= '7') {
+			*w++ = (char)(((r[1] - '0') << 6) | ((r[2] - '0') << 3) | (r[3] - '0'));
+			r += 4;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+}
+
+static int has_option(const char *opts, const char *opt)
+{
+	size_t n = strlen(opt);
+	for (const char *p = opts; p != NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+		if (strncmp(p, opt, n) == 0 && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+// read_mounts lists the container's mounts other than its root; a later mount on the
+// same path hides (replaces) the earlier one.
+static void read_mounts(struct mount_table *t)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (f == NULL)
+		die("open /proc/self/mountinfo: %s", strerror(errno));
+	char *line = NULL;
+	size_t cap = 0;
+	while (getline(&line, &cap, f) > 0) {
+		char *field[6], *save = NULL, *tok = strtok_r(line, " \n", &save);
+		int i = 0;
+		for (; tok != NULL && i < 6; tok = strtok_r(NULL, " \n", &save))
+			field[i++] = tok;
+		if (i < 6)
+			continue;
+		unescape(field[4]);
+		if (strcmp(field[4], "/") == 0)
+			continue;
+		for (size_t j = 0; j < t->n; j++) {
+			if (strcmp(t->path[j], field[4]) == 0) {
+				free(t->path[j]);
+				memmove(&t->path[j], &t->path[j + 1], (t->n - j - 1) * sizeof(char *));
+				memmove(&t->readonly[j], &t->readonly[j + 1], (t->n - j - 1) * sizeof(int));
+				t->n--;
+				break;
+			}
+		}
+		t->path = xrealloc(t->path, (t->n + 1) * sizeof(char *));
+		t->readonly = xrealloc(t->readonly, (t->n + 1) * sizeof(int));
+		t->path[t->n] = strdup(field[4]);
+		if (t->path[t->n] == NULL)
+			die("out of memory");
+		t->readonly[t->n] = has_option(field[5], "ro");
+		t->n++;
+	}
+	if (ferror(f))
+		die("read /proc/self/mountinfo: %s", strerror(errno));
+	free(line);
+	fclose(f);
+}
+
+struct ruleset {
+	int fd;
+	uint64_t handled;
+};
+
+// add_rule grants rights beneath path (a file gets only the file rights among them).
+static void add_rule(const struct ruleset *rs, const char *path, uint64_t rights)
+{
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT || errno == EACCES)
+			return; // nothing there to grant
+		die("open %s: %s", path, strerror(errno));
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die("stat %s: %s", path, strerror(errno));
+	switch (st.st_mode & S_IFMT) {
+	case S_IFDIR:
+		break;
+	case S_IFIFO:
+	case S_IFSOCK:
+		// Not a filesystem object Landlock can hold a rule for (say /dev/stderr, a
+		// symlink to the process's stderr pipe, in a rootfs without its own /dev).
+		close(fd);
+		return;
+	default:
+		rights &= LL_FILE_RIGHTS;
+	}
+	rights &= rs->handled;
+	if (rights != 0) {
+		struct ll_path_beneath_attr attr = {.allowed_access = rights, .parent_fd = fd};
+		if (syscall(SYS_landlock_add_rule, rs->fd, LL_RULE_PATH_BENEATH, &attr, 0) < 0)
+			die("landlock_add_rule %s: %s", path, strerror(errno));
+	}
+	close(fd);
+}
+
+static int is_mount(const struct mount_table *t, const char *p)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->path[i], p) == 0)
+			return 1;
+	return 0;
+}
+
+static int holds_mount(const struct mount_table *t, const char *p)
+{
+	size_t n = strlen(p);
+	for (size_t i = 0; i < t->n; i++)
+		if (strncmp(t->path[i], p, n) == 0 && t->path[i][n] == '/')
+			return 1;
+	return 0;
+}
+
+// add_exec grants execute on the read-only root: beneath every entry of dir that is
+// neither a mount point nor an ancestor of one, descending into the ancestors (a rule on
+// "/" itself would reach into every mount below it).
+static void add_exec(const struct ruleset *rs, const struct mount_table *t, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL)
+		return; // unreadable: nothing executable there
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		char p[PATH_MAX];
+		int n = snprintf(p, sizeof(p), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(p))
+			die("path too long beneath %s", dir);
+		if (is_mount(t, p))
+			continue;
+		if (holds_mount(t, p)) {
+			int isdir = e->d_type == DT_DIR;
+			if (e->d_type == DT_UNKNOWN) {
+				struct stat st;
+				isdir = lstat(p, &st) == 0 && S_ISDIR(st.st_mode);
+			}
+			if (isdir)
+				add_exec(rs, t, p);
+			continue;
+		}
+		add_rule(rs, p, LL_EXECUTE);
+	}
+	closedir(d);
+}
+
+// struct filter_header precedes the BPF program in the seccomp memfd (see runtime's
+// seccomp filter cache, which writes it).
+struct filter_header {
+	uint32_t flags;
+	uint32_t len;
+};
+
+struct filter {
+	struct filter_header h;
+	struct sock_filter *insns;
+};
+
+static void read_filter(int fd, struct filter *f)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		die("seccomp filter fd %d: %s", fd, strerror(errno));
+	if (st.st_size < (off_t)sizeof(f->h) || st.st_size > (off_t)(sizeof(f->h) + BPF_MAXINSNS * sizeof(struct sock_filter)))
+		die("seccomp filter fd %d: bad size %lld", fd, (long long)st.st_size);
+	char *buf = xrealloc(NULL, st.st_size);
+	for (off_t off = 0; off < st.st_size;) {
+		ssize_t n = pread(fd, buf + off, st.st_size - off, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			die("seccomp filter fd %d: short read", fd);
+		off += n;
+	}
+	close(fd);
+	memcpy(&f->h, buf, sizeof(f->h));
+	if (f->h.len == 0 || sizeof(f->h) + (size_t)f->h.len * sizeof(struct sock_filter) != (size_t)st.st_size)
+		die("seccomp filter fd %d: %u instructions in %lld bytes", fd, f->h.len, (long long)st.st_size);
+	f->insns = (struct sock_filter *)(buf + sizeof(f->h));
+}
+
+// look_path finds file as Go's exec.LookPath does: a name with a slash is used as is,
+// otherwise the first executable regular file in $PATH (an empty entry is "."), and a
+// match relative to the working directory is an error.
+static const char *look_path(const char *file, char *buf, size_t size)
+{
+	if (strchr(file, '/') != NULL)
+		return file;
+	const char *path = getenv("PATH");
+	if (path != NULL && *path == '\0')
+		path = NULL; // an empty $PATH has no entries, not one empty one
+	for (const char *p = path; p != NULL && *file != '\0';) {
+		const char *end = strchr(p, ':');
+		int len = end != NULL ? (int)(end - p) : (int)strlen(p);
+		int n = len == 0 ? snprintf(buf, size, "./%s", file) : snprintf(buf, size, "%.*s/%s", len, p, file);
+		struct stat st;
+		if (n > 0 && (size_t)n < size && stat(buf, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111) != 0) {
+			if (buf[0] != '/')
+				die("exec: \"%s\": cannot run executable found relative to current directory", file);
+			return buf;
+		}
+		p = end != NULL ? end + 1 : NULL;
+	}
+	die("exec: \"%s\": executable file not found in $PATH", file);
+	return NULL;
+}
+
+static int parse_int(const char *s, const char *setting)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > INT_MAX)
+		die("bad setting \"%s\"", setting);
+	return (int)v;
+}
+
+static void launch(int argc, char **argv)
+{
+	int min_abi = 1, exec_writable = 0, i;
+	struct filter filter = {.insns = NULL};
+	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (strncmp(argv[i], "abi=", 4) == 0)
+			min_abi = parse_int(argv[i] + 4, argv[i]);
+		else if (strcmp(argv[i], "exec-writable") == 0)
+			exec_writable = 1;
+		else if (strncmp(argv[i], "seccomp=", 8) == 0 && filter.insns == NULL)
+			read_filter(parse_int(argv[i] + 8, argv[i]), &filter);
+		else
+			die("unknown setting \"%s\"", argv[i]);
+	}
+	if (i + 1 >= argc)
+		die("no command");
+	char **cmd = &argv[i + 1];
+
+	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
+	if (abi < 0)
+		abi = 0;
+	if (abi < min_abi)
+		die("Landlock ABI %ld is below the required %d: refusing to run unconfined", abi, min_abi);
+
+	struct mount_table mounts = {0};
+	read_mounts(&mounts);
+	struct ll_ruleset_attr attr = {.handled_access_fs = handled_rights((int)abi)};
+	// ABI < 4 knows only handled_access_fs.
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0)
+		die("landlock_create_ruleset: %s", strerror(errno));
+	struct ruleset rs = {.fd = fd, .handled = attr.handled_access_fs};
+	add_rule(&rs, "/", LL_READ);
+	for (size_t m = 0; m < mounts.n; m++) {
+		if (mounts.readonly[m])
+			continue; // readable through "/", never writable, never executable.
+		uint64_t rights = LL_READ | LL_WRITE;
+		if (strcmp(mounts.path[m], "/dev") == 0 || strncmp(mounts.path[m], "/dev/", 5) == 0)
+			rights |= LL_IOCTL_DEV;
+		if (exec_writable)
+			rights |= LL_EXECUTE;
+		add_rule(&rs, mounts.path[m], rights);
+	}
+	add_exec(&rs, &mounts, "/");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		die("no_new_privs: %s", strerror(errno));
+	if (syscall(SYS_landlock_restrict_self, rs.fd, 0) < 0)
+		die("landlock_restrict_self: %s", strerror(errno));
+	close(rs.fd);
+
+	char buf[PATH_MAX];
+	const char *path = look_path(cmd[0], buf, sizeof(buf));
+	if (filter.insns != NULL) {
+		struct sock_fprog prog = {.len = (unsigned short)filter.h.len, .filter = filter.insns};
+		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter.h.flags, &prog) < 0)
+			die("seccomp: %s", strerror(errno));
+	}
+	execve(path, cmd, environ);
+	die("exec %s: %s", path, strerror(errno));
+}
+
+// yoroi_launcher runs before main (and before the Go runtime) in every process of this
+// binary; it takes over only when the first argument names the launcher.
+__attribute__((constructor)) static void yoroi_launcher(int argc, char **argv, char **envp)
+{
+	(void)envp;
+	if (argc < 2 || argv == NULL || strcmp(argv[1], launcher_arg) != 0)
+		return;
+	launch(argc - 2, argv + 2);
+}
