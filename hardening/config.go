@@ -285,7 +285,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		if !profileName.MatchString(name) || name == DefaultProfile {
+		if !validProfileName(name) || name == DefaultProfile {
 			return nil, fmt.Errorf("config: invalid profile name %q", name)
 		}
 		p, err := cfg.Default.clone()
@@ -311,7 +311,20 @@ func ParseConfig(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-var profileName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+// validProfileName reports whether name matches ^[a-z0-9][a-z0-9_-]{0,62}$ (a regexp that
+// would be compiled, 62 repetitions expanded, at every start of the binary).
+func validProfileName(name string) bool {
+	if name == "" || len(name) > 63 {
+		return false
+	}
+	for i, c := range []byte(name) {
+		ok := c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || i > 0 && (c == '_' || c == '-')
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
 
 // lineOfKey finds the line where key (its last part) is set, for error messages.
 func lineOfKey(data []byte, key toml.Key) int {
@@ -402,7 +415,7 @@ func (p *Policy) Validate() error {
 	if p.MAC.LandlockMinABI < 1 {
 		return fmt.Errorf("mac.landlock_min_abi must be at least 1")
 	}
-	if !profileName.MatchString(p.MAC.AppArmorProfile) || strings.TrimSpace(p.MAC.SELinuxType) == "" {
+	if !validProfileName(p.MAC.AppArmorProfile) || strings.TrimSpace(p.MAC.SELinuxType) == "" {
 		return fmt.Errorf("mac.apparmor_profile and mac.selinux_type must be names")
 	}
 	for _, n := range p.Seccomp.AllowFloor {

@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -119,5 +120,17 @@ func TestConfigExampleIsTheDefaults(t *testing.T) {
 	}
 	if cfg.Audit != Defaults().Audit {
 		t.Errorf("audit %+v", cfg.Audit)
+	}
+}
+
+func TestValidProfileName(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+	for _, name := range []string{
+		"", "a", "0", "default", "no-userns", "test_exec", "-a", "_a", "A", "a.b", "a b", "é",
+		strings.Repeat("a", 63), strings.Repeat("a", 64), "a" + strings.Repeat("-", 62), "ab\n",
+	} {
+		if got, want := validProfileName(name), re.MatchString(name); got != want {
+			t.Errorf("validProfileName(%q) = %v, the regexp says %v", name, got, want)
+		}
 	}
 }
