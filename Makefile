@@ -33,7 +33,8 @@ $(CONTAINERD2_DIR)/containerd:
 		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION) \
 		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$(CONTAINERD2_VERSION)
 
-# The newest runc, built from its module, for the benchmarks.
+# The newest runc, built from its module, for the benchmarks and for comparing seccomp
+# filters in the integration tests.
 RUNC_VERSION ?= v1.5.2
 RUNC_DIR     := $(CURDIR)/bin/runc-$(RUNC_VERSION)
 $(RUNC_DIR)/runc:
@@ -67,8 +68,8 @@ test: deps lint build unit fuzz bench-smoke integration
 unit:
 	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench)
 
-integration: containerd2
-	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) \
+integration: containerd2 $(RUNC_DIR)/runc
+	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \
 		$(GO) test -count=1 -timeout 40m -tags "$(BUILDTAGS)" ./integration/...
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)

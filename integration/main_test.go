@@ -49,7 +49,7 @@ func buildAll(work string) error {
 	yoroiBin = os.Getenv("YOROI_BINARY")
 	if yoroiBin == "" {
 		yoroiBin = filepath.Join(work, "yoroi")
-		if err := goBuild(yoroiBin, []string{"CGO_ENABLED=1"}, "-tags", "seccomp netgo osusergo", "-ldflags", "-extldflags -static", "../cmd/yoroi"); err != nil {
+		if err := goBuild(yoroiBin, []string{"CGO_ENABLED=1"}, "-tags", "seccomp urfave_cli_no_docs netgo osusergo", "-ldflags", "-extldflags -static", "../cmd/yoroi"); err != nil {
 			return err
 		}
 		if err := goBuild(filepath.Join(work, "containerd-shim-yoroi-v2"), nil, "../cmd/containerd-shim-yoroi-v2"); err != nil {

@@ -174,6 +174,11 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		cleanup()
 		return -1, fmt.Errorf("invalid configuration: %w", err)
 	}
+	filter, err := r.moveSeccompToLauncher(config, spec.Process.Args)
+	if err != nil {
+		cleanup()
+		return -1, err
+	}
 	if err := r.writePending(o.ID, config); err != nil {
 		cleanup()
 		return -1, err
@@ -209,6 +214,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		detach:          o.Detach,
 		pidFile:         o.PidFile,
 		preserveFDs:     o.PreserveFDs,
+		seccomp:         filter,
 		action:          act,
 		cleanup:         cleanup,
 		started:         func() { r.clearPending(o.ID) },

@@ -110,6 +110,10 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	filter, err := r.execFilter(c, p.Args)
+	if err != nil {
+		return -1, err
+	}
 	rn := &runner{
 		container:      c,
 		consoleSocket:  o.ConsoleSocket,
@@ -118,6 +122,7 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		pidFile:        o.PidFile,
 		action:         actRun,
 		preserveFDs:    o.PreserveFDs,
+		seccomp:        filter,
 		subCgroupPaths: cgPaths,
 	}
 	return rn.run(p)

@@ -33,10 +33,12 @@ type runner struct {
 	pidFile         string
 	consoleSocket   string
 	pidfdSocket     string
-	container       *libcontainer.Container
-	action          action
-	notifySocket    *notifySocket
-	subCgroupPaths  map[string]string
+	// seccomp is the compiled filter the Landlock launcher installs (nil: libcontainer's).
+	seccomp        *os.File
+	container      *libcontainer.Container
+	action         action
+	notifySocket   *notifySocket
+	subCgroupPaths map[string]string
 	// cleanup runs with destroy (yoroi's host-side resources of the container).
 	cleanup func()
 	// started runs once libcontainer has written the container's state.
@@ -69,6 +71,10 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 			return -1, fmt.Errorf("unable to use preserved fd %d (of %d): %w", i-baseFd, r.preserveFDs, err)
 		}
 		process.ExtraFiles = append(process.ExtraFiles, os.NewFile(uintptr(i), "PreserveFD:"+strconv.Itoa(i)))
+	}
+	if r.seccomp != nil {
+		defer r.seccomp.Close() // the container's process holds its own copy once started
+		withLauncherFilter(process, r.seccomp)
 	}
 
 	detach := r.detach || r.action == actCreate
