@@ -52,6 +52,7 @@ func RecordedProfile(arch string, recorded []string) *specs.LinuxSeccomp {
 	// clone3 always answers ENOSYS (it did during the recording, without reaching the
 	// agent): libc falls back to clone only on ENOSYS, not on EPERM.
 	conds := []specs.LinuxSyscall{{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: ptr(uint(enosys))}}
+	floor := floorNames()
 	for _, n := range recorded {
 		if n == "clone3" {
 			continue
@@ -64,7 +65,7 @@ func RecordedProfile(arch string, recorded []string) *specs.LinuxSeccomp {
 			}
 			continue
 		}
-		if !slices.Contains(floorNames(), n) {
+		if !slices.Contains(floor, n) {
 			names = append(names, n)
 		}
 	}
