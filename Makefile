@@ -15,9 +15,10 @@ export CGO_ENABLED := 1
 all: build
 
 ## build: compile bin/yoroi (cgo, -tags seccomp, static) and bin/containerd-shim-yoroi-v2
+## (static without cgo, as containerd builds its shims)
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o bin/yoroi ./cmd/yoroi
-	$(GO) build -trimpath -o bin/containerd-shim-yoroi-v2 ./cmd/containerd-shim-yoroi-v2
+	CGO_ENABLED=0 $(GO) build -trimpath -o bin/containerd-shim-yoroi-v2 ./cmd/containerd-shim-yoroi-v2
 
 ## install: install yoroi and its containerd shim into $(BINDIR) (default /usr/local/bin)
 install: build
@@ -30,8 +31,18 @@ CONTAINERD2_DIR     := $(CURDIR)/bin/containerd-$(CONTAINERD2_VERSION)
 $(CONTAINERD2_DIR)/containerd:
 	GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install \
 		github.com/containerd/containerd/v2/cmd/containerd@$(CONTAINERD2_VERSION) \
-		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION) \
+		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION)
+# containerd's runc shim, built as containerd's Makefile builds it (CGO_ENABLED=0).
+$(CONTAINERD2_DIR)/containerd-shim-runc-v2:
+	CGO_ENABLED=0 GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install \
 		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$(CONTAINERD2_VERSION)
+# The same runc shim from the containerd library yoroi's shim is built on (go.mod), for
+# the shim memory comparison at equal library version.
+SHIM_LIB_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/containerd/containerd/v2)
+SAMELIB_SHIM     := $(CURDIR)/bin/runc-shim-samelib/containerd-shim-runc-v2
+$(SAMELIB_SHIM):
+	CGO_ENABLED=0 GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install \
+		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$(SHIM_LIB_VERSION)
 
 # The newest runc, built from its module, for the benchmarks and for comparing seccomp
 # filters in the integration tests.
@@ -40,18 +51,19 @@ RUNC_DIR     := $(CURDIR)/bin/runc-$(RUNC_VERSION)
 $(RUNC_DIR)/runc:
 	GOBIN=$(RUNC_DIR) GOFLAGS=-mod=mod $(GO) install -tags seccomp github.com/opencontainers/runc@$(RUNC_VERSION)
 
-BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RUNC_DIR)/runc -containerd2 $(CONTAINERD2_DIR)
+BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RUNC_DIR)/runc -containerd2 $(CONTAINERD2_DIR) \
+	-runc-shim-samelib $(SAMELIB_SHIM)
 
 ## bench: yoroi vs runc and crun (start latency, containerd, shim memory, concurrency,
 ## syscall cost, id-mapped rootfs); writes bench/results/latest.md
-bench: deps build containerd2 $(RUNC_DIR)/runc
+bench: deps build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM)
 	$(GO) run ./bench $(BENCH_FLAGS)
 
-bench-smoke: build containerd2 $(RUNC_DIR)/runc
+bench-smoke: build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM)
 	$(GO) run ./bench $(BENCH_FLAGS) -smoke -out $(CURDIR)/bin/bench-smoke.md
 
 ## containerd2: build containerd and ctr $(CONTAINERD2_VERSION) into bin/
-containerd2: $(CONTAINERD2_DIR)/containerd
+containerd2: $(CONTAINERD2_DIR)/containerd $(CONTAINERD2_DIR)/containerd-shim-runc-v2
 
 ## deps: install the Debian packages yoroi's build, demo and tests need (root)
 deps:

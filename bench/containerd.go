@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/buildinfo"
 	"fmt"
 	"net"
 	"os"
@@ -32,7 +33,13 @@ func (b *bench) containerd() {
 	// yoroi, its shim and containerd's own runc.v2 shim (same containerd version) in PATH.
 	binDir := filepath.Join(dir, "bin")
 	_ = os.MkdirAll(binDir, 0o755)
-	for _, l := range [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}} {
+	links := [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}}
+	if b.o.runcShimSameLib != "" && b.o.runcNew != "" {
+		// Runtime type io.containerd.runcsamelib.v2 runs this binary, which runs "runc"
+		// from PATH (ctr passes --runc-binary to io.containerd.runc.v2 only).
+		links = append(links, [2]string{b.o.runcShimSameLib, "containerd-shim-runcsamelib-v2"}, [2]string{b.o.runcNew, "runc"})
+	}
+	for _, l := range links {
 		_ = os.Symlink(l[0], filepath.Join(binDir, l[1]))
 	}
 	env := append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"), "YOROI_CONFIG="+b.config)
@@ -72,13 +79,15 @@ func (b *bench) containerd() {
 	type shimKind struct {
 		label, ns string
 		runtime   []string
-		process   string
 	}
 	kinds := []shimKind{
-		{"io.containerd.yoroi.v2 (yoroi)", "bench-yoroi", []string{"--runtime", "io.containerd.yoroi.v2"}, "containerd-shim-yoroi-v2"},
+		{"io.containerd.yoroi.v2 (containerd " + shimLibVersion(b.o.shim) + ", yoroi)", "bench-yoroi", []string{"--runtime", "io.containerd.yoroi.v2"}},
 	}
 	if b.o.runcNew != "" {
-		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (runc " + version(b.o.runcNew) + ")", "bench-runc", []string{"--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew}, "containerd-shim-runc-v2"})
+		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(filepath.Join(b.o.containerd2, "containerd-shim-runc-v2")) + ", runc " + version(b.o.runcNew) + ")", "bench-runc", []string{"--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew}})
+		if b.o.runcShimSameLib != "" {
+			kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(b.o.runcShimSameLib) + ", yoroi's shim library; runc " + version(b.o.runcNew) + ")", "bench-runc-samelib", []string{"--runtime", "io.containerd.runcsamelib.v2"}})
+		}
 	}
 
 	b.printf("## 2. `ctr run --rm` of /bin/true (containerd %s)\n\n| shim | median | p90 | min | failures |\n|---|---|---|---|---|\n", version(filepath.Join(b.o.containerd2, "containerd")))
@@ -107,12 +116,14 @@ func (b *bench) containerd() {
 		medians = append(medians, ds[len(ds)/2])
 		b.printf("| %s | %s | %s | %s | %d |\n", k.label, ms(ds[len(ds)/2]), ms(ds[len(ds)*9/10]), ms(ds[0]), failures)
 	}
-	if len(medians) == 2 {
-		b.printf("\nyoroi / runc through containerd: %s\n", ratio(medians[0], medians[1]))
+	b.printf("\n")
+	for i := 1; i < len(medians); i++ {
+		b.printf("yoroi / %s: %s\n", kinds[i].label, ratio(medians[0], medians[i]))
 	}
 	b.printf("\n")
 
 	b.printf("## 3. Shim memory with %d idle containers\n\n| shim | RSS per container | PSS per container | shims |\n|---|---|---|---|\n", b.o.idle)
+	var rssPer []int64
 	for _, k := range kinds {
 		var ids []string
 		for i := 0; i < b.o.idle; i++ {
@@ -124,9 +135,12 @@ func (b *bench) containerd() {
 			}
 			ids = append(ids, id)
 		}
-		rss, pss, n := shimMemory(k.process, dir)
+		rss, pss, n := shimMemory(k.ns, dir)
 		if len(ids) > 0 {
 			b.printf("| %s | %d KiB | %d KiB | %d |\n", k.label, rss/int64(len(ids)), pss/int64(len(ids)), n)
+			rssPer = append(rssPer, rss/int64(len(ids)))
+		} else {
+			rssPer = append(rssPer, 0)
 		}
 		for _, id := range ids {
 			_ = ctr("-n", k.ns, "task", "kill", "-s", "KILL", id)
@@ -135,11 +149,36 @@ func (b *bench) containerd() {
 		}
 	}
 	b.printf("\n")
+	for i := 1; i < len(rssPer); i++ {
+		if rssPer[0] > 0 && rssPer[i] > 0 {
+			b.printf("yoroi's shim RSS / %s: %.2f×\n", kinds[i].label, float64(rssPer[0])/float64(rssPer[i]))
+		}
+	}
+	b.printf("\n")
 }
 
-// shimMemory sums Rss and Pss (KiB) of the shim processes named name serving the daemon
-// under dir.
-func shimMemory(name, dir string) (rss, pss int64, n int) {
+// shimLibVersion is the containerd module a shim binary was built from.
+func shimLibVersion(bin string) string {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "?"
+	}
+	const mod = "github.com/containerd/containerd/v2"
+	if info.Main.Path == mod {
+		return info.Main.Version
+	}
+	for _, d := range info.Deps {
+		if d.Path == mod {
+			return d.Version
+		}
+	}
+	return "?"
+}
+
+// shimMemory sums Rss and Pss (KiB) of the shim processes serving namespace ns of the
+// daemon under dir (a shim re-executes itself by its real path, so its name can be that
+// of the binary a symlink points to).
+func shimMemory(ns, dir string) (rss, pss int64, n int) {
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		pid, err := strconv.Atoi(e.Name())
@@ -147,7 +186,7 @@ func shimMemory(name, dir string) (rss, pss int64, n int) {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), name) || !strings.Contains(string(cmdline), dir) {
+		if err != nil || !strings.Contains(string(cmdline), "\x00-namespace\x00"+ns+"\x00") || !strings.Contains(string(cmdline), dir) {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))

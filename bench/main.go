@@ -23,6 +23,7 @@ import (
 
 type options struct {
 	yoroi, shim, runcNew, runcDebian, crun, containerd2 string
+	runcShimSameLib                                     string
 	n, warmup, idle, concurrent                         int
 	out                                                 string
 	smoke                                               bool
@@ -36,6 +37,7 @@ func main() {
 	flag.StringVar(&o.runcDebian, "runc-debian", "/usr/sbin/runc", "Debian's runc")
 	flag.StringVar(&o.crun, "crun", "/usr/bin/crun", "Debian's crun")
 	flag.StringVar(&o.containerd2, "containerd2", "", "directory with containerd 2.x, ctr and containerd-shim-runc-v2")
+	flag.StringVar(&o.runcShimSameLib, "runc-shim-samelib", "", "containerd-shim-runc-v2 built from the containerd library yoroi's shim uses")
 	flag.IntVar(&o.n, "n", 30, "measured runs per runtime")
 	flag.IntVar(&o.warmup, "warmup", 3, "unmeasured runs first")
 	flag.IntVar(&o.idle, "idle", 50, "idle containers for the shim memory measure")
@@ -94,7 +96,7 @@ type stats struct {
 }
 
 func run(o options) (string, error) {
-	for _, p := range []*string{&o.yoroi, &o.shim, &o.runcNew, &o.runcDebian, &o.crun, &o.containerd2, &o.out} {
+	for _, p := range []*string{&o.yoroi, &o.shim, &o.runcNew, &o.runcDebian, &o.crun, &o.containerd2, &o.runcShimSameLib, &o.out} {
 		*p = abs(*p)
 	}
 	work, err := os.MkdirTemp("", "yoroi-bench-")
