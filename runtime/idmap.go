@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -18,42 +17,23 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/userns"
 )
 
 // newUserNS returns an fd of a new user namespace with the given mappings, for
-// mount_setattr(MOUNT_ATTR_IDMAP). The process that owns the namespace never runs: it is
-// started under PTRACE_TRACEME, so it stops at its execve before executing anything, and
-// is killed once its namespace is open (the technique of libcontainer's internal userns
-// package). This saves a Go runtime start per create over re-executing yoroi as a helper.
+// mount_setattr(MOUNT_ATTR_IDMAP).
 func newUserNS(uid, gid []specs.LinuxIDMapping) (*os.File, error) {
-	p, err := os.StartProcess("/proc/self/exe", []string{"yoroi-userns"}, &os.ProcAttr{
-		Env: []string{},
-		Sys: &syscall.SysProcAttr{
-			Cloneflags:  syscall.CLONE_NEWUSER,
-			UidMappings: sysIDMap(uid),
-			GidMappings: sysIDMap(gid),
-			Ptrace:      true,
-			Pdeathsig:   syscall.SIGKILL,
-		},
-	})
-	if err != nil {
-		return nil, fmt.Errorf("user namespace for id-mapped mounts: %w", err)
-	}
-	defer func() {
-		_ = p.Kill()
-		_, _ = p.Wait()
-	}()
-	f, err := os.Open("/proc/" + strconv.Itoa(p.Pid) + "/ns/user")
+	f, err := userns.New(nsIDMap(uid), nsIDMap(gid))
 	if err != nil {
 		return nil, fmt.Errorf("user namespace for id-mapped mounts: %w", err)
 	}
 	return f, nil
 }
 
-func sysIDMap(m []specs.LinuxIDMapping) []syscall.SysProcIDMap {
-	out := make([]syscall.SysProcIDMap, len(m))
+func nsIDMap(m []specs.LinuxIDMapping) []userns.IDMap {
+	out := make([]userns.IDMap, len(m))
 	for i, x := range m {
-		out[i] = syscall.SysProcIDMap{ContainerID: int(x.ContainerID), HostID: int(x.HostID), Size: int(x.Size)}
+		out[i] = userns.IDMap{ContainerID: x.ContainerID, HostID: x.HostID, Size: x.Size}
 	}
 	return out
 }
