@@ -33,7 +33,8 @@ type runner struct {
 	pidFile         string
 	consoleSocket   string
 	pidfdSocket     string
-	// seccomp is the compiled filter the Landlock launcher installs (nil: libcontainer's).
+	// seccomp is the compiled filter the Landlock launcher installs (nil: libcontainer's);
+	// the caller closes it.
 	seccomp        *os.File
 	container      *libcontainer.Container
 	action         action
@@ -73,7 +74,6 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		process.ExtraFiles = append(process.ExtraFiles, os.NewFile(uintptr(i), "PreserveFD:"+strconv.Itoa(i)))
 	}
 	if r.seccomp != nil {
-		defer r.seccomp.Close() // the container's process holds its own copy once started
 		withLauncherFilter(process, r.seccomp)
 	}
 
