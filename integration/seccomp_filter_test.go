@@ -21,17 +21,18 @@ import (
 )
 
 // seccompProgram reads the seccomp filter installed in process pid (the kernel's copy,
-// through PTRACE_SECCOMP_GET_FILTER) and returns its instructions.
-func seccompProgram(t *testing.T, pid int) []byte {
+// through PTRACE_SECCOMP_GET_FILTER) and returns its instructions, once the process runs
+// the workload: until then it can still be libcontainer's init or the launcher, which
+// installs the filter right before it executes the workload.
+func seccompProgram(t *testing.T, pid int, workload string) []byte {
 	t.Helper()
-	// The launcher installs the filter right before it executes the workload.
 	for i := 0; ; i++ {
 		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err == nil && !bytes.Contains(cmdline, []byte("__yoroi_landlock")) {
+		if err == nil && bytes.HasPrefix(cmdline, []byte(workload+"\x00")) {
 			break
 		}
 		if i == 500 {
-			t.Fatalf("process %d: still the launcher after 5s (%q, %v)", pid, cmdline, err)
+			t.Fatalf("process %d: not running %s after 5s (%q, %v)", pid, workload, cmdline, err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -110,7 +111,7 @@ func TestSeccompFilterMatchesRunc(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rs); err != nil {
 		t.Fatal(err)
 	}
-	want := seccompProgram(t, rs.Pid)
+	want := seccompProgram(t, rs.Pid, "sleep")
 	if len(want) < 8*100 {
 		t.Fatalf("runc's filter has only %d instructions", len(want)/8)
 	}
@@ -121,7 +122,7 @@ func TestSeccompFilterMatchesRunc(t *testing.T) {
 	for i, what := range []string{"compiled", "cached"} {
 		id := uniqueID("filter-" + what)
 		e.ok("run", "--detach", "--bundle", b.dir, id)
-		got := seccompProgram(t, e.state(id).Pid)
+		got := seccompProgram(t, e.state(id).Pid, "sleep")
 		if diff := programDiff(t, got, want); diff != "" {
 			t.Errorf("%s filter (create %d): %s", what, i+1, diff)
 		}
@@ -135,7 +136,7 @@ func TestSeccompFilterMatchesRunc(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if diff := programDiff(t, seccompProgram(t, pid), want); diff != "" {
+		if diff := programDiff(t, seccompProgram(t, pid, "sleep"), want); diff != "" {
 			t.Errorf("%s filter of an exec'd process: %s", what, diff)
 		}
 		e.ok("delete", "--force", id)

@@ -140,14 +140,17 @@ static void unescape(char *s)
 	*w = '\0';
 }
 
+// has_option reports whether the comma-separated list opts holds opt.
 static int has_option(const char *opts, const char *opt)
 {
 	size_t n = strlen(opt);
-	for (const char *p = opts; p != NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL) {
+	for (const char *p = opts;; p++) {
 		if (strncmp(p, opt, n) == 0 && (p[n] == ',' || p[n] == '\0'))
 			return 1;
+		p = strchr(p, ',');
+		if (p == NULL)
+			return 0;
 	}
-	return 0;
 }
 
 // read_mounts lists the container's mounts other than its root; a later mount on the
