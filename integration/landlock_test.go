@@ -75,6 +75,28 @@ cat /proc/self/fd/3/secret; echo "read-outside=$?"
 	}
 }
 
+// A symlink in the image's root to a writable mount does not carry the root's execute
+// right onto that mount (the launcher grants it on the root's entries themselves, never
+// on what a symlink among them points to).
+func TestLandlockSymlinkToWritableMount(t *testing.T) {
+	e := newEnv(t)
+	rootfs := copyRootfs(t)
+	if err := os.Symlink("/tmp", filepath.Join(rootfs, "scratch")); err != nil {
+		t.Fatal(err)
+	}
+	b := e.newBundle("sh", "-c", "cp /bin/busybox /tmp/true; /tmp/true; echo exec-tmp=$?; /scratch/true; echo exec-link=$?; /bin/true; echo exec-rootfs=$?").edit(t, func(s *specs.Spec) {
+		s.Root.Path = rootfs
+		// /tmp without noexec: Landlock is the only layer left against exec there.
+		s.Annotations = map[string]string{"org.yoroi.profile": "test-exec-mount-only"}
+	})
+	out := e.ok("run", "--bundle", b.dir, uniqueID("landlock-symlink"))
+	for _, want := range []string{"exec-tmp=126", "exec-link=126", "exec-rootfs=0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+}
+
 func TestLandlockConfinesExec(t *testing.T) {
 	e := newEnv(t)
 	id := e.running("landlock-exec-process")

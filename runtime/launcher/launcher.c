@@ -5,7 +5,7 @@
 //  1. parse the settings up to "--" (abi=N, exec-writable, seccomp=FD);
 //  2. read the container's mount table and build a Landlock ruleset: read on "/",
 //     read+write (no execute) beneath every writable mount, execute on the read-only
-//     root's entries that are neither mounts nor hold one;
+//     root's entries that are neither mounts nor hold one (never through a symlink);
 //  3. landlock_restrict_self;
 //  4. install the seccomp filter yoroi compiled on the host (FD: a sealed memfd holding
 //     a header and the BPF program), if any;
@@ -27,6 +27,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 
 #include "launcher.h"
@@ -200,13 +201,23 @@ struct ruleset {
 	uint64_t handled;
 };
 
+// open_exact opens path (O_PATH, or a directory to read) refusing every symlink on the
+// way, the last component's included: a rule must land on the object at that path, never
+// on what a symlink in the image points to (a link to a writable mount, or to "/", would
+// otherwise carry the root's execute right there). -1 with errno ELOOP for a symlink.
+static int open_exact(const char *path, int flags)
+{
+	struct open_how how = {.flags = (uint64_t)flags | O_CLOEXEC, .resolve = RESOLVE_NO_SYMLINKS};
+	return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof(how));
+}
+
 // add_rule grants rights beneath path (a file gets only the file rights among them).
 static void add_rule(const struct ruleset *rs, const char *path, uint64_t rights)
 {
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open_exact(path, O_PATH);
 	if (fd < 0) {
-		if (errno == ENOENT || errno == EACCES)
-			return; // nothing there to grant
+		if (errno == ENOENT || errno == EACCES || errno == ELOOP)
+			return; // nothing there to grant, or a symlink: no rule through it
 		die("open %s: %s", path, strerror(errno));
 	}
 	struct stat st;
@@ -217,8 +228,7 @@ static void add_rule(const struct ruleset *rs, const char *path, uint64_t rights
 		break;
 	case S_IFIFO:
 	case S_IFSOCK:
-		// Not a filesystem object Landlock can hold a rule for (say /dev/stderr, a
-		// symlink to the process's stderr pipe, in a rootfs without its own /dev).
+		// Not a filesystem object Landlock can hold a rule for.
 		close(fd);
 		return;
 	default:
@@ -255,12 +265,16 @@ static int holds_mount(const struct mount_table *t, const char *p)
 // "/" itself would reach into every mount below it).
 static void add_exec(const struct ruleset *rs, const struct mount_table *t, const char *dir)
 {
-	DIR *d = opendir(dir);
-	if (d == NULL)
-		return; // unreadable: nothing executable there
+	int fd = open_exact(dir, O_RDONLY | O_DIRECTORY);
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return; // unreadable, or a symlink: nothing executable there
+	}
 	struct dirent *e;
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || e->d_type == DT_LNK)
 			continue;
 		char p[PATH_MAX];
 		int n = snprintf(p, sizeof(p), "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, e->d_name);
