@@ -59,8 +59,12 @@ func idmapBind(src, dst string, userns *os.File) error {
 // host-wide state directory, which the container's unprivileged root can walk to
 // (engines keep their state roots private, e.g. /run/containerd/runc is 0700).
 func (r *Runtime) stagingDir(id string) string {
-	return filepath.Join(r.hostState(), "mnt", containerKey(r.root, id))
+	return filepath.Join(r.stagingRoot(), containerKey(r.root, id))
 }
+
+// stagingRoot holds the staging directories of every state root's containers, each named
+// by its containerKey.
+func (r *Runtime) stagingRoot() string { return filepath.Join(r.hostState(), "mnt") }
 
 // prepareRootfs id-maps rootfs into the container's staging directory and returns the
 // path to use as root.path: an id-mapped bind of a plain directory, or for an overlay
@@ -368,7 +372,7 @@ func removeDir(d string) error {
 // says so.
 func (r *Runtime) makeTraversable(stage string) error {
 	state := r.hostState()
-	for _, d := range []string{state, filepath.Join(state, "mnt"), stage} {
+	for _, d := range []string{state, r.stagingRoot(), stage} {
 		if err := mkdirTraversable(d); err != nil {
 			return err
 		}

@@ -81,7 +81,7 @@ func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 				return &hardened{policy: policy}, err
 			}
 			for _, stale := range reclaimed {
-				if err := r.cleanupStagingDir(filepath.Join(r.hostState(), "mnt", stale)); err != nil {
+				if err := r.cleanupStagingDir(filepath.Join(r.stagingRoot(), stale)); err != nil {
 					logrus.Warnf("reclaiming %s: %v", stale, err)
 				}
 			}
