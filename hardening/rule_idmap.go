@@ -39,7 +39,7 @@ func checkIdmap(c *checker) error {
 	var mapped []string
 	for i := range c.spec.Mounts {
 		m := &c.spec.Mounts[i]
-		if !isBind(*m) || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || isSysfsBind(*m) {
+		if !IsBind(*m) || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || isSysfsBind(*m) {
 			continue // sysfs cannot be id-mapped; it is read-only anyway
 		}
 		if mode == "pod" {

@@ -41,7 +41,7 @@ func checkMounts(c *checker) error {
 				return c.refuse("mounts.propagation", fmt.Sprintf("%s propagation on mount %s", o, m.Destination), "mounts.allow_shared_propagation")
 			}
 		}
-		if isBind(*m) {
+		if IsBind(*m) {
 			if err := c.checkBindSource(*m); err != nil {
 				return err
 			}
@@ -125,9 +125,7 @@ func describeDeny(cand, d string) string {
 }
 
 // IsBind reports whether m is a bind mount (type "bind", or a bind/rbind option).
-func IsBind(m specs.Mount) bool { return isBind(m) }
-
-func isBind(m specs.Mount) bool {
+func IsBind(m specs.Mount) bool {
 	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
 }
 

@@ -76,7 +76,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 				return fmt.Errorf("verify: shared propagation on %s", m.Destination)
 			}
 		}
-		if isBind(m) && !isSysfsBind(m) {
+		if IsBind(m) && !isSysfsBind(m) {
 			if err := c.checkBindSource(m); err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -186,7 +186,7 @@ func verifyUserNS(s *specs.Spec, p *Policy, facts HostFacts) error {
 			return fmt.Errorf("verify: rootfs not id-mapped")
 		}
 		for _, m := range s.Mounts {
-			if isBind(m) && !isSysfsBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
+			if IsBind(m) && !isSysfsBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
 				return fmt.Errorf("verify: bind mount %s not id-mapped", m.Destination)
 			}
 		}
