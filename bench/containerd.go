@@ -42,7 +42,7 @@ func (b *bench) containerd() {
 	for _, l := range links {
 		_ = os.Symlink(l[0], filepath.Join(binDir, l[1]))
 	}
-	env := append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH"), "YOROI_CONFIG="+b.config)
+	env := append(append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH")), b.yoroiEnv()...)
 	daemon := exec.Command(filepath.Join(b.o.containerd2, "containerd"), "--config", cfg)
 	daemon.Env = env
 	var log bytes.Buffer

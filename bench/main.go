@@ -233,10 +233,12 @@ func (b *bench) makeBundle(name, rootfs string, edit func(map[string]any), args 
 	return dir, os.WriteFile(path, data, 0o644)
 }
 
+// annotate selects a profile of the bench's config; the profiles that allow an unconfined
+// seccomp profile also get one (allow by default), in place of yoroi's built-in filter.
 func annotate(profile string) func(map[string]any) {
 	return func(s map[string]any) {
 		s["annotations"] = map[string]any{"org.yoroi.profile": profile}
-		if profile == "relaxed" {
+		if profile == "relaxed" || profile == "no-seccomp" {
 			s["linux"].(map[string]any)["seccomp"] = map[string]any{"defaultAction": "SCMP_ACT_ALLOW"}
 		}
 	}
@@ -251,12 +253,18 @@ type runtimeCmd struct {
 	bundle string
 }
 
+// yoroiCmd is yoroi's `run` of bundle, with the bench's config.
+func (b *bench) yoroiCmd(label, bundle string) runtimeCmd {
+	return runtimeCmd{label, b.o.yoroi, nil, b.yoroiEnv(), bundle}
+}
+
+func (b *bench) yoroiEnv() []string { return []string{"YOROI_CONFIG=" + b.config} }
+
 func (b *bench) runtimes() []runtimeCmd {
-	yenv := []string{"YOROI_CONFIG=" + b.config}
 	relaxed, _ := b.makeBundle("true-relaxed", b.rootfs, annotate("relaxed"), "/bin/true")
 	rts := []runtimeCmd{
-		{"yoroi (full hardening)", b.o.yoroi, nil, yenv, b.bundle},
-		{"yoroi (relaxed profile)", b.o.yoroi, nil, yenv, relaxed},
+		b.yoroiCmd("yoroi (full hardening)", b.bundle),
+		b.yoroiCmd("yoroi (relaxed profile)", relaxed),
 	}
 	if b.o.runcNew != "" {
 		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, b.bundle})
@@ -409,7 +417,6 @@ func (b *bench) seccompOverhead() {
 		b.printf("## 5. Syscall overhead\n\nskipped: %v\n\n", err)
 		return
 	}
-	yenv := []string{"YOROI_CONFIG=" + b.config}
 	type variant struct {
 		label string
 		edit  func(map[string]any)
@@ -427,7 +434,7 @@ func (b *bench) seccompOverhead() {
 			continue
 		}
 		cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.work, "state-getppid"), "run", "--bundle", bundle, nextID("getppid"))
-		cmd.Env = append(os.Environ(), yenv...)
+		cmd.Env = append(os.Environ(), b.yoroiEnv()...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			b.printf("| %s | error: %v %s |\n", v.label, err, strings.TrimSpace(string(out)))
@@ -437,16 +444,11 @@ func (b *bench) seccompOverhead() {
 	}
 	// Filter build and install per create: the start latency with the built-in profile
 	// against the same container with only seccomp relaxed.
-	with := b.measure(runtimeCmd{"yoroi", b.o.yoroi, nil, yenv, b.bundle})
-	noFilter, _ := b.makeBundle("true-noseccomp", b.rootfs, annotateNoSeccomp, "/bin/true")
-	without := b.measure(runtimeCmd{"yoroi", b.o.yoroi, nil, yenv, noFilter})
+	with := b.measure(b.yoroiCmd("yoroi", b.bundle))
+	noFilter, _ := b.makeBundle("true-noseccomp", b.rootfs, annotate("no-seccomp"), "/bin/true")
+	without := b.measure(b.yoroiCmd("yoroi", noFilter))
 	b.printf("\nSeccomp filter build and install per create (start latency with the built-in profile minus with no filter, nothing else relaxed): %s (%s vs %s).\n\n",
 		ms(with.median-without.median), ms(with.median), ms(without.median))
-}
-
-func annotateNoSeccomp(s map[string]any) {
-	s["annotations"] = map[string]any{"org.yoroi.profile": "no-seccomp"}
-	s["linux"].(map[string]any)["seccomp"] = map[string]any{"defaultAction": "SCMP_ACT_ALLOW"}
 }
 
 func dockerProfile() (any, error) {
@@ -470,13 +472,12 @@ func (b *bench) idmapLatency() {
 		return
 	}
 	defer cleanup()
-	yenv := []string{"YOROI_CONFIG=" + b.config}
 	b.printf("## 6. Extra start latency of the id-mapped rootfs\n\n| rootfs | with user namespace + id-mapped rootfs | without (profile no-userns) | extra |\n|---|---|---|---|\n")
 	for _, c := range []struct{ label, rootfs string }{{"plain directory", b.rootfs}, {fmt.Sprintf("%d-layer overlay", layers), overlay}} {
 		with, _ := b.makeBundle("idmap-"+strings.Fields(c.label)[0], c.rootfs, nil, "/bin/true")
 		without, _ := b.makeBundle("noidmap-"+strings.Fields(c.label)[0], c.rootfs, annotate("no-userns"), "/bin/true")
-		sw := b.measure(runtimeCmd{"yoroi", b.o.yoroi, nil, yenv, with})
-		so := b.measure(runtimeCmd{"yoroi", b.o.yoroi, nil, yenv, without})
+		sw := b.measure(b.yoroiCmd("yoroi", with))
+		so := b.measure(b.yoroiCmd("yoroi", without))
 		b.printf("| %s | %s | %s | %s |\n", c.label, ms(sw.median), ms(so.median), ms(sw.median-so.median))
 	}
 	b.printf("\n")
@@ -514,8 +515,7 @@ func (b *bench) overlayRootfs(n int) (string, func(), error) {
 // concurrentStarts: measure 4, containers started at once.
 func (b *bench) concurrentStarts() {
 	sleeper, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
-	yenv := []string{"YOROI_CONFIG=" + b.config}
-	rts := []runtimeCmd{{"yoroi (full hardening)", b.o.yoroi, nil, yenv, sleeper}}
+	rts := []runtimeCmd{b.yoroiCmd("yoroi (full hardening)", sleeper)}
 	if b.o.runcNew != "" {
 		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})
 	}
