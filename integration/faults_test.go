@@ -73,9 +73,7 @@ func TestKillBetweenCreateAndStart(t *testing.T) {
 // the container's cgroup and dies with it on delete --force.
 func TestKillDuringExec(t *testing.T) {
 	e := newEnv(t)
-	b := e.newBundle("sleep", "1000")
-	id := uniqueID("killexec")
-	e.ok("run", "--detach", "--bundle", b.dir, id)
+	id := e.running("killexec")
 	cmd := e.cmd("exec", id, "sleep", "999")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
