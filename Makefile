@@ -8,6 +8,12 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 # container as the Landlock launcher, where the host's libc is not.
 STATIC_TAGS := netgo osusergo
 GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-X main.version=$(VERSION) -extldflags -static"
+# Shims are built as containerd's Makefile builds its own (SHIM_GO_BUILDTAGS, CGO_ENABLED=0):
+# no_grpc leaves the gRPC service stubs of containerd's API out (a shim serves ttrpc only).
+# yoroi's shim also leaves out typeurl's gogo/protobuf handler (no_gogo): containerd 2.x's
+# types are all google.golang.org/protobuf.
+CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
+SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
 .PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke
@@ -15,10 +21,10 @@ export CGO_ENABLED := 1
 all: build
 
 ## build: compile bin/yoroi (cgo, -tags seccomp, static) and bin/containerd-shim-yoroi-v2
-## (static without cgo, as containerd builds its shims)
+## (static without cgo and with containerd's shim build tags, as containerd builds its shims)
 build:
 	$(GO) build $(GOFLAGS_BUILD) -o bin/yoroi ./cmd/yoroi
-	CGO_ENABLED=0 $(GO) build -trimpath -o bin/containerd-shim-yoroi-v2 ./cmd/containerd-shim-yoroi-v2
+	CGO_ENABLED=0 $(GO) build -trimpath -tags "$(SHIM_TAGS)" -o bin/containerd-shim-yoroi-v2 ./cmd/containerd-shim-yoroi-v2
 
 ## install: install yoroi and its containerd shim into $(BINDIR) (default /usr/local/bin)
 install: build
@@ -32,16 +38,16 @@ $(CONTAINERD2_DIR)/containerd:
 	GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install \
 		github.com/containerd/containerd/v2/cmd/containerd@$(CONTAINERD2_VERSION) \
 		github.com/containerd/containerd/v2/cmd/ctr@$(CONTAINERD2_VERSION)
-# containerd's runc shim, built as containerd's Makefile builds it (CGO_ENABLED=0).
+# containerd's runc shim, built as containerd's Makefile builds it.
 $(CONTAINERD2_DIR)/containerd-shim-runc-v2:
-	CGO_ENABLED=0 GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install \
+	CGO_ENABLED=0 GOBIN=$(CONTAINERD2_DIR) GOFLAGS=-mod=mod $(GO) install -tags "$(CONTAINERD_SHIM_TAGS)" \
 		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$(CONTAINERD2_VERSION)
 # The same runc shim from the containerd library yoroi's shim is built on (go.mod), for
 # the shim memory comparison at equal library version.
 SHIM_LIB_VERSION = $(shell $(GO) list -m -f '{{.Version}}' github.com/containerd/containerd/v2)
 SAMELIB_SHIM     := $(CURDIR)/bin/runc-shim-samelib/containerd-shim-runc-v2
 $(SAMELIB_SHIM):
-	CGO_ENABLED=0 GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install \
+	CGO_ENABLED=0 GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install -tags "$(CONTAINERD_SHIM_TAGS)" \
 		github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$(SHIM_LIB_VERSION)
 
 # The newest runc, built from its module, for the benchmarks and for comparing seccomp
@@ -96,6 +102,7 @@ lint:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags "$(BUILDTAGS)" ./...
+	CGO_ENABLED=0 $(GO) vet -tags "$(SHIM_TAGS)" ./shim/... ./cmd/containerd-shim-yoroi-v2/
 
 clean:
 	rm -rf bin

@@ -77,20 +77,25 @@ func (b *bench) containerd() {
 		return nil
 	}
 	type shimKind struct {
-		label, ns string
-		runtime   []string
+		label, ns, bin string
+		runtime        []string
 	}
 	kinds := []shimKind{
-		{"io.containerd.yoroi.v2 (containerd " + shimLibVersion(b.o.shim) + ", yoroi)", "bench-yoroi", []string{"--runtime", "io.containerd.yoroi.v2"}},
+		{"io.containerd.yoroi.v2 (containerd " + shimLibVersion(b.o.shim) + ", yoroi)", "bench-yoroi", b.o.shim, []string{"--runtime", "io.containerd.yoroi.v2"}},
 	}
 	if b.o.runcNew != "" {
-		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(filepath.Join(b.o.containerd2, "containerd-shim-runc-v2")) + ", runc " + version(b.o.runcNew) + ")", "bench-runc", []string{"--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew}})
+		runcShim := filepath.Join(b.o.containerd2, "containerd-shim-runc-v2")
+		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(runcShim) + ", runc " + version(b.o.runcNew) + ")", "bench-runc", runcShim, []string{"--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew}})
 		if b.o.runcShimSameLib != "" {
-			kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(b.o.runcShimSameLib) + ", yoroi's shim library; runc " + version(b.o.runcNew) + ")", "bench-runc-samelib", []string{"--runtime", "io.containerd.runcsamelib.v2"}})
+			kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(b.o.runcShimSameLib) + ", yoroi's shim library; runc " + version(b.o.runcNew) + ")", "bench-runc-samelib", b.o.runcShimSameLib, []string{"--runtime", "io.containerd.runcsamelib.v2"}})
 		}
 	}
 
-	b.printf("## 2. `ctr run --rm` of /bin/true (containerd %s)\n\n| shim | median | p90 | min | failures |\n|---|---|---|---|---|\n", version(filepath.Join(b.o.containerd2, "containerd")))
+	b.printf("## 2. `ctr run --rm` of /bin/true (containerd %s)\n\nShims, as built (each binary's build information):\n\n", version(filepath.Join(b.o.containerd2, "containerd")))
+	for _, k := range kinds {
+		b.printf("- %s: %s\n", k.label, shimBuildSettings(k.bin))
+	}
+	b.printf("\n| shim | median | p90 | min | failures |\n|---|---|---|---|---|\n")
 	var medians []time.Duration
 	for _, k := range kinds {
 		var ds []time.Duration
@@ -173,6 +178,25 @@ func shimLibVersion(bin string) string {
 		}
 	}
 	return "?"
+}
+
+// shimBuildSettings are the cgo setting and build tags a shim binary was built with
+// (containerd builds its shims with CGO_ENABLED=0 and -tags "urfave_cli_no_docs no_grpc").
+func shimBuildSettings(bin string) string {
+	info, err := buildinfo.ReadFile(bin)
+	if err != nil {
+		return "?"
+	}
+	cgo, tags := "CGO_ENABLED=?", "-tags none"
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "CGO_ENABLED":
+			cgo = "CGO_ENABLED=" + s.Value
+		case "-tags":
+			tags = "-tags " + s.Value
+		}
+	}
+	return cgo + ", " + tags
 }
 
 // shimMemory sums Rss and Pss (KiB) of the shim processes serving namespace ns of the

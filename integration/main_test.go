@@ -52,7 +52,8 @@ func buildAll(work string) error {
 		if err := goBuild(yoroiBin, []string{"CGO_ENABLED=1"}, "-tags", "seccomp urfave_cli_no_docs netgo osusergo", "-ldflags", "-extldflags -static", "../cmd/yoroi"); err != nil {
 			return err
 		}
-		if err := goBuild(filepath.Join(work, "containerd-shim-yoroi-v2"), nil, "../cmd/containerd-shim-yoroi-v2"); err != nil {
+		// As the Makefile builds them.
+		if err := goBuild(filepath.Join(work, "containerd-shim-yoroi-v2"), []string{"CGO_ENABLED=0"}, "-tags", "urfave_cli_no_docs no_grpc no_gogo", "../cmd/containerd-shim-yoroi-v2"); err != nil {
 			return err
 		}
 	}
