@@ -84,7 +84,8 @@ demo: deps build
 test: deps lint build unit fuzz bench-smoke integration
 
 unit:
-	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench)
+	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench -e /shim)
+	CGO_ENABLED=0 $(GO) test -count=1 -tags "$(SHIM_TAGS)" ./shim/...
 
 integration: containerd2 $(RUNC_DIR)/runc
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \

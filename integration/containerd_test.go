@@ -8,6 +8,15 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	introspection "github.com/containerd/containerd/api/services/introspection/v1"
+	apitypes "github.com/containerd/containerd/api/types"
+	"github.com/containerd/containerd/api/types/runc/options"
+	runtimeoptions "github.com/containerd/containerd/api/types/runtimeoptions/v1"
+	"github.com/containerd/typeurl/v2"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 )
 
 // containerd is a containerd daemon of a given major version started for a test.
@@ -170,6 +179,81 @@ func TestContainerd2YoroiShim(t *testing.T) {
 	if err != nil || !strings.Contains(out, "NoNewPrivs:\t1") {
 		t.Errorf("task exec: %v %q", err, out)
 	}
+
+	// containerd asks the shim binary ("info", through the introspection API) for the
+	// runtime's features and options; the CRI plugin tells the kubelet from them whether
+	// a handler supports user namespaces. Generic runtime options, which containerd hands
+	// every runtime type but runc's, come back as runc's; ones that do not parse are refused.
+	for _, tc := range []struct {
+		name       string
+		opts       proto.Message
+		binaryName string // BinaryName in the options info returns
+		err        string
+	}{
+		{name: "no options"},
+		{name: "runc's options", opts: &options.Options{BinaryName: yoroiBin}, binaryName: yoroiBin},
+		{name: "generic options", opts: &runtimeoptions.Options{ConfigBody: []byte(fmt.Sprintf("BinaryName = %q\n", yoroiBin))}, binaryName: yoroiBin},
+		{name: "empty generic options", opts: &runtimeoptions.Options{}},
+		{name: "unknown key", opts: &runtimeoptions.Options{ConfigBody: []byte("BinaryNmae = \"yoroi\"\n")}, err: "runtime options: unknown key"},
+	} {
+		info, err := shimInfo(t, c.sock, tc.opts)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("info, %s: error %v, want one containing %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("info, %s: %v", tc.name, err)
+			continue
+		}
+		if f := info.GetFeatures(); f == nil || !strings.Contains(string(f.GetValue()), `"user"`) {
+			t.Errorf("info, %s: features %v do not list the user namespace", tc.name, f)
+		}
+		var got string
+		if o := info.GetOptions(); o != nil {
+			v, err := typeurl.UnmarshalAny(o)
+			ro, ok := v.(*options.Options)
+			if err != nil || !ok {
+				t.Errorf("info, %s: options %T %v, want runc's", tc.name, v, err)
+				continue
+			}
+			got = ro.BinaryName
+		}
+		if got != tc.binaryName {
+			t.Errorf("info, %s: BinaryName %q, want %q", tc.name, got, tc.binaryName)
+		}
+	}
+}
+
+// shimInfo is what containerd's CRI plugin asks at start-up for each handler: the
+// runtime info of io.containerd.yoroi.v2 with the given runtime options.
+func shimInfo(t *testing.T, sock string, opts proto.Message) (*apitypes.RuntimeInfo, error) {
+	t.Helper()
+	conn, err := grpc.NewClient("unix://"+sock, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rr := &apitypes.RuntimeRequest{RuntimePath: "io.containerd.yoroi.v2"}
+	if opts != nil {
+		if rr.Options, err = typeurl.MarshalAnyToProto(opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := typeurl.MarshalAnyToProto(rr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := introspection.NewIntrospectionClient(conn).PluginInfo(ctx(t), &introspection.PluginInfoRequest{Type: "io.containerd.runtime.v2", ID: "task", Options: req})
+	if err != nil {
+		return nil, err
+	}
+	var info apitypes.RuntimeInfo
+	if err := typeurl.UnmarshalTo(resp.GetExtra(), &info); err != nil {
+		t.Fatal(err)
+	}
+	return &info, nil
 }
 
 // shimAddress reads the shim's address from the task directory (containerd 2.x writes

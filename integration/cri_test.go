@@ -125,6 +125,30 @@ func TestKubernetesCRIContainerd2(t *testing.T) {
 	if data, err := os.ReadFile(marker); err != nil || !strings.Contains(string(data), "create") {
 		t.Errorf("BinaryName was not used: %q %v", data, err)
 	}
+
+	// The kubelet admits a hostUsers: false pod, or a recursively read-only mount, only on
+	// a handler whose features containerd read from the shim ("info") at start-up, as
+	// CRI's Status reports them, whatever the handler's options.
+	st, err := client.rt.Status(ctx(t), &cri.StatusRequest{})
+	if err != nil {
+		t.Fatalf("Status: %v", err)
+	}
+	for _, name := range []string{"yoroi", "yoroi-binary"} {
+		var h *cri.RuntimeHandler
+		for _, rh := range st.RuntimeHandlers {
+			if rh.Name == name {
+				h = rh
+			}
+		}
+		switch {
+		case h == nil:
+			t.Errorf("Status lists no runtime handler %q", name)
+		case !h.Features.GetUserNamespaces():
+			t.Errorf("handler %q: containerd found no user namespace support (the shim's features were not read)", name)
+		case !h.Features.GetRecursiveReadOnlyMounts():
+			t.Errorf("handler %q: containerd found no recursive read-only mounts (the shim's features were not read)", name)
+		}
+	}
 }
 
 // Kubernetes on Debian's containerd 1.6: the handler "yoroi" is the runc.v2 shim with

@@ -23,9 +23,12 @@ import (
 // runc's options, so that BinaryName, SystemdCgroup and the rest work as documented for
 // runc. Options that already are runc's pass through unchanged.
 
-// toRuncOptions converts generic runtime options to runc's, or returns a unchanged.
+// toRuncOptions converts generic runtime options to runc's, or returns a unchanged. It goes
+// by the type, not the value: generic options with nothing set (an empty options table)
+// marshal to an empty value, and must still become runc's (the runc shim's Info refuses
+// any other type, and containerd then takes the handler to have no features).
 func toRuncOptions(a typeurl.Any) (typeurl.Any, error) {
-	if a == nil || len(a.GetValue()) == 0 {
+	if a == nil || a.GetTypeUrl() == "" {
 		return a, nil
 	}
 	v, err := typeurl.UnmarshalAny(a)

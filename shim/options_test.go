@@ -1,0 +1,146 @@
+package shim
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/containerd/containerd/api/types"
+	"github.com/containerd/containerd/api/types/runc/options"
+	runtimeoptions "github.com/containerd/containerd/api/types/runtimeoptions/v1"
+	ptypes "github.com/containerd/containerd/v2/pkg/protobuf/types"
+	pkgshim "github.com/containerd/containerd/v2/pkg/shim"
+	"github.com/containerd/typeurl/v2"
+	"google.golang.org/protobuf/proto"
+)
+
+func TestToRuncOptions(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "yoroi.toml")
+	if err := os.WriteFile(file, []byte("BinaryName = \"/from/file\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	generic := func(o *runtimeoptions.Options) typeurl.Any {
+		a, err := typeurl.MarshalAnyToProto(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	runc, err := typeurl.MarshalAnyToProto(&options.Options{BinaryName: "/as/sent", SystemdCgroup: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		in   typeurl.Any
+		want *options.Options // nil: the input comes back unchanged
+		err  string
+	}{
+		{name: "none", in: nil},
+		{name: "runc's options pass through", in: runc},
+		{name: "body", in: generic(&runtimeoptions.Options{ConfigBody: []byte("BinaryName = \"/usr/local/bin/yoroi\"\nSystemdCgroup = true\nRoot = \"/run/yoroi-k8s\"\n")}),
+			want: &options.Options{BinaryName: "/usr/local/bin/yoroi", SystemdCgroup: true, Root: "/run/yoroi-k8s"}},
+		{name: "path", in: generic(&runtimeoptions.Options{ConfigPath: file}), want: &options.Options{BinaryName: "/from/file"}},
+		{name: "body wins over path", in: generic(&runtimeoptions.Options{ConfigPath: file, ConfigBody: []byte("BinaryName = \"/from/body\"\n")}),
+			want: &options.Options{BinaryName: "/from/body"}},
+		{name: "empty generic options", in: generic(&runtimeoptions.Options{}), want: &options.Options{}},
+		{name: "unknown key is an error", in: generic(&runtimeoptions.Options{ConfigBody: []byte("BinaryNmae = \"yoroi\"\n")}), err: `unknown key "BinaryNmae"`},
+		{name: "wrong type is an error", in: generic(&runtimeoptions.Options{ConfigBody: []byte("SystemdCgroup = \"yes\"\n")}), err: "runtime options"},
+		{name: "bad TOML is an error", in: generic(&runtimeoptions.Options{ConfigBody: []byte("BinaryName = \n")}), err: "runtime options"},
+		{name: "missing path is an error", in: generic(&runtimeoptions.Options{ConfigPath: "/nonexistent/yoroi.toml"}), err: "/nonexistent/yoroi.toml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := toRuncOptions(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.want == nil {
+				if out != tc.in {
+					t.Fatalf("got %v, want the input unchanged", out)
+				}
+				return
+			}
+			v, err := typeurl.UnmarshalAny(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := v.(*options.Options)
+			if !ok {
+				t.Fatalf("got %T, want runc's options", v)
+			}
+			if !proto.Equal(got, tc.want) {
+				t.Fatalf("got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// infoRecorder is the wrapped manager: it keeps what Info was handed.
+type infoRecorder struct {
+	pkgshim.Manager
+	got []byte
+}
+
+func (m *infoRecorder) Info(_ context.Context, r io.Reader) (*types.RuntimeInfo, error) {
+	var err error
+	m.got, err = io.ReadAll(r)
+	return &types.RuntimeInfo{}, err
+}
+
+// containerd hands "info" its options as a marshalled Any on stdin; the wrapped manager
+// must see runc's options.
+func TestInfoTranslatesOptions(t *testing.T) {
+	a, err := typeurl.MarshalAnyToProto(&runtimeoptions.Options{ConfigBody: []byte("BinaryName = \"/opt/yoroi\"\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := proto.Marshal(typeurl.MarshalProto(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &infoRecorder{}
+	if _, err := (optionsManager{Manager: rec}).Info(context.Background(), bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	var got ptypes.Any
+	if err := proto.Unmarshal(rec.got, &got); err != nil {
+		t.Fatal(err)
+	}
+	v, err := typeurl.UnmarshalAny(&got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := v.(*options.Options); !ok || o.BinaryName != "/opt/yoroi" {
+		t.Fatalf("wrapped manager got %T %v, want runc's options with BinaryName /opt/yoroi", v, v)
+	}
+
+	// No options: nothing to translate.
+	rec.got = nil
+	if _, err := (optionsManager{Manager: rec}).Info(context.Background(), bytes.NewReader(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.got) != 0 {
+		t.Fatalf("wrapped manager got %q, want nothing", rec.got)
+	}
+
+	// Options that do not parse are refused before the wrapped manager sees them.
+	bad, _ := typeurl.MarshalAnyToProto(&runtimeoptions.Options{ConfigBody: []byte("Nope = 1\n")})
+	data, _ = proto.Marshal(typeurl.MarshalProto(bad))
+	rec.got = nil
+	if _, err := (optionsManager{Manager: rec}).Info(context.Background(), bytes.NewReader(data)); err == nil {
+		t.Fatal("unknown option accepted")
+	}
+	if rec.got != nil {
+		t.Fatal("wrapped manager called with options that were refused")
+	}
+}
