@@ -64,10 +64,18 @@ state = "%[1]s/state"
     runtime_type = "io.containerd.yoroi.v2"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-binary.options]
       ConfigPath = "%[1]s/yoroi-binary.toml"
+  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-shim-cgroup]
+    runtime_type = "io.containerd.yoroi.v2"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-shim-cgroup.options]
+      ShimCgroup = "` + shimCgroup + `"
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = "%[1]s/cni"
 `
+
+// shimCgroup is the cgroup the handler yoroi-shim-cgroup puts its shims in (runc's option
+// ShimCgroup).
+const shimCgroup = "/yoroi-it-shims"
 
 // cniConfig: a bridge with host-local addresses, so that pods get a network namespace.
 const cniConfig = `{"cniVersion": "0.4.0", "name": "yoroi-test", "plugins": [

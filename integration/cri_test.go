@@ -126,6 +126,8 @@ func TestKubernetesCRIContainerd2(t *testing.T) {
 		t.Errorf("BinaryName was not used: %q %v", data, err)
 	}
 
+	client.assertShimCgroup()
+
 	// The kubelet admits a hostUsers: false pod, or a recursively read-only mount, only on
 	// a handler whose features containerd read from the shim ("info") at start-up, as
 	// CRI's Status reports them, whatever the handler's options.
@@ -149,6 +151,50 @@ func TestKubernetesCRIContainerd2(t *testing.T) {
 			t.Errorf("handler %q: containerd found no recursive read-only mounts (the shim's features were not read)", name)
 		}
 	}
+}
+
+// assertShimCgroup runs a sandbox with the handler yoroi-shim-cgroup, whose options set
+// runc's ShimCgroup, and checks that its shim runs in that cgroup (containerd hands the
+// options to the shim's start action, as generic options for any runtime type but runc's).
+func (c *criClient) assertShimCgroup() {
+	t := c.t
+	t.Helper()
+	// The runc shim loads the cgroup from the hierarchies where it exists (cgroup v1) or
+	// from the unified one: make it in the pids hierarchy, or in cgroup2 on a v2 host.
+	dir := "/sys/fs/cgroup/pids" + shimCgroup
+	if _, err := os.Stat("/sys/fs/cgroup/pids"); err != nil {
+		dir = "/sys/fs/cgroup" + shimCgroup
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil && !os.IsExist(err) {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.Remove(dir) })
+	uid := uniqueID("shimcg")
+	sbCfg := &cri.PodSandboxConfig{
+		Metadata:     &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid},
+		LogDirectory: privateDir(t),
+	}
+	sb, err := c.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{Config: sbCfg, RuntimeHandler: "yoroi-shim-cgroup"})
+	if err != nil {
+		t.Fatalf("RunPodSandbox (ShimCgroup): %v", err)
+	}
+	defer func() {
+		_, _ = c.rt.StopPodSandbox(ctx(t), &cri.StopPodSandboxRequest{PodSandboxId: sb.PodSandboxId})
+		if _, err := c.rt.RemovePodSandbox(ctx(t), &cri.RemovePodSandboxRequest{PodSandboxId: sb.PodSandboxId}); err != nil {
+			t.Errorf("RemovePodSandbox: %v", err)
+		}
+	}()
+	pids, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range strings.Fields(string(pids)) {
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
+		if strings.Contains(string(cmdline), "containerd-shim-yoroi-v2") && strings.Contains(string(cmdline), "\x00-id\x00"+sb.PodSandboxId+"\x00") {
+			return
+		}
+	}
+	t.Errorf("the shim of sandbox %s is not in ShimCgroup %s (its processes: %q)", sb.PodSandboxId, shimCgroup, pids)
 }
 
 // Kubernetes on Debian's containerd 1.6: the handler "yoroi" is the runc.v2 shim with

@@ -23,17 +23,8 @@ func TestToRuncOptions(t *testing.T) {
 	if err := os.WriteFile(file, []byte("BinaryName = \"/from/file\"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	generic := func(o *runtimeoptions.Options) typeurl.Any {
-		a, err := typeurl.MarshalAnyToProto(o)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return a
-	}
-	runc, err := typeurl.MarshalAnyToProto(&options.Options{BinaryName: "/as/sent", SystemdCgroup: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	generic := func(o *runtimeoptions.Options) typeurl.Any { return mustAny(t, o) }
+	runc := mustAny(t, &options.Options{BinaryName: "/as/sent", SystemdCgroup: true})
 	for _, tc := range []struct {
 		name string
 		in   typeurl.Any
@@ -100,11 +91,7 @@ func (m *infoRecorder) Info(_ context.Context, r io.Reader) (*types.RuntimeInfo,
 // containerd hands "info" its options as a marshalled Any on stdin; the wrapped manager
 // must see runc's options.
 func TestInfoTranslatesOptions(t *testing.T) {
-	a, err := typeurl.MarshalAnyToProto(&runtimeoptions.Options{ConfigBody: []byte("BinaryName = \"/opt/yoroi\"\n")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := proto.Marshal(typeurl.MarshalProto(a))
+	data, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, &runtimeoptions.Options{ConfigBody: []byte("BinaryName = \"/opt/yoroi\"\n")})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,8 +121,7 @@ func TestInfoTranslatesOptions(t *testing.T) {
 	}
 
 	// Options that do not parse are refused before the wrapped manager sees them.
-	bad, _ := typeurl.MarshalAnyToProto(&runtimeoptions.Options{ConfigBody: []byte("Nope = 1\n")})
-	data, _ = proto.Marshal(typeurl.MarshalProto(bad))
+	data, _ = proto.Marshal(typeurl.MarshalProto(mustAny(t, &runtimeoptions.Options{ConfigBody: []byte("Nope = 1\n")})))
 	rec.got = nil
 	if _, err := (optionsManager{Manager: rec}).Info(context.Background(), bytes.NewReader(data)); err == nil {
 		t.Fatal("unknown option accepted")
@@ -143,4 +129,74 @@ func TestInfoTranslatesOptions(t *testing.T) {
 	if rec.got != nil {
 		t.Fatal("wrapped manager called with options that were refused")
 	}
+}
+
+// The bootstrap parameters in testdata/bootstrap were marshalled with containerd's own
+// types (API module v1.12.0, as containerd 2.4 writes them; go run . there).
+func TestOptionsFromBootstrap(t *testing.T) {
+	read := func(name string) []byte {
+		data, err := os.ReadFile(filepath.Join("testdata", "bootstrap", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	legacy, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, &runtimeoptions.Options{ConfigBody: []byte("ShimCgroup = \"/shims\"\n")})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name          string
+		data          []byte
+		id, namespace string
+		ok            bool
+		shimCgroup    string // in the options, once translated
+	}{
+		{name: "generic options", data: read("generic.bin"), id: "yoroi-test", namespace: "k8s.io", ok: true, shimCgroup: "/shims"},
+		{name: "runc's options", data: read("runc.bin"), id: "yoroi-test", namespace: "k8s.io", ok: true, shimCgroup: "/runc-shims"},
+		{name: "no options", data: read("none.bin"), id: "yoroi-test", namespace: "k8s.io", ok: true},
+		{name: "another shim's", data: read("generic.bin"), id: "other", namespace: "k8s.io"},
+		{name: "another namespace's", data: read("generic.bin"), id: "yoroi-test", namespace: "default"},
+		{name: "bare options (containerd < 2.3)", data: legacy, id: "yoroi-test", namespace: "k8s.io"},
+		{name: "nothing", data: nil, id: "yoroi-test", namespace: "k8s.io"},
+		{name: "truncated", data: read("generic.bin")[:40], id: "yoroi-test", namespace: "k8s.io"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts, ok := optionsFromBootstrap(tc.data, tc.id, tc.namespace)
+			if ok != tc.ok {
+				t.Fatalf("ok %v, want %v", ok, tc.ok)
+			}
+			if !ok {
+				return
+			}
+			translated, err := translateMarshalled(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got string
+			if len(translated) > 0 {
+				var a ptypes.Any
+				if err := proto.Unmarshal(translated, &a); err != nil {
+					t.Fatal(err)
+				}
+				v, err := typeurl.UnmarshalAny(&a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = v.(*options.Options).ShimCgroup
+			}
+			if got != tc.shimCgroup {
+				t.Fatalf("ShimCgroup %q, want %q", got, tc.shimCgroup)
+			}
+		})
+	}
+}
+
+func mustAny(t *testing.T, m proto.Message) typeurl.Any {
+	t.Helper()
+	a, err := typeurl.MarshalAnyToProto(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
