@@ -91,6 +91,16 @@ func (b *bench) containerd() {
 		}
 	}
 
+	// The tasks' cgroups are <namespace>/<id>; the runc shim removes only the last part.
+	defer func() {
+		for _, k := range kinds {
+			dirs, _ := filepath.Glob("/sys/fs/cgroup/*/" + k.ns)
+			for _, d := range append(dirs, "/sys/fs/cgroup/"+k.ns) {
+				_ = os.Remove(d)
+			}
+		}
+	}()
+
 	b.printf("## 2. `ctr run --rm` of /bin/true (containerd %s)\n\nShims, as built (each binary's build information):\n\n", version(filepath.Join(b.o.containerd2, "containerd")))
 	for _, k := range kinds {
 		b.printf("- %s: %s\n", k.label, shimBuildSettings(k.bin))
