@@ -131,6 +131,9 @@ type RootfsPolicy struct {
 	Scratch []string `toml:"scratch" json:"scratch"`
 	// ScratchSize caps each scratch tmpfs ("64m", "1g").
 	ScratchSize string `toml:"scratch_size" json:"scratch_size"`
+	// AllowNoPivot accepts --no-pivot (chroot instead of pivot_root), for a rootfs on a
+	// ramdisk where pivot_root fails.
+	AllowNoPivot bool `toml:"allow_no_pivot" json:"allow_no_pivot"`
 }
 
 // CapabilitiesPolicy is [capabilities].

@@ -42,7 +42,7 @@ func FuzzApply(f *testing.F) {
 			return
 		}
 		facts := factsFor(&s)
-		out, decisions, err := Apply(&s, DefaultPolicy(), facts)
+		out, decisions, err := Apply(&s, DefaultPolicy(), facts, Request{})
 		if err != nil {
 			return
 		}

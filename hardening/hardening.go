@@ -140,6 +140,14 @@ type RootfsFacts struct {
 	OverlayMount bool
 }
 
+// Request is what the caller asked for beyond the spec: options of the create command
+// (runc's flags, which containerd's runtime options and Docker turn into).
+type Request struct {
+	// NoPivot enters the root filesystem with chroot instead of pivot_root (runc's
+	// --no-pivot, containerd's NoPivotRoot, Docker's DOCKER_RAMDISK).
+	NoPivot bool
+}
+
 // rule is one named step of the policy. Rules run in order; the first refusal stops.
 type rule struct {
 	id    string
@@ -158,6 +166,7 @@ var rules = []rule{
 	{"namespaces", checkNamespaces},
 	{"userns", checkUserNS},
 	{"rootfs.source", checkRootfsSource},
+	{"rootfs.pivot", checkPivot},
 	{"rootfs.readonly", checkReadonlyRoot},
 	{"mounts", checkMounts},
 	{"mounts.sysfs", checkSysfs},
@@ -180,6 +189,7 @@ type checker struct {
 	spec      *specs.Spec
 	policy    *Policy
 	facts     HostFacts
+	request   Request
 	decisions []Decision
 }
 
@@ -200,9 +210,10 @@ func (c *checker) refuse(rule, what, key string) error {
 	return &Refusal{Rule: rule, What: what, Key: key}
 }
 
-// Apply hardens a copy of spec under policy. It returns the hardened spec and every
-// decision; on refusal the error is a *Refusal and the decisions end with it.
-func Apply(spec *specs.Spec, policy *Policy, facts HostFacts) (*specs.Spec, []Decision, error) {
+// Apply hardens a copy of spec under policy for a create asking req. It returns the
+// hardened spec and every decision; on refusal the error is a *Refusal and the decisions
+// end with it.
+func Apply(spec *specs.Spec, policy *Policy, facts HostFacts, req Request) (*specs.Spec, []Decision, error) {
 	if spec == nil || spec.Process == nil || spec.Root == nil {
 		return nil, nil, errors.New("hardening: spec without process or root")
 	}
@@ -216,7 +227,7 @@ func Apply(spec *specs.Spec, policy *Policy, facts HostFacts) (*specs.Spec, []De
 	if out.Linux == nil {
 		out.Linux = &specs.Linux{}
 	}
-	c := &checker{spec: out, policy: policy, facts: facts}
+	c := &checker{spec: out, policy: policy, facts: facts, request: req}
 	for _, r := range rules {
 		if err := r.apply(c); err != nil {
 			return nil, c.decisions, err

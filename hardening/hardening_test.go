@@ -92,7 +92,7 @@ func TestApplyFixtures(t *testing.T) {
 		t.Run(tc.fixture, func(t *testing.T) {
 			in := loadFixture(t, tc.fixture)
 			orig, _ := json.Marshal(in)
-			out, decisions, err := Apply(in, DefaultPolicy(), factsFor(in))
+			out, decisions, err := Apply(in, DefaultPolicy(), factsFor(in), Request{})
 			if after, _ := json.Marshal(in); string(after) != string(orig) {
 				t.Fatal("Apply modified its input")
 			}

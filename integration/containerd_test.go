@@ -68,6 +68,10 @@ state = "%[1]s/state"
     runtime_type = "io.containerd.yoroi.v2"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-shim-cgroup.options]
       ShimCgroup = "` + shimCgroup + `"
+  [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-no-pivot]
+    runtime_type = "io.containerd.yoroi.v2"
+    [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-no-pivot.options]
+      NoPivotRoot = true
   [plugins."io.containerd.cri.v1.runtime".cni]
     bin_dirs = ["/usr/lib/cni"]
     conf_dir = "%[1]s/cni"

@@ -128,6 +128,15 @@ func TestKubernetesCRIContainerd2(t *testing.T) {
 
 	client.assertShimCgroup()
 
+	// runc's NoPivotRoot reaches yoroi as --no-pivot, which the default policy refuses.
+	uid := uniqueID("nopivot")
+	_, err := client.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{RuntimeHandler: "yoroi-no-pivot", Config: &cri.PodSandboxConfig{
+		Metadata: &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid}, LogDirectory: privateDir(t),
+	}})
+	if err == nil || !strings.Contains(err.Error(), "refused by rule rootfs.pivot") {
+		t.Errorf("RunPodSandbox with NoPivotRoot: %v, want the rootfs.pivot refusal", err)
+	}
+
 	// The kubelet admits a hostUsers: false pod, or a recursively read-only mount, only on
 	// a handler whose features containerd read from the shim ("info") at start-up, as
 	// CRI's Status reports them, whatever the handler's options.

@@ -269,6 +269,45 @@ func TestProfilesRelaxOnlyFromConfig(t *testing.T) {
 	e.assertNoLeftovers(id)
 }
 
+// --no-pivot (chroot instead of pivot_root) is refused unless a profile allows it; then
+// the container runs, and the audit log says the rule was relaxed.
+func TestNoPivot(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("true")
+	id := uniqueID("nopivot")
+	r := e.fails("refused by rule rootfs.pivot: --no-pivot requested", "create", "--no-pivot", "--bundle", b.dir, id)
+	if r.code != 1 || !strings.HasSuffix(strings.TrimSpace(r.stderr), "(allow it with rootfs.allow_no_pivot in a profile)") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	e.assertNoLeftovers(id)
+	if ev := e.auditEvents(id, "refusal"); len(ev) != 1 {
+		t.Errorf("audit refusal events %v", ev)
+	}
+	if out := e.ok("policy", "explain", "--no-pivot", "--bundle", b.dir); !strings.Contains(out, "verdict: refused by rule rootfs.pivot") {
+		t.Errorf("policy explain --no-pivot:\n%s", out)
+	}
+
+	e.fails("refused by rule rootfs.pivot: --no-pivot requested", "run", "--no-pivot", "--bundle", b.dir, id)
+	e.assertNoLeftovers(id)
+
+	b = e.newBundle("sh", "-c", "echo no-pivot-ran").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{"org.yoroi.profile": "test-no-pivot"}
+	})
+	id = uniqueID("nopivot-allowed")
+	if out := e.ok("run", "--no-pivot", "--bundle", b.dir, id); !strings.Contains(out, "no-pivot-ran") {
+		t.Errorf("run --no-pivot under profile test-no-pivot: %q", out)
+	}
+	e.assertNoLeftovers(id)
+	relaxed := false
+	for _, d := range e.auditEvents(id, "decision") {
+		dec := d["decision"].(map[string]any)
+		relaxed = relaxed || dec["rule"] == "rootfs.pivot" && dec["outcome"] == "relaxed"
+	}
+	if !relaxed {
+		t.Errorf("no relaxed rootfs.pivot decision in the audit log")
+	}
+}
+
 func TestConfigFailsClosed(t *testing.T) {
 	e := newEnv(t)
 	b := e.newBundle("true")

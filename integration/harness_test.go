@@ -64,6 +64,10 @@ allow_exec = true
 # A writable root: Landlock still denies writes outside the writable mounts.
 [profiles.test-writable-root.rootfs]
 readonly = false
+
+# --no-pivot accepted.
+[profiles.test-no-pivot.rootfs]
+allow_no_pivot = true
 `
 
 func newEnv(t *testing.T) *env {

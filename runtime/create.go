@@ -87,7 +87,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 	if r.exists(o.ID) {
 		return -1, fmt.Errorf("container %q already exists", o.ID)
 	}
-	h, err := r.harden(bundle, o.ID)
+	h, err := r.harden(bundle, o.ID, hardening.Request{NoPivot: o.NoPivot})
 	if err != nil {
 		if hardening.IsRefusal(err) {
 			profile := ""

@@ -62,7 +62,7 @@ type hardened struct {
 // container that needs a private id range gets one reserved (the caller releases it if
 // the create fails); without one (explain) the pool's first range stands in. A refusal
 // is returned as the *hardening.Refusal, with the decisions made up to it.
-func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
+func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *hardened, retErr error) {
 	policy, err := r.policyFor(b.Spec.Annotations)
 	if err != nil {
 		return &hardened{}, err
@@ -104,7 +104,7 @@ func (r *Runtime) harden(b *Bundle, id string) (_ *hardened, retErr error) {
 			facts.MAC.MCS = mcs
 		}
 	}
-	spec, decisions, err := hardening.Apply(b.Spec, policy, facts)
+	spec, decisions, err := hardening.Apply(b.Spec, policy, facts, req)
 	h := &hardened{spec: spec, policy: policy, facts: facts, decisions: decisions}
 	if err != nil {
 		return h, err
@@ -165,13 +165,20 @@ type Explanation struct {
 	Spec *specs.Spec `json:"spec,omitempty"`
 }
 
-// Explain runs the policy over a bundle without creating anything.
-func (r *Runtime) Explain(bundleDir string) (*Explanation, error) {
-	b, err := LoadBundle(bundleDir)
+// ExplainOptions are what policy explain shows a create of.
+type ExplainOptions struct {
+	Bundle string
+	// NoPivot: a create with --no-pivot.
+	NoPivot bool
+}
+
+// Explain runs the policy over a bundle, as create would, without creating anything.
+func (r *Runtime) Explain(o ExplainOptions) (*Explanation, error) {
+	b, err := LoadBundle(o.Bundle)
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.harden(b, "")
+	h, err := r.harden(b, "", hardening.Request{NoPivot: o.NoPivot})
 	e := &Explanation{Bundle: b.Path, Decisions: h.decisions, Spec: h.spec}
 	if h.policy != nil {
 		e.Profile = h.policy.Name

@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var policyCommand = &cli.Command{
@@ -18,6 +19,7 @@ var policyCommand = &cli.Command{
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: current directory)"},
 				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
+				&cli.BoolFlag{Name: "no-pivot", Usage: "explain a create with --no-pivot"},
 			},
 			Action: func(c *cli.Context) error {
 				if err := checkArgs(c, 0, 0); err != nil {
@@ -31,7 +33,7 @@ var policyCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
-				e, err := rt.Explain(c.String("bundle"))
+				e, err := rt.Explain(runtime.ExplainOptions{Bundle: c.String("bundle"), NoPivot: c.Bool("no-pivot")})
 				if err != nil {
 					return err
 				}
