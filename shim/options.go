@@ -75,8 +75,13 @@ func (m optionsManager) Start(ctx context.Context, id string, opts pkgshim.Start
 	if bootstrapped, ok := optionsFromBootstrap(data, id, ns); ok {
 		data = bootstrapped
 	}
-	if data, err = translateMarshalled(data); err != nil {
-		return pkgshim.BootstrapParams{}, err
+	// Options, bare or out of the bootstrap parameters, are translated (ones that do not
+	// parse fail the start, as they would fail the create); anything else goes on as it
+	// came, for the runc shim to ignore as it always has.
+	if isOptionsType(data) {
+		if data, err = translateMarshalled(data); err != nil {
+			return pkgshim.BootstrapParams{}, err
+		}
 	}
 	// The runc shim's Start reads os.Stdin itself, once it has started the shim server
 	// (which gets /dev/null, not this): hand it the translated options there.

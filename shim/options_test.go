@@ -12,6 +12,7 @@ import (
 	"github.com/containerd/containerd/api/types"
 	"github.com/containerd/containerd/api/types/runc/options"
 	runtimeoptions "github.com/containerd/containerd/api/types/runtimeoptions/v1"
+	"github.com/containerd/containerd/v2/pkg/namespaces"
 	ptypes "github.com/containerd/containerd/v2/pkg/protobuf/types"
 	pkgshim "github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/typeurl/v2"
@@ -199,4 +200,95 @@ func mustAny(t *testing.T, m proto.Message) typeurl.Any {
 		t.Fatal(err)
 	}
 	return a
+}
+
+// startRecorder is the wrapped manager: it keeps what its Start read from stdin, as the
+// runc shim's Start does.
+type startRecorder struct {
+	pkgshim.Manager
+	got []byte
+}
+
+func (m *startRecorder) Start(context.Context, string, pkgshim.StartOpts) (pkgshim.BootstrapParams, error) {
+	var err error
+	m.got, err = io.ReadAll(os.Stdin)
+	return pkgshim.BootstrapParams{}, err
+}
+
+func TestStartTranslatesOptions(t *testing.T) {
+	bare := func(m proto.Message) []byte {
+		data, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, m)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	bootstrap, err := os.ReadFile(filepath.Join("testdata", "bootstrap", "generic.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	garbage := []byte("\x0a\x03abc\x12\x01")
+	for _, tc := range []struct {
+		name       string
+		stdin      []byte
+		shimCgroup string // of the runc options the wrapped Start reads
+		unchanged  bool   // the wrapped Start reads stdin as it came
+		err        bool
+	}{
+		{name: "bootstrap parameters (containerd ≥ 2.3)", stdin: bootstrap, shimCgroup: "/shims"},
+		{name: "bare generic options (containerd 2.0–2.2)", stdin: bare(&runtimeoptions.Options{ConfigBody: []byte("ShimCgroup = \"/bare\"\n")}), shimCgroup: "/bare"},
+		{name: "bare runc options", stdin: bare(&options.Options{ShimCgroup: "/runc"}), shimCgroup: "/runc"},
+		{name: "nothing", stdin: nil, unchanged: true},
+		{name: "not options", stdin: garbage, unchanged: true},
+		{name: "options that do not parse", stdin: bare(&runtimeoptions.Options{ConfigBody: []byte("ShimCgrop = \"/x\"\n")}), err: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in, err := os.CreateTemp(t.TempDir(), "stdin")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := in.Write(tc.stdin); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := in.Seek(0, 0); err != nil {
+				t.Fatal(err)
+			}
+			stdin := os.Stdin
+			os.Stdin = in
+			defer func() { os.Stdin = stdin; in.Close() }()
+
+			rec := &startRecorder{}
+			ctx := namespaces.WithNamespace(context.Background(), "k8s.io")
+			_, err = (optionsManager{Manager: rec}).Start(ctx, "yoroi-test", pkgshim.StartOpts{})
+			if tc.err {
+				if err == nil {
+					t.Fatal("options that do not parse were accepted")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if os.Stdin != in {
+				t.Fatal("os.Stdin not restored")
+			}
+			if tc.unchanged {
+				if !bytes.Equal(rec.got, tc.stdin) {
+					t.Fatalf("wrapped Start read %q, want %q", rec.got, tc.stdin)
+				}
+				return
+			}
+			var a ptypes.Any
+			if err := proto.Unmarshal(rec.got, &a); err != nil {
+				t.Fatal(err)
+			}
+			v, err := typeurl.UnmarshalAny(&a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o, ok := v.(*options.Options); !ok || o.ShimCgroup != tc.shimCgroup {
+				t.Fatalf("wrapped Start read %T %v, want runc's options with ShimCgroup %q", v, v, tc.shimCgroup)
+			}
+		})
+	}
 }
