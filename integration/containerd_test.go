@@ -192,6 +192,17 @@ func TestContainerd2YoroiShim(t *testing.T) {
 		t.Errorf("task exec: %v %q", err, out)
 	}
 
+	// containerd restarted (an upgrade): the shim and the container keep running, and the
+	// new daemon reconnects to the shim it finds in the task's bootstrap.json.
+	c.restart(c.sock)
+	if out, err := c.run("task", "ls"); err != nil || !strings.Contains(out, id) || !strings.Contains(out, "RUNNING") {
+		t.Errorf("task ls after a containerd restart: %v\n%s", err, out)
+	}
+	out, err = c.run("task", "exec", "--exec-id", "probe-after-restart", id, "sh", "-c", "grep NoNewPrivs /proc/self/status")
+	if err != nil || !strings.Contains(out, "NoNewPrivs:\t1") {
+		t.Errorf("task exec after a containerd restart: %v %q", err, out)
+	}
+
 	// containerd asks the shim binary ("info", through the introspection API) for the
 	// runtime's features and options; the CRI plugin tells the kubelet from them whether
 	// a handler supports user namespaces. Generic runtime options, which containerd hands

@@ -89,17 +89,41 @@ func startDaemon(t *testing.T, name, dir string, env []string, sock string, args
 		t.Fatalf("start %s: %v", name, err)
 	}
 	t.Cleanup(d.stop)
+	d.waitFor(sock)
+	return d
+}
+
+// waitFor waits until the daemon accepts connections on sock.
+func (d *daemon) waitFor(sock string) {
+	d.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		if c, err := net.Dial("unix", sock); err == nil {
 			c.Close()
-			return d
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not come up:\n%s", name, d.log.String())
+			d.t.Fatalf("%s did not come up:\n%s", d.name, d.log.String())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// restart stops the daemon alone, as an upgrade does (its shims and containers keep
+// running), and starts it again with the same command line.
+func (d *daemon) restart(sock string) {
+	d.t.Helper()
+	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.cmd.Wait(); err != nil {
+		d.t.Logf("%s exited: %v", d.name, err)
+	}
+	cmd := exec.Command(d.cmd.Path, d.cmd.Args[1:]...)
+	cmd.Env, cmd.Stdout, cmd.Stderr, cmd.SysProcAttr = d.cmd.Env, d.log, d.log, d.cmd.SysProcAttr
+	if err := cmd.Start(); err != nil {
+		d.t.Fatalf("restart %s: %v", d.name, err)
+	}
+	d.cmd = cmd
+	d.waitFor(sock)
 }
 
 // stop terminates the daemon and every process it left (shims, containers).
