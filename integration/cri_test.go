@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +80,19 @@ func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string
 	ex, err := c.rt.ExecSync(ctx(t), &cri.ExecSyncRequest{ContainerId: cc.ContainerId, Cmd: []string{"sh", "-c", hardeningProbe}, Timeout: 30})
 	if err != nil || ex.ExitCode != 0 {
 		t.Fatalf("ExecSync: %v (exit %d) %s %s", err, ex.GetExitCode(), ex.GetStdout(), ex.GetStderr())
+	}
+	// In-place resize: the kubelet's UpdateContainerResources reaches yoroi as
+	// "update --resources -" through the shim.
+	const limit = 96 << 20
+	if _, err := c.rt.UpdateContainerResources(ctx(t), &cri.UpdateContainerResourcesRequest{ContainerId: cc.ContainerId,
+		Linux: &cri.LinuxContainerResources{MemoryLimitInBytes: limit, CpuShares: 512}}); err != nil {
+		t.Errorf("UpdateContainerResources (handler %s): %v", handler, err)
+	} else {
+		lim, err := c.rt.ExecSync(ctx(t), &cri.ExecSyncRequest{ContainerId: cc.ContainerId, Timeout: 30,
+			Cmd: []string{"sh", "-c", "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max"}})
+		if err != nil || strings.TrimSpace(string(lim.GetStdout())) != fmt.Sprint(limit) {
+			t.Errorf("memory limit after UpdateContainerResources (handler %s): %v %q %q", handler, err, lim.GetStdout(), lim.GetStderr())
+		}
 	}
 	if _, err := c.rt.StopContainer(ctx(t), &cri.StopContainerRequest{ContainerId: cc.ContainerId, Timeout: 10}); err != nil {
 		t.Errorf("StopContainer: %v", err)
