@@ -92,24 +92,13 @@ func (m *infoRecorder) Info(_ context.Context, r io.Reader) (*types.RuntimeInfo,
 // containerd hands "info" its options as a marshalled Any on stdin; the wrapped manager
 // must see runc's options.
 func TestInfoTranslatesOptions(t *testing.T) {
-	data, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, &runtimeoptions.Options{ConfigBody: []byte("BinaryName = \"/opt/yoroi\"\n")})))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := marshalled(t, &runtimeoptions.Options{ConfigBody: []byte("BinaryName = \"/opt/yoroi\"\n")})
 	rec := &infoRecorder{}
 	if _, err := (optionsManager{Manager: rec}).Info(context.Background(), bytes.NewReader(data)); err != nil {
 		t.Fatal(err)
 	}
-	var got ptypes.Any
-	if err := proto.Unmarshal(rec.got, &got); err != nil {
-		t.Fatal(err)
-	}
-	v, err := typeurl.UnmarshalAny(&got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o, ok := v.(*options.Options); !ok || o.BinaryName != "/opt/yoroi" {
-		t.Fatalf("wrapped manager got %T %v, want runc's options with BinaryName /opt/yoroi", v, v)
+	if o := runcOptions(t, rec.got); o.BinaryName != "/opt/yoroi" {
+		t.Fatalf("wrapped manager got BinaryName %q, want /opt/yoroi", o.BinaryName)
 	}
 
 	// No options: nothing to translate.
@@ -122,7 +111,7 @@ func TestInfoTranslatesOptions(t *testing.T) {
 	}
 
 	// Options that do not parse are refused before the wrapped manager sees them.
-	data, _ = proto.Marshal(typeurl.MarshalProto(mustAny(t, &runtimeoptions.Options{ConfigBody: []byte("Nope = 1\n")})))
+	data = marshalled(t, &runtimeoptions.Options{ConfigBody: []byte("Nope = 1\n")})
 	rec.got = nil
 	if _, err := (optionsManager{Manager: rec}).Info(context.Background(), bytes.NewReader(data)); err == nil {
 		t.Fatal("unknown option accepted")
@@ -142,10 +131,7 @@ func TestOptionsFromBootstrap(t *testing.T) {
 		}
 		return data
 	}
-	legacy, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, &runtimeoptions.Options{ConfigBody: []byte("ShimCgroup = \"/shims\"\n")})))
-	if err != nil {
-		t.Fatal(err)
-	}
+	legacy := marshalled(t, &runtimeoptions.Options{ConfigBody: []byte("ShimCgroup = \"/shims\"\n")})
 	for _, tc := range []struct {
 		name          string
 		data          []byte
@@ -176,15 +162,7 @@ func TestOptionsFromBootstrap(t *testing.T) {
 			}
 			var got string
 			if len(translated) > 0 {
-				var a ptypes.Any
-				if err := proto.Unmarshal(translated, &a); err != nil {
-					t.Fatal(err)
-				}
-				v, err := typeurl.UnmarshalAny(&a)
-				if err != nil {
-					t.Fatal(err)
-				}
-				got = v.(*options.Options).ShimCgroup
+				got = runcOptions(t, translated).ShimCgroup
 			}
 			if got != tc.shimCgroup {
 				t.Fatalf("ShimCgroup %q, want %q", got, tc.shimCgroup)
@@ -202,6 +180,34 @@ func mustAny(t *testing.T, m proto.Message) typeurl.Any {
 	return a
 }
 
+// marshalled is m as containerd writes options to a shim binary's stdin: a marshalled Any.
+func marshalled(t *testing.T, m proto.Message) []byte {
+	t.Helper()
+	data, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, m)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// runcOptions decodes a marshalled Any that must hold runc's options.
+func runcOptions(t *testing.T, data []byte) *options.Options {
+	t.Helper()
+	var a ptypes.Any
+	if err := proto.Unmarshal(data, &a); err != nil {
+		t.Fatal(err)
+	}
+	v, err := typeurl.UnmarshalAny(&a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, ok := v.(*options.Options)
+	if !ok {
+		t.Fatalf("got %T %v, want runc's options", v, v)
+	}
+	return o
+}
+
 // startRecorder is the wrapped manager: it keeps what its Start read from stdin, as the
 // runc shim's Start does.
 type startRecorder struct {
@@ -216,13 +222,6 @@ func (m *startRecorder) Start(context.Context, string, pkgshim.StartOpts) (pkgsh
 }
 
 func TestStartTranslatesOptions(t *testing.T) {
-	bare := func(m proto.Message) []byte {
-		data, err := proto.Marshal(typeurl.MarshalProto(mustAny(t, m)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return data
-	}
 	bootstrap, err := os.ReadFile(filepath.Join("testdata", "bootstrap", "generic.bin"))
 	if err != nil {
 		t.Fatal(err)
@@ -236,11 +235,11 @@ func TestStartTranslatesOptions(t *testing.T) {
 		err        bool
 	}{
 		{name: "bootstrap parameters (containerd ≥ 2.3)", stdin: bootstrap, shimCgroup: "/shims"},
-		{name: "bare generic options (containerd 2.0–2.2)", stdin: bare(&runtimeoptions.Options{ConfigBody: []byte("ShimCgroup = \"/bare\"\n")}), shimCgroup: "/bare"},
-		{name: "bare runc options", stdin: bare(&options.Options{ShimCgroup: "/runc"}), shimCgroup: "/runc"},
+		{name: "bare generic options (containerd 2.0–2.2)", stdin: marshalled(t, &runtimeoptions.Options{ConfigBody: []byte("ShimCgroup = \"/bare\"\n")}), shimCgroup: "/bare"},
+		{name: "bare runc options", stdin: marshalled(t, &options.Options{ShimCgroup: "/runc"}), shimCgroup: "/runc"},
 		{name: "nothing", stdin: nil, unchanged: true},
 		{name: "not options", stdin: garbage, unchanged: true},
-		{name: "options that do not parse", stdin: bare(&runtimeoptions.Options{ConfigBody: []byte("ShimCgrop = \"/x\"\n")}), err: true},
+		{name: "options that do not parse", stdin: marshalled(t, &runtimeoptions.Options{ConfigBody: []byte("ShimCgrop = \"/x\"\n")}), err: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in, err := os.CreateTemp(t.TempDir(), "stdin")
@@ -278,16 +277,8 @@ func TestStartTranslatesOptions(t *testing.T) {
 				}
 				return
 			}
-			var a ptypes.Any
-			if err := proto.Unmarshal(rec.got, &a); err != nil {
-				t.Fatal(err)
-			}
-			v, err := typeurl.UnmarshalAny(&a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o, ok := v.(*options.Options); !ok || o.ShimCgroup != tc.shimCgroup {
-				t.Fatalf("wrapped Start read %T %v, want runc's options with ShimCgroup %q", v, v, tc.shimCgroup)
+			if o := runcOptions(t, rec.got); o.ShimCgroup != tc.shimCgroup {
+				t.Fatalf("wrapped Start read ShimCgroup %q, want %q", o.ShimCgroup, tc.shimCgroup)
 			}
 		})
 	}
