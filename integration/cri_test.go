@@ -42,25 +42,13 @@ func ctx(t *testing.T) context.Context {
 func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string {
 	t := c.t
 	t.Helper()
-	uid := uniqueID("pod")
 	nsOpts := &cri.NamespaceOption{Network: cri.NamespaceMode_POD, Pid: cri.NamespaceMode_CONTAINER, Ipc: cri.NamespaceMode_POD, UsernsOptions: userns}
-	sbCfg := &cri.PodSandboxConfig{
-		Metadata:     &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid},
-		LogDirectory: privateDir(t),
-		Linux:        &cri.LinuxPodSandboxConfig{SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: nsOpts}},
-	}
-	sb, err := c.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{Config: sbCfg, RuntimeHandler: handler})
-	if err != nil {
-		t.Fatalf("RunPodSandbox (handler %s): %v", handler, err)
-	}
-	defer func() {
-		_, _ = c.rt.StopPodSandbox(ctx(t), &cri.StopPodSandboxRequest{PodSandboxId: sb.PodSandboxId})
-		if _, err := c.rt.RemovePodSandbox(ctx(t), &cri.RemovePodSandboxRequest{PodSandboxId: sb.PodSandboxId}); err != nil {
-			t.Errorf("RemovePodSandbox: %v", err)
-		}
-	}()
+	sbCfg := sandboxConfig(t, "pod")
+	sbCfg.Linux = &cri.LinuxPodSandboxConfig{SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: nsOpts}}
+	sbID, remove := c.runSandbox(handler, sbCfg)
+	defer remove()
 	cc, err := c.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{
-		PodSandboxId:  sb.PodSandboxId,
+		PodSandboxId:  sbID,
 		SandboxConfig: sbCfg,
 		Config: &cri.ContainerConfig{
 			Metadata: &cri.ContainerMetadata{Name: "app"},
@@ -103,6 +91,31 @@ func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string
 	return string(ex.Stdout)
 }
 
+// sandboxConfig is a pod sandbox's minimal configuration, named uniquely.
+func sandboxConfig(t *testing.T, prefix string) *cri.PodSandboxConfig {
+	uid := uniqueID(prefix)
+	return &cri.PodSandboxConfig{
+		Metadata:     &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid},
+		LogDirectory: privateDir(t),
+	}
+}
+
+// runSandbox runs a pod sandbox with handler; remove stops and removes it.
+func (c *criClient) runSandbox(handler string, cfg *cri.PodSandboxConfig) (id string, remove func()) {
+	t := c.t
+	t.Helper()
+	sb, err := c.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{Config: cfg, RuntimeHandler: handler})
+	if err != nil {
+		t.Fatalf("RunPodSandbox (handler %s): %v", handler, err)
+	}
+	return sb.PodSandboxId, func() {
+		_, _ = c.rt.StopPodSandbox(ctx(t), &cri.StopPodSandboxRequest{PodSandboxId: sb.PodSandboxId})
+		if _, err := c.rt.RemovePodSandbox(ctx(t), &cri.RemovePodSandboxRequest{PodSandboxId: sb.PodSandboxId}); err != nil {
+			t.Errorf("RemovePodSandbox: %v", err)
+		}
+	}
+}
+
 // Kubernetes with containerd 2.x: the RuntimeClass handler "yoroi" selects
 // runtime_type io.containerd.yoroi.v2.
 func TestKubernetesCRIContainerd2(t *testing.T) {
@@ -143,10 +156,7 @@ func TestKubernetesCRIContainerd2(t *testing.T) {
 	client.assertShimCgroup()
 
 	// runc's NoPivotRoot reaches yoroi as --no-pivot, which the default policy refuses.
-	uid := uniqueID("nopivot")
-	_, err := client.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{RuntimeHandler: "yoroi-no-pivot", Config: &cri.PodSandboxConfig{
-		Metadata: &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid}, LogDirectory: privateDir(t),
-	}})
+	_, err := client.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{RuntimeHandler: "yoroi-no-pivot", Config: sandboxConfig(t, "nopivot")})
 	if err == nil || !strings.Contains(err.Error(), "refused by rule rootfs.pivot") {
 		t.Errorf("RunPodSandbox with NoPivotRoot: %v, want the rootfs.pivot refusal", err)
 	}
@@ -192,32 +202,19 @@ func (c *criClient) assertShimCgroup() {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.Remove(dir) })
-	uid := uniqueID("shimcg")
-	sbCfg := &cri.PodSandboxConfig{
-		Metadata:     &cri.PodSandboxMetadata{Name: uid, Namespace: "default", Uid: uid},
-		LogDirectory: privateDir(t),
-	}
-	sb, err := c.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{Config: sbCfg, RuntimeHandler: "yoroi-shim-cgroup"})
-	if err != nil {
-		t.Fatalf("RunPodSandbox (ShimCgroup): %v", err)
-	}
-	defer func() {
-		_, _ = c.rt.StopPodSandbox(ctx(t), &cri.StopPodSandboxRequest{PodSandboxId: sb.PodSandboxId})
-		if _, err := c.rt.RemovePodSandbox(ctx(t), &cri.RemovePodSandboxRequest{PodSandboxId: sb.PodSandboxId}); err != nil {
-			t.Errorf("RemovePodSandbox: %v", err)
-		}
-	}()
+	sbID, remove := c.runSandbox("yoroi-shim-cgroup", sandboxConfig(t, "shimcg"))
+	defer remove()
 	pids, err := os.ReadFile(filepath.Join(dir, "cgroup.procs"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, pid := range strings.Fields(string(pids)) {
 		cmdline, _ := os.ReadFile(filepath.Join("/proc", pid, "cmdline"))
-		if strings.Contains(string(cmdline), "containerd-shim-yoroi-v2") && strings.Contains(string(cmdline), "\x00-id\x00"+sb.PodSandboxId+"\x00") {
+		if strings.Contains(string(cmdline), "containerd-shim-yoroi-v2") && strings.Contains(string(cmdline), "\x00-id\x00"+sbID+"\x00") {
 			return
 		}
 	}
-	t.Errorf("the shim of sandbox %s is not in ShimCgroup %s (its processes: %q)", sb.PodSandboxId, shimCgroup, pids)
+	t.Errorf("the shim of sandbox %s is not in ShimCgroup %s (its processes: %q)", sbID, shimCgroup, pids)
 }
 
 // Kubernetes on Debian's containerd 1.6: the handler "yoroi" is the runc.v2 shim with
