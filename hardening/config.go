@@ -95,6 +95,11 @@ type SeccompPolicy struct {
 	AllowUnconfined bool `toml:"allow_unconfined" json:"allow_unconfined"`
 	// AllowFloor lists deny-floor syscalls a caller's profile may allow ("ptrace").
 	AllowFloor []string `toml:"allow_floor" json:"allow_floor"`
+	// CompatArchitectures admits the compat ABIs (x86 and x32 on x86_64, arm on
+	// aarch64) into the filter; without it a 32-bit process is killed at its first
+	// system call. With it, socketcall cannot create sockets (seccomp cannot see the
+	// family it carries): 32-bit programs must use the direct socket call.
+	CompatArchitectures bool `toml:"compat_architectures" json:"compat_architectures"`
 }
 
 // UsernsPolicy is [userns].

@@ -26,7 +26,7 @@ func checkSeccomp(c *checker) error {
 	pol := c.policy.Seccomp
 	s := c.spec.Linux.Seccomp
 	if s == nil {
-		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch)
+		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch, pol.CompatArchitectures)
 		c.tightened(rule, "no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
 		return nil
 	}
@@ -39,6 +39,15 @@ func checkSeccomp(c *checker) error {
 	}
 	floor := slices.DeleteFunc(floorNames(), func(n string) bool { return slices.Contains(pol.AllowFloor, n) })
 	var removed []string
+	if !pol.CompatArchitectures {
+		_, compat := nativeArch(c.facts.Arch)
+		for _, a := range s.Architectures {
+			if slices.Contains(compat, a) {
+				removed = append(removed, "architecture "+string(a))
+			}
+		}
+		s.Architectures = slices.DeleteFunc(s.Architectures, func(a specs.Arch) bool { return slices.Contains(compat, a) })
+	}
 	var kept []specs.LinuxSyscall
 	for _, sc := range s.Syscalls {
 		if !allowsLike(sc.Action) {
@@ -58,9 +67,12 @@ func checkSeccomp(c *checker) error {
 			kept = append(kept, sc)
 		}
 	}
-	// What was removed conditionally comes back with yoroi's conditions.
+	// What was removed conditionally comes back with yoroi's conditions, except where
+	// the caller's profile has its own action for the same conditions (Podman's returns
+	// EINVAL for NETLINK_AUDIT sockets): libseccomp refuses two actions for one case, and
+	// the caller's is the stricter.
 	for _, cr := range conditionalRules() {
-		if slices.Contains(removed, cr.Names[0]) {
+		if slices.Contains(removed, cr.Names[0]) && !sameCaseIn(kept, cr) {
 			kept = append(kept, cr)
 		}
 	}
@@ -79,10 +91,20 @@ func checkSeccomp(c *checker) error {
 }
 
 // conditionSafe: clone and unshare may only be allowed with a condition excluding
-// CLONE_NEWUSER; clone3 never (its flags are out of seccomp's reach); personality only
-// for harmless values.
+// CLONE_NEWUSER; clone3 never (its flags are out of seccomp's reach); socket only for an
+// allowed family (and netlink protocol) pinned by equality; socketcall only for calls
+// above SYS_SOCKET; personality only for harmless values.
 func conditionSafe(name string, args []specs.LinuxSeccompArg) bool {
 	switch name {
+	case "socket":
+		return socketArgsSafe(args)
+	case "socketcall":
+		for _, a := range args {
+			if a.Index == 0 && (a.Op == specs.OpGreaterThan && a.Value >= sysSocket || a.Op == specs.OpEqualTo && a.Value > sysSocket) {
+				return true
+			}
+		}
+		return false
 	case "clone", "unshare":
 		for _, a := range args {
 			if a.Op == specs.OpMaskedEqual && a.Value&cloneNewUser != 0 && a.ValueTwo&cloneNewUser == 0 {
@@ -106,5 +128,36 @@ func conditionSafe(name string, args []specs.LinuxSeccompArg) bool {
 func allowsAny(rules []specs.LinuxSyscall, name string) bool {
 	return slices.ContainsFunc(rules, func(sc specs.LinuxSyscall) bool {
 		return sc.Action == specs.ActAllow && len(sc.Args) == 0 && slices.Contains(sc.Names, name)
+	})
+}
+
+// socketArgsSafe: the conditions pin socket's family to an allowed one by equality, and an
+// AF_NETLINK family's protocol to an allowed one.
+func socketArgsSafe(args []specs.LinuxSeccompArg) bool {
+	family, protocol := pinned(args, 0), pinned(args, 2)
+	if family == nil {
+		return false
+	}
+	if *family == afNetlink {
+		return protocol != nil && slices.ContainsFunc(allowedNetlinkProtocols, func(p socketFamily) bool { return p.value == *protocol })
+	}
+	return slices.ContainsFunc(allowedSocketFamilies, func(f socketFamily) bool { return f.value == *family })
+}
+
+// pinned returns the value argument index is compared equal to, if a condition does.
+func pinned(args []specs.LinuxSeccompArg, index uint) *uint64 {
+	for _, a := range args {
+		if a.Index == index && a.Op == specs.OpEqualTo {
+			return &a.Value
+		}
+	}
+	return nil
+}
+
+// sameCaseIn reports whether rules has a rule for r's syscall under exactly r's
+// conditions, whatever its action.
+func sameCaseIn(rules []specs.LinuxSyscall, r specs.LinuxSyscall) bool {
+	return slices.ContainsFunc(rules, func(k specs.LinuxSyscall) bool {
+		return slices.Contains(k.Names, r.Names[0]) && slices.Equal(k.Args, r.Args)
 	})
 }

@@ -24,6 +24,8 @@ func TestCheckSeccomp(t *testing.T) {
 	allowPtrace.Seccomp.AllowFloor = []string{"ptrace"}
 	unconfined := DefaultPolicy()
 	unconfined.Seccomp.AllowUnconfined = true
+	compat := DefaultPolicy()
+	compat.Seccomp.CompatArchitectures = true
 	for _, tc := range []struct {
 		name    string
 		in      *specs.LinuxSeccomp
@@ -45,6 +47,18 @@ func TestCheckSeccomp(t *testing.T) {
 			DefaultPolicy(), Tightened, nil, []string{"read"}},
 		{"notify of a floor syscall removed", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"mount", "read"}, Action: specs.ActNotify}}}, DefaultPolicy(), Tightened, []string{"mount"}, []string{"read"}},
+		{"docker default with compat ABIs admitted", docker, compat, Tightened,
+			[]string{"io_uring_setup", "ptrace"}, []string{"read", "socket", "socketcall", "clone"}},
+		{"socket for any family gets yoroi's families", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"socket", "read"}, Action: specs.ActAllow}}}, DefaultPolicy(), Tightened, nil, []string{"socket", "read"}},
+		{"socket but not AF_VSOCK is not enough", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 40, Op: specs.OpNotEqual}}}}},
+			DefaultPolicy(), Tightened, nil, []string{"socket"}},
+		{"socket for AF_ALG removed", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 38, Op: specs.OpEqualTo}}}}},
+			DefaultPolicy(), Tightened, nil, []string{"socket"}},
+		{"unconditional socketcall gets yoroi's condition", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
+			Syscalls: []specs.LinuxSyscall{{Names: []string{"socketcall"}, Action: specs.ActAllow}}}, compat, Tightened, nil, []string{"socketcall"}},
 		{"profile allows ptrace", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"ptrace", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}, Action: specs.ActAllow}}}, allowPtrace, Kept, nil, []string{"ptrace"}},
 	} {
@@ -62,8 +76,11 @@ func TestCheckSeccomp(t *testing.T) {
 			if tc.want == Relaxed {
 				return
 			}
-			if err := verifySeccomp(out.Linux.Seccomp, tc.policy); err != nil {
+			if err := verifySeccomp(out.Linux.Seccomp, tc.policy, "amd64"); err != nil {
 				t.Fatal(err)
+			}
+			if archs := out.Linux.Seccomp.Architectures; !tc.policy.Seccomp.CompatArchitectures && len(archs) > 1 {
+				t.Errorf("compat architectures kept: %v", archs)
 			}
 			got := allowedNames(out.Linux.Seccomp)
 			for _, n := range tc.denied {
@@ -81,11 +98,14 @@ func TestCheckSeccomp(t *testing.T) {
 }
 
 func TestBuiltinSeccomp(t *testing.T) {
-	s := BuiltinSeccomp("amd64")
-	if s.DefaultAction != specs.ActErrno || *s.DefaultErrnoRet != 1 || !slices.Equal(s.Architectures, []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}) {
+	s := BuiltinSeccomp("amd64", false)
+	if s.DefaultAction != specs.ActErrno || *s.DefaultErrnoRet != 1 || !slices.Equal(s.Architectures, []specs.Arch{specs.ArchX86_64}) {
 		t.Fatalf("profile %+v", s)
 	}
-	if a := BuiltinSeccomp("arm64").Architectures; !slices.Equal(a, []specs.Arch{specs.ArchAARCH64, specs.ArchARM}) {
+	if a := BuiltinSeccomp("amd64", true).Architectures; !slices.Equal(a, []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}) {
+		t.Errorf("amd64 compat architectures %v", a)
+	}
+	if a := BuiltinSeccomp("arm64", true).Architectures; !slices.Equal(a, []specs.Arch{specs.ArchAARCH64, specs.ArchARM}) {
 		t.Errorf("arm64 architectures %v", a)
 	}
 	allowed := allowedNames(s)
@@ -100,7 +120,51 @@ func TestBuiltinSeccomp(t *testing.T) {
 			t.Errorf("group without a reason or names: %+v", g)
 		}
 	}
-	if err := verifySeccomp(s, DefaultPolicy()); err != nil {
+	if err := verifySeccomp(s, DefaultPolicy(), "amd64"); err != nil {
 		t.Error(err)
+	}
+	// Every socket rule pins an allowed family; socketcall is never allowed for SYS_SOCKET.
+	for _, sc := range s.Syscalls {
+		for _, n := range sc.Names {
+			if (n == "socket" || n == "socketcall") && !conditionSafe(n, sc.Args) {
+				t.Errorf("%s allowed with %+v", n, sc.Args)
+			}
+		}
+	}
+	for _, f := range append(append([]socketFamily{}, allowedSocketFamilies...), allowedNetlinkProtocols...) {
+		if strings.TrimSpace(f.reason) == "" {
+			t.Errorf("socket family %d without a reason", f.value)
+		}
+	}
+}
+
+func TestConditionSafe(t *testing.T) {
+	eq := func(i uint, v uint64) specs.LinuxSeccompArg {
+		return specs.LinuxSeccompArg{Index: i, Value: v, Op: specs.OpEqualTo}
+	}
+	for _, tc := range []struct {
+		name    string
+		syscall string
+		args    []specs.LinuxSeccompArg
+		want    bool
+	}{
+		{"socket AF_INET", "socket", []specs.LinuxSeccompArg{eq(0, 2)}, true},
+		{"socket without condition", "socket", nil, false},
+		{"socket not AF_VSOCK", "socket", []specs.LinuxSeccompArg{{Index: 0, Value: 40, Op: specs.OpNotEqual}}, false},
+		{"socket AF_ALG", "socket", []specs.LinuxSeccompArg{eq(0, 38)}, false},
+		{"socket AF_VSOCK", "socket", []specs.LinuxSeccompArg{eq(0, 40)}, false},
+		{"socket AF_PACKET", "socket", []specs.LinuxSeccompArg{eq(0, 17)}, false},
+		{"netlink route", "socket", []specs.LinuxSeccompArg{eq(0, 16), eq(2, 0)}, true},
+		{"netlink any protocol", "socket", []specs.LinuxSeccompArg{eq(0, 16)}, false},
+		{"netlink netfilter", "socket", []specs.LinuxSeccompArg{eq(0, 16), eq(2, 12)}, false},
+		{"socketcall above SYS_SOCKET", "socketcall", []specs.LinuxSeccompArg{{Index: 0, Value: 1, Op: specs.OpGreaterThan}}, true},
+		{"socketcall SYS_CONNECT", "socketcall", []specs.LinuxSeccompArg{eq(0, 3)}, true},
+		{"socketcall SYS_SOCKET", "socketcall", []specs.LinuxSeccompArg{eq(0, 1)}, false},
+		{"socketcall unconditional", "socketcall", nil, false},
+		{"socketcall not SYS_SOCKET", "socketcall", []specs.LinuxSeccompArg{{Index: 0, Value: 1, Op: specs.OpNotEqual}}, false},
+	} {
+		if got := conditionSafe(tc.syscall, tc.args); got != tc.want {
+			t.Errorf("%s: conditionSafe = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

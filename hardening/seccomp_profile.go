@@ -66,8 +66,11 @@ var builtinAllow = []syscallGroup{
 	{"networking in the container's own network namespace (socket is filtered below)", []string{
 		"socketpair", "bind", "listen", "accept", "accept4", "connect", "shutdown", "getsockname", "getpeername",
 		"getsockopt", "setsockopt", "send", "sendto", "sendmsg", "sendmmsg", "recv", "recvfrom", "recvmsg",
-		"recvmmsg", "recvmmsg_time64", "socketcall",
+		"recvmmsg", "recvmmsg_time64",
 	}},
+	// ipc is the 32-bit multiplexer of the calls below; no rule filters their arguments,
+	// so it admits nothing they do not (socketcall, which would hide socket's family, is
+	// filtered below).
 	{"System V and POSIX IPC in the container's own IPC namespace", []string{
 		"ipc", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop", "semtimedop", "semtimedop_time64", "semctl",
 		"shmget", "shmat", "shmdt", "shmctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedsend_time64",
@@ -117,24 +120,65 @@ var denyFloor = []syscallGroup{
 // Conditional rules of the built-in profile and the floor.
 const (
 	cloneNewUser = 0x10000000 // CLONE_NEWUSER
-	afVsock      = 40         // AF_VSOCK: talks to the hypervisor
+	afNetlink    = 16         // AF_NETLINK
+	sysSocket    = 1          // socketcall's SYS_SOCKET
 	enosys       = 38
 	eperm        = 1
 )
+
+// socketFamily is an address family socket(2) may create, and why a container needs it.
+type socketFamily struct {
+	value  uint64
+	reason string
+}
+
+// allowedSocketFamilies is the allowlist of socket(2)'s first argument, compared for
+// equality (a "not AF_VSOCK" rule is bypassed by setting the upper 32 bits, which the
+// kernel drops). Every other family is denied with the profile's default errno: AF_ALG
+// (the kernel's crypto API, CVE-2026-31431 "Copy Fail"), AF_VSOCK (the hypervisor),
+// AF_PACKET, AF_KEY, AF_XDP, AF_TIPC, AF_RDS, AF_CAN, AF_BLUETOOTH, AF_KCM, AF_SMC and the
+// rest: kernel code with a history of privilege escalations that no container workload
+// needs.
+var allowedSocketFamilies = []socketFamily{
+	{1, "AF_UNIX: local IPC, used by nearly every program"},
+	{2, "AF_INET: IPv4 in the container's own network namespace"},
+	{10, "AF_INET6: IPv6 in the container's own network namespace"},
+}
+
+// allowedNetlinkProtocols are the AF_NETLINK protocols (socket's third argument) allowed.
+// Not NETLINK_NETFILTER (nf_tables, the most exploited netlink family of recent years),
+// NETLINK_GENERIC (a multiplexer of dozens of kernel subsystems), NETLINK_XFRM, nor the
+// rest.
+var allowedNetlinkProtocols = []socketFamily{
+	{0, "NETLINK_ROUTE: getifaddrs(3) and ip(8) reading the container's interfaces and routes"},
+	{4, "NETLINK_SOCK_DIAG: ss(8) listing the container's own sockets"},
+	{9, "NETLINK_AUDIT: login, sudo and PAM report to audit (the kernel answers them outside the host's namespaces)"},
+	{15, "NETLINK_KOBJECT_UEVENT: device event listeners (udev clients)"},
+}
 
 // harmlessPersonalities are the personality(2) values Docker allows: PER_LINUX,
 // PER_LINUX32, UNAME26 variants and the 0xffffffff query.
 var harmlessPersonalities = []uint64{0x0, 0x8, 0x20000, 0x20008, 0xffffffff}
 
 // conditionalRules: clone and unshare only without CLONE_NEWUSER, clone3 (whose flags
-// seccomp cannot see) reports ENOSYS so that libc falls back to clone, socket not for
-// AF_VSOCK, personality only for harmless values.
+// seccomp cannot see) reports ENOSYS so that libc falls back to clone, socket only for
+// the allowed families and netlink protocols, socketcall (the 32-bit multiplexer, whose
+// arguments seccomp cannot see) for every call but SYS_SOCKET, personality only for
+// harmless values. Each holds on every architecture the filter admits: the flags,
+// family and call number are the first argument there too.
 func conditionalRules() []specs.LinuxSyscall {
 	rules := []specs.LinuxSyscall{
 		{Names: []string{"clone"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: cloneNewUser, ValueTwo: 0, Op: specs.OpMaskedEqual}}},
 		{Names: []string{"unshare"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: cloneNewUser, ValueTwo: 0, Op: specs.OpMaskedEqual}}},
 		{Names: []string{"clone3"}, Action: specs.ActErrno, ErrnoRet: ptr(uint(enosys))},
-		{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: afVsock, Op: specs.OpNotEqual}}},
+		{Names: []string{"socketcall"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: sysSocket, Op: specs.OpGreaterThan}}},
+	}
+	for _, f := range allowedSocketFamilies {
+		rules = append(rules, specs.LinuxSyscall{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: f.value, Op: specs.OpEqualTo}}})
+	}
+	for _, p := range allowedNetlinkProtocols {
+		rules = append(rules, specs.LinuxSyscall{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{
+			{Index: 0, Value: afNetlink, Op: specs.OpEqualTo}, {Index: 2, Value: p.value, Op: specs.OpEqualTo}}})
 	}
 	for _, v := range harmlessPersonalities {
 		rules = append(rules, specs.LinuxSyscall{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: v, Op: specs.OpEqualTo}}})
@@ -144,24 +188,37 @@ func conditionalRules() []specs.LinuxSyscall {
 
 func ptr[T any](v T) *T { return &v }
 
-// seccompArchitectures returns the architectures a filter must cover on arch (GOARCH),
-// with the compat ABIs as Docker has them (x86_64: x86 and x32; aarch64: arm). Each one
-// costs a copy of the filter compiled at every create (see docs/performance.md).
-func seccompArchitectures(arch string) []specs.Arch {
+// seccompArchitectures returns the architectures a filter admits on arch (GOARCH): the
+// native one, and with compat the compat ABIs as Docker has them (x86_64: x86 and x32;
+// aarch64: arm). A process of an architecture the filter does not list is killed at its
+// first system call, so that no rule can be bypassed through a compat entry point.
+func seccompArchitectures(arch string, compat bool) []specs.Arch {
+	native, compats := nativeArch(arch)
+	if native == "" {
+		return nil
+	}
+	if !compat {
+		return []specs.Arch{native}
+	}
+	return append([]specs.Arch{native}, compats...)
+}
+
+// nativeArch returns the seccomp architecture of arch (GOARCH) and its compat ABIs.
+func nativeArch(arch string) (specs.Arch, []specs.Arch) {
 	switch arch {
 	case "amd64":
-		return []specs.Arch{specs.ArchX86_64, specs.ArchX86, specs.ArchX32}
+		return specs.ArchX86_64, []specs.Arch{specs.ArchX86, specs.ArchX32}
 	case "arm64":
-		return []specs.Arch{specs.ArchAARCH64, specs.ArchARM}
+		return specs.ArchAARCH64, []specs.Arch{specs.ArchARM}
 	default:
-		return nil
+		return "", nil
 	}
 }
 
-// BuiltinSeccomp is yoroi's default profile for arch: default errno EPERM (libcontainer
-// returns ENOSYS for syscalls newer than the profile knows), the allowlist, and the
-// conditional rules.
-func BuiltinSeccomp(arch string) *specs.LinuxSeccomp {
+// BuiltinSeccomp is yoroi's default profile for arch (and its compat ABIs when compat):
+// default errno EPERM (libcontainer returns ENOSYS for syscalls newer than the profile
+// knows), the allowlist, and the conditional rules.
+func BuiltinSeccomp(arch string, compat bool) *specs.LinuxSeccomp {
 	var names []string
 	for _, g := range builtinAllow {
 		names = append(names, g.names...)
@@ -171,7 +228,7 @@ func BuiltinSeccomp(arch string) *specs.LinuxSeccomp {
 	return &specs.LinuxSeccomp{
 		DefaultAction:   specs.ActErrno,
 		DefaultErrnoRet: ptr(uint(eperm)),
-		Architectures:   seccompArchitectures(arch),
+		Architectures:   seccompArchitectures(arch, compat),
 		Syscalls:        append([]specs.LinuxSyscall{{Names: names, Action: specs.ActAllow}}, conditionalRules()...),
 	}
 }

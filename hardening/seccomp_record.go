@@ -7,7 +7,7 @@ import (
 )
 
 // conditional names are recorded under yoroi's conditions, never unconditionally.
-var conditionalNames = []string{"clone", "unshare", "clone3", "socket", "personality"}
+var conditionalNames = []string{"clone", "unshare", "clone3", "socket", "socketcall", "personality"}
 
 // RecordingSeccomp is the profile `yoroi profile record` runs a workload under: every
 // syscall libseccomp knows (all) goes to the recording agent on listener, which lets it
@@ -37,7 +37,7 @@ func RecordingSeccomp(arch string, all []string, listener string) *specs.LinuxSe
 	return &specs.LinuxSeccomp{
 		DefaultAction:   specs.ActErrno,
 		DefaultErrnoRet: ptr(uint(eperm)),
-		Architectures:   seccompArchitectures(arch),
+		Architectures:   seccompArchitectures(arch, false),
 		ListenerPath:    listener,
 		Syscalls:        rules,
 	}
@@ -73,7 +73,7 @@ func RecordedProfile(arch string, recorded []string) *specs.LinuxSeccomp {
 	return &specs.LinuxSeccomp{
 		DefaultAction:   specs.ActErrno,
 		DefaultErrnoRet: ptr(uint(eperm)),
-		Architectures:   seccompArchitectures(arch),
+		Architectures:   seccompArchitectures(arch, false),
 		Syscalls:        append([]specs.LinuxSyscall{{Names: slices.Compact(names), Action: specs.ActAllow}}, conds...),
 	}
 }

@@ -50,7 +50,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 	if err := verifyUserNS(s, p, facts); err != nil {
 		return err
 	}
-	if err := verifySeccomp(s.Linux.Seccomp, p); err != nil {
+	if err := verifySeccomp(s.Linux.Seccomp, p, facts.Arch); err != nil {
 		return err
 	}
 	active := InForce(p, facts.MAC)
@@ -194,7 +194,7 @@ func verifyUserNS(s *specs.Spec, p *Policy, facts HostFacts) error {
 	return nil
 }
 
-func verifySeccomp(s *specs.LinuxSeccomp, p *Policy) error {
+func verifySeccomp(s *specs.LinuxSeccomp, p *Policy, arch string) error {
 	if s == nil {
 		return fmt.Errorf("verify: no seccomp profile")
 	}
@@ -203,6 +203,14 @@ func verifySeccomp(s *specs.LinuxSeccomp, p *Policy) error {
 			return nil
 		}
 		return fmt.Errorf("verify: seccomp default action %q", s.DefaultAction)
+	}
+	if !p.Seccomp.CompatArchitectures {
+		_, compat := nativeArch(arch)
+		for _, a := range s.Architectures {
+			if slices.Contains(compat, a) {
+				return fmt.Errorf("verify: seccomp admits the compat architecture %s", a)
+			}
+		}
 	}
 	floor := floorNames()
 	for _, sc := range s.Syscalls {

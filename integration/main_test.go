@@ -89,7 +89,17 @@ func buildAll(work string) error {
 	if err := os.WriteFile(filepath.Join(rootfsTemplate, "etc", "passwd"), []byte("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n"), 0o644); err != nil {
 		return err
 	}
-	return goBuild(filepath.Join(bin, "testprog"), []string{"CGO_ENABLED=0"}, "./testprog")
+	if err := goBuild(filepath.Join(bin, "testprog"), []string{"CGO_ENABLED=0"}, "./testprog"); err != nil {
+		return err
+	}
+	// The compat ABI socket probe, for each compat ABI of x86_64 (gcc-multilib).
+	for _, abi := range []string{"32", "x32"} {
+		out := filepath.Join(bin, "socketprobe"+abi)
+		if b, err := exec.Command("gcc", "-m"+abi, "-static", "-O1", "-o", out, "compat/socketprobe.c").CombinedOutput(); err != nil {
+			return fmt.Errorf("gcc -m%s (gcc-multilib): %v: %s", abi, err, b)
+		}
+	}
+	return nil
 }
 
 func goBuild(out string, env []string, args ...string) error {

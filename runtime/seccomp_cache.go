@@ -44,6 +44,10 @@ func (r *Runtime) moveSeccompToLauncher(config *configs.Config, args []string) (
 		return strings.HasPrefix(l, seccompFilterLabel+"=")
 	})
 	if !hardening.IsLandlockWrapped(args) || !launcherCanInstall(config.Seccomp) {
+		if config.Seccomp != nil && admitsI386(config.Seccomp) {
+			// libcontainer's filter would let socketcall create any socket.
+			return nil, errors.New("seccomp: a filter admitting x86 processes is installed by yoroi's launcher only (its socketcall guard); this process does not run under it")
+		}
 		return nil, nil
 	}
 	key, err := filterKey(config.Seccomp)

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
+	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
@@ -115,5 +116,56 @@ func TestCheckFilter(t *testing.T) {
 		if err := checkFilter(tc.prog); (err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+}
+
+// The guard runs first: for an i386 socketcall(SYS_SOCKET) it returns EPERM; anything
+// else reaches the program's own first instruction.
+func TestSocketcallGuard(t *testing.T) {
+	prog := []unix.SockFilter{{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 4}, {Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW}}
+	guarded, err := withSocketcallGuard(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := func(arch, nr, arg0 uint32) uint32 {
+		data := map[uint32]uint32{seccompDataArch: arch, seccompDataNr: nr, seccompDataArg0: arg0}
+		var a uint32
+		for pc := 0; pc < len(guarded); pc++ {
+			in := guarded[pc]
+			switch in.Code {
+			case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+				a = data[in.K]
+			case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K:
+				if a == in.K {
+					pc += int(in.Jt)
+				} else {
+					pc += int(in.Jf)
+				}
+			case unix.BPF_RET | unix.BPF_K:
+				return in.K
+			default:
+				t.Fatalf("unexpected instruction %+v", in)
+			}
+		}
+		t.Fatal("fell off the program")
+		return 0
+	}
+	eperm := uint32(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM))
+	for _, tc := range []struct {
+		name           string
+		arch, nr, arg0 uint32
+		want           uint32
+	}{
+		{"i386 socketcall(SYS_SOCKET)", auditArchI386, 102, 1, eperm},
+		{"i386 socketcall(SYS_CONNECT)", auditArchI386, 102, 3, unix.SECCOMP_RET_ALLOW},
+		{"i386 other syscall with 1", auditArchI386, 3, 1, unix.SECCOMP_RET_ALLOW},
+		{"x86_64 syscall 102 (getuid)", 0xc000003e, 102, 1, unix.SECCOMP_RET_ALLOW},
+	} {
+		if got := run(tc.arch, tc.nr, tc.arg0); got != tc.want {
+			t.Errorf("%s: %#x, want %#x", tc.name, got, tc.want)
+		}
+	}
+	if _, err := withSocketcallGuard([]unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K}}); err == nil {
+		t.Error("a program not starting with a load was accepted")
 	}
 }

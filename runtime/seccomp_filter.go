@@ -88,6 +88,11 @@ func compileFilter(cfg *configs.Seccomp) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp: %w", err)
 	}
+	if admitsI386(cfg) {
+		if prog, err = withSocketcallGuard(prog); err != nil {
+			return nil, err
+		}
+	}
 	flags, _, err := lcFilterFlags(cfg, filter)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp: %w", err)
@@ -126,7 +131,7 @@ func filterKey(cfg *configs.Seccomp) (string, error) {
 	}
 	major, minor, patch := libseccomp.GetLibraryVersion()
 	h := sha256.New()
-	fmt.Fprintf(h, "yoroi-seccomp-filter v1\x00%s\x00%d.%d.%d\x00%s\x00", libcontainerVersion(), major, minor, patch, goruntime.GOARCH)
+	fmt.Fprintf(h, "yoroi-seccomp-filter v2\x00%s\x00%d.%d.%d\x00%s\x00", libcontainerVersion(), major, minor, patch, goruntime.GOARCH)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

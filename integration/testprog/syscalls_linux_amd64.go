@@ -82,6 +82,22 @@ func probes() []probe {
 		{"getppid", raw(unix.SYS_GETPPID)},
 		{"socket(raw)", raw(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)},
 		{"socket(packet)", raw(unix.SYS_SOCKET, unix.AF_PACKET, unix.SOCK_RAW, 0)},
+		{"socket(alg)", raw(unix.SYS_SOCKET, unix.AF_ALG, unix.SOCK_SEQPACKET, 0)},
+		{"socket(vsock)", raw(unix.SYS_SOCKET, unix.AF_VSOCK, unix.SOCK_STREAM, 0)},
+		// The kernel reads the family as an int: upper bits set pass a "not AF_VSOCK"
+		// comparison of the whole 64-bit register.
+		{"socket(vsock, upper bits set)", raw(unix.SYS_SOCKET, 1<<32|unix.AF_VSOCK, unix.SOCK_STREAM, 0)},
+		{"socket(xdp)", raw(unix.SYS_SOCKET, unix.AF_XDP, unix.SOCK_RAW, 0)},
+		{"socket(key)", raw(unix.SYS_SOCKET, unix.AF_KEY, unix.SOCK_RAW, 2)},
+		{"socket(tipc)", raw(unix.SYS_SOCKET, unix.AF_TIPC, unix.SOCK_RDM, 0)},
+		{"socket(netlink netfilter)", raw(unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_NETFILTER)},
+		{"socket(netlink generic)", raw(unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_GENERIC)},
+		{"socket(netlink xfrm)", raw(unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_XFRM)},
+		// What real network programs need stays allowed.
+		{"socket(unix)", raw(unix.SYS_SOCKET, unix.AF_UNIX, unix.SOCK_STREAM, 0)},
+		{"socket(inet)", raw(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_STREAM, 0)},
+		{"socket(inet6)", raw(unix.SYS_SOCKET, unix.AF_INET6, unix.SOCK_DGRAM, 0)},
+		{"socket(netlink route)", raw(unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_RAW, unix.NETLINK_ROUTE)},
 		{"mount(proc)", raw(unix.SYS_MOUNT, str("proc"), str("/tmp"), str("proc"), 0, 0)},
 		{"mount(sysfs)", raw(unix.SYS_MOUNT, str("sysfs"), str("/tmp"), str("sysfs"), 0, 0)},
 		{"mount(bind /)", raw(unix.SYS_MOUNT, str("/"), str("/tmp"), 0, unix.MS_BIND, 0)},
