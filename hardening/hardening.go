@@ -84,6 +84,30 @@ type HostFacts struct {
 	Arch string
 	// MAC is what the host's Linux security modules offer.
 	MAC MACFacts
+	// Sources describes each bind-mount source of the spec (keyed as written) by what it
+	// is on the host, so that it is judged by that and not only by its path.
+	Sources map[string]SourceFacts
+	// EngineState are host paths that belong to the engines running this container,
+	// derived from the container itself: no bind source may be one of them or contain one.
+	EngineState []EnginePath
+}
+
+// SourceFacts describe one bind-mount source on the host.
+type SourceFacts struct {
+	// Type is the file type: "directory", "file", "socket", "fifo", "char", "block"
+	// ("" if it could not be inspected).
+	Type string `json:"type,omitempty"`
+	// ReadOnly: the mount the source lies on is read-only.
+	ReadOnly bool `json:"readOnly,omitempty"`
+	// Sockets are the listening UNIX sockets of the host bound at or beneath the source
+	// (the host's socket table), a few at most.
+	Sockets []string `json:"sockets,omitempty"`
+}
+
+// EnginePath is a host path owned by an engine, and what it is.
+type EnginePath struct {
+	Path string `json:"path"`
+	What string `json:"what"`
 }
 
 // MACFacts describe the host's mandatory access control.

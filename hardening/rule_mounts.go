@@ -17,6 +17,9 @@ var defaultDenySources = []string{
 	"/var/lib/containers", "/run/containerd", "/var/run/docker.sock", "/run/docker.sock",
 	"/run/containerd/containerd.sock", "/run/crio/crio.sock", "/run/podman/podman.sock",
 	"/var/run/crio", "/run/yoroi", "/etc/yoroi", "/var/log/yoroi",
+	// The engines' and runtimes' own runtime directories (their sockets and state).
+	"/run/docker", "/run/crio", "/run/podman", "/run/containers", "/run/runc", "/run/crun",
+	"/run/runsc", "/var/lib/cri-o",
 }
 
 // defaultDenySubtrees: a bind source anywhere under these is refused (kernel interfaces,
@@ -49,12 +52,33 @@ func checkMounts(c *checker) error {
 				m.Options = set
 				changes = append(changes, m.Destination+": nosuid,nodev")
 			}
+			// Remounting a bind with nosuid,nodev sets its flags anew: without ro, a
+			// read-only source would come out writable (in the host's user namespace,
+			// where the source's flags are not locked).
+			if c.facts.Sources[m.Source].ReadOnly {
+				if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
+					m.Options = set
+					changes = append(changes, m.Destination+": ro (its source is on a read-only mount)")
+				}
+			}
 		}
 		switch m.Type {
+		case "proc":
+			if set, ch := setOptions(m.Options, []string{"nosuid", "nodev", "noexec"}, []string{"suid", "dev", "exec"}); ch {
+				m.Options = set
+				changes = append(changes, m.Destination+": nosuid,nodev,noexec (proc)")
+			}
 		case "sysfs", "cgroup", "cgroup2":
 			if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
 				m.Options = set
 				changes = append(changes, m.Destination+": ro ("+m.Type+")")
+			}
+			// On cgroup v1, libcontainer mounts a tmpfs there for the controllers and,
+			// in a user namespace, leaves that tmpfs writable (the posture check saw it):
+			// a read-only path bound over it makes the top mount read-only too.
+			if m.Type != "sysfs" && !slices.Contains(c.spec.Linux.ReadonlyPaths, m.Destination) {
+				c.spec.Linux.ReadonlyPaths = append(c.spec.Linux.ReadonlyPaths, m.Destination)
+				changes = append(changes, m.Destination+": read-only path")
 			}
 		}
 		if !slices.Contains(m.Options, "ro") && !pol.AllowExec {
@@ -72,8 +96,13 @@ func checkMounts(c *checker) error {
 	return nil
 }
 
+// checkBindSource refuses a bind source by its path (the deny lists) and by what it is
+// (engineSource).
 func (c *checker) checkBindSource(m specs.Mount) error {
-	return c.deniedSource("mounts.source", checkedSource{given: m.Source, real: c.facts.RealPaths[m.Source], what: "bind mount", dest: m.Destination})
+	if err := c.deniedSource("mounts.source", checkedSource{given: m.Source, real: c.facts.RealPaths[m.Source], what: "bind mount", dest: m.Destination}); err != nil {
+		return err
+	}
+	return c.engineSource(m)
 }
 
 // checkedSource is a host path the container would see: a bind source or the rootfs.

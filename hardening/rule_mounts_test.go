@@ -15,7 +15,8 @@ func TestCheckMounts(t *testing.T) {
 	allowExec.Mounts.AllowExec = true
 	allowSrc := DefaultPolicy()
 	allowSrc.Mounts.AllowSources = []string{"/etc"}
-	facts := HostFacts{RealPaths: map[string]string{"/srv/link-to-root": "/", "/var/run/docker.sock": "/run/docker.sock"}}
+	facts := HostFacts{RealPaths: map[string]string{"/srv/link-to-root": "/", "/var/run/docker.sock": "/run/docker.sock"},
+		Sources: map[string]SourceFacts{"/srv/ro": {Type: "directory", ReadOnly: true}}}
 	for _, tc := range []struct {
 		name    string
 		mounts  []specs.Mount
@@ -34,6 +35,10 @@ func TestCheckMounts(t *testing.T) {
 			nil, map[string][]string{"/data": {"noexec"}}},
 		{"allow_exec keeps exec", []specs.Mount{bind("/srv/data", "/data")}, "", allowExec, Tightened, "",
 			map[string][]string{"/data": {"nosuid", "nodev"}}, map[string][]string{"/data": {"noexec"}}},
+		{"read-only source stays read-only", []specs.Mount{bind("/srv/ro", "/data")}, "", DefaultPolicy(), Tightened, "",
+			map[string][]string{"/data": {"ro", "nosuid", "nodev"}}, map[string][]string{"/data": {"noexec"}}},
+		{"read-only source asked rw stays read-only", []specs.Mount{bind("/srv/ro", "/data", "rw")}, "", DefaultPolicy(), Tightened, "",
+			map[string][]string{"/data": {"ro"}}, map[string][]string{"/data": {"rw"}}},
 		{"host root refused", []specs.Mount{bind("/", "/host")}, "", DefaultPolicy(), Refused, "mounts.allow_sources", nil, nil},
 		{"/etc refused", []specs.Mount{bind("/etc", "/h")}, "", DefaultPolicy(), Refused, "mounts.allow_sources", nil, nil},
 		{"/etc allowed by profile", []specs.Mount{bind("/etc", "/h", "ro")}, "", allowSrc, Tightened, "", nil, nil},
@@ -49,6 +54,8 @@ func TestCheckMounts(t *testing.T) {
 		{"rootfs shared refused", nil, "shared", DefaultPolicy(), Refused, "mounts.allow_shared_propagation", nil, nil},
 		{"sysfs forced ro", []specs.Mount{{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "rw"}}}, "", DefaultPolicy(), Tightened, "",
 			map[string][]string{"/sys": {"ro"}}, map[string][]string{"/sys": {"rw"}}},
+		{"proc gets nosuid,nodev,noexec", []specs.Mount{{Destination: "/proc", Type: "proc", Source: "proc"}}, "", DefaultPolicy(), Tightened, "",
+			map[string][]string{"/proc": {"nosuid", "nodev", "noexec"}}, nil},
 		{"cgroup forced ro", []specs.Mount{{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup"}}, "", DefaultPolicy(), Tightened, "",
 			map[string][]string{"/sys/fs/cgroup": {"ro"}}, nil},
 		{"writable tmpfs gets noexec", []specs.Mount{{Destination: "/dev", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "mode=755"}}}, "", DefaultPolicy(), Tightened, "",

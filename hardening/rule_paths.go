@@ -10,6 +10,8 @@ var builtinMaskedPaths = []string{
 	"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys",
 	"/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
 	"/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware",
+	// The physical address of the kernel's crash notes: a KASLR bypass.
+	"/sys/kernel/vmcoreinfo",
 }
 
 // builtinReadonlyPaths is the union of runc's, Docker's and containerd's read-only paths.

@@ -7,7 +7,8 @@ import (
 )
 
 // checkPids gives every container a pids limit: pids.limit when the spec sets none (or
-// unlimited), and never more than it.
+// unlimited: a negative limit), and never more than it. A limit of 0 is the strictest
+// there is and is kept (libcontainer, like systemd, writes it as 1: the init alone).
 func checkPids(c *checker) error {
 	const rule = "pids"
 	r := c.spec.Linux.Resources
@@ -17,7 +18,7 @@ func checkPids(c *checker) error {
 	}
 	max := c.policy.Pids.Limit
 	before := "unlimited"
-	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit >= 0 {
 		if *r.Pids.Limit <= max {
 			c.kept(rule, fmt.Sprintf("pids limit %d", *r.Pids.Limit))
 			return nil
@@ -31,14 +32,14 @@ func checkPids(c *checker) error {
 }
 
 // CheckUpdate applies the pids rule to `update`: a running container's limit can be
-// lowered, never removed or raised above pids.limit.
+// lowered (down to 0), never removed or raised above pids.limit.
 func CheckUpdate(r *specs.LinuxResources, p *Policy) error {
 	if r == nil || r.Pids == nil {
 		return nil
 	}
-	if r.Pids.Limit == nil || *r.Pids.Limit <= 0 || *r.Pids.Limit > p.Pids.Limit {
+	if r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit {
 		what := "unlimited"
-		if r.Pids.Limit != nil && *r.Pids.Limit > 0 {
+		if r.Pids.Limit != nil && *r.Pids.Limit >= 0 {
 			what = fmt.Sprint(*r.Pids.Limit)
 		}
 		return &Refusal{Rule: "pids", What: fmt.Sprintf("pids limit %s requested, above the maximum %d", what, p.Pids.Limit), Key: "pids.limit"}

@@ -16,7 +16,7 @@ func TestCheckPids(t *testing.T) {
 	}{
 		{"unset gets the default", nil, Tightened, 4096},
 		{"unlimited gets the default", &specs.LinuxPids{Limit: i(-1)}, Tightened, 4096},
-		{"zero gets the default", &specs.LinuxPids{Limit: i(0)}, Tightened, 4096},
+		{"zero is the strictest and kept", &specs.LinuxPids{Limit: i(0)}, Kept, 0},
 		{"lower kept", &specs.LinuxPids{Limit: i(100)}, Kept, 100},
 		{"higher clamped", &specs.LinuxPids{Limit: i(1 << 30)}, Tightened, 4096},
 	} {
@@ -42,7 +42,7 @@ func TestCheckUpdate(t *testing.T) {
 		{"no pids change", &specs.LinuxResources{}, true},
 		{"lowered", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(10)}}, true},
 		{"unlimited refused", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(-1)}}, false},
-		{"zero refused", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(0)}}, false},
+		{"lowered to zero", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(0)}}, true},
 		{"above maximum refused", &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(100000)}}, false},
 	} {
 		if err := CheckUpdate(tc.res, DefaultPolicy()); (err == nil) != tc.ok || (err != nil && !IsRefusal(err)) {

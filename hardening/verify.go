@@ -83,6 +83,12 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 			if !slices.Contains(m.Options, "nosuid") || !slices.Contains(m.Options, "nodev") || slices.Contains(m.Options, "suid") || slices.Contains(m.Options, "dev") {
 				return fmt.Errorf("verify: bind mount %s without nosuid,nodev", m.Destination)
 			}
+			if facts.Sources[m.Source].ReadOnly && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
+				return fmt.Errorf("verify: bind mount %s of a read-only source is writable", m.Destination)
+			}
+		}
+		if m.Type == "proc" && !(slices.Contains(m.Options, "nosuid") && slices.Contains(m.Options, "nodev") && slices.Contains(m.Options, "noexec")) {
+			return fmt.Errorf("verify: proc mount %s without nosuid,nodev,noexec", m.Destination)
 		}
 		if (m.Type == "sysfs" || m.Type == "cgroup" || m.Type == "cgroup2") && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
 			return fmt.Errorf("verify: %s mount %s is writable", m.Type, m.Destination)
@@ -128,7 +134,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 			}
 		}
 	}
-	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit <= 0 || *r.Pids.Limit > p.Pids.Limit {
+	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit {
 		return fmt.Errorf("verify: pids limit missing or above %d", p.Pids.Limit)
 	}
 	if s.Hooks != nil {

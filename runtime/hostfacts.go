@@ -72,6 +72,7 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 			resolve(f.RealPaths, m.Source)
 		}
 	}
+	f.Sources = sourceFacts(spec.Mounts, f.RealPaths)
 	if h := spec.Hooks; h != nil {
 		for _, list := range [][]specs.Hook{h.Prestart, h.CreateRuntime, h.CreateContainer, h.StartContainer, h.Poststart, h.Poststop} { //nolint:staticcheck // prestart still runs.
 			for _, hk := range list {

@@ -68,6 +68,7 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *harden
 		return &hardened{}, err
 	}
 	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
+	facts.EngineState = r.engineState(b, facts.Rootfs)
 	if hardening.NeedsIDRange(b.Spec, policy, facts) {
 		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
 		if err != nil {

@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// A spec that asks for more restriction than the default gets at least that.
+
+// pids.limit 0 was read as unset and became 4096: now it is kept (libcontainer writes
+// it as 1, as systemd does, so the init cannot fork).
+func TestPidsLimitZeroKept(t *testing.T) {
+	e := newEnv(t)
+	zero := int64(0)
+	b := e.newBundle("sh", "-c", "(true) && echo forked").edit(t, func(s *specs.Spec) {
+		s.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: &zero}}
+	})
+	id := uniqueID("pids0")
+	if r := e.run("run", "--bundle", b.dir, id); strings.Contains(r.stdout, "forked") || !strings.Contains(r.stderr, "can't fork") {
+		t.Errorf("pids limit 0: the container forked (exit %d, stdout %q, stderr %q)", r.code, r.stdout, r.stderr)
+	}
+	e.assertNoLeftovers(id)
+	if exp := e.ok("policy", "explain", "--bundle", b.dir); !strings.Contains(exp, "pids limit 0") {
+		t.Errorf("explain does not keep the limit:\n%s", exp)
+	}
+}
+
+// A bind mount of a source on a read-only mount stays read-only when yoroi adds
+// nosuid,nodev, even in the host's user namespace (a relaxed profile), where the
+// source's read-only flag is not locked. (It came out writable.)
+func TestReadonlySourceStaysReadonly(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + "\n[profiles.host-userns.userns]\nallow_host = true\n")
+	src := filepath.Join(privateDir(t), "ro-src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount("tmpfs", src, "tmpfs", unix.MS_RDONLY, "size=1m"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(src, unix.MNT_DETACH) })
+	for _, profile := range []string{"", "host-userns"} {
+		t.Run("profile="+profile, func(t *testing.T) {
+			b := e.newBundle("sh", "-c", "touch /data/x 2>/dev/null && echo writable || echo read-only").edit(t, func(s *specs.Spec) {
+				if profile != "" {
+					s.Annotations = map[string]string{hardening.ProfileAnnotation: profile}
+					s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.UserNamespace)
+					s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
+				}
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: src, Type: "bind", Options: []string{"rbind"}})
+			})
+			id := uniqueID("rosrc")
+			if out := strings.TrimSpace(e.ok("run", "--bundle", b.dir, id)); out != "read-only" {
+				t.Errorf("bind of a read-only source: %q, want read-only", out)
+			}
+			e.assertNoLeftovers(id)
+		})
+	}
+}
+
+func removeNamespace(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) []specs.LinuxNamespace {
+	var out []specs.LinuxNamespace
+	for _, ns := range nss {
+		if ns.Type != typ {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+// What a container can read of the host that it has no use for: /sys/kernel/vmcoreinfo
+// (the physical address of the kernel's crash notes, a KASLR bypass) reads empty, and
+// /proc is mounted nosuid,nodev,noexec whatever the spec says (runc's template gives no
+// options). Before: the address was readable and /proc had none of the three.
+func TestInfoLeaksClosed(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/vmcoreinfo"); err != nil {
+		t.Fatalf("this host has no /sys/kernel/vmcoreinfo to test with: %v", err)
+	}
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", `echo "vmcoreinfo=$(cat /sys/kernel/vmcoreinfo)"; grep ' /proc ' /proc/self/mountinfo`).edit(t, func(s *specs.Spec) {
+		for i := range s.Mounts {
+			if s.Mounts[i].Type == "proc" {
+				s.Mounts[i].Options = nil
+			}
+		}
+	})
+	id := uniqueID("leaks")
+	out := e.ok("run", "--bundle", b.dir, id)
+	e.assertNoLeftovers(id)
+	if !strings.Contains(out, "vmcoreinfo=\n") {
+		t.Errorf("/sys/kernel/vmcoreinfo readable:\n%s", out)
+	}
+	var procOpts string
+	for _, l := range strings.Split(out, "\n") {
+		if f := strings.Fields(l); len(f) > 5 && f[4] == "/proc" {
+			procOpts = f[5]
+		}
+	}
+	for _, o := range []string{"nosuid", "nodev", "noexec"} {
+		if !strings.Contains(","+procOpts+",", ","+o+",") {
+			t.Errorf("/proc mounted %q, without %s", procOpts, o)
+		}
+	}
+}
