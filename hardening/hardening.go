@@ -176,36 +176,39 @@ type Request struct {
 type rule struct {
 	id    string
 	apply func(c *checker) error
+	// process: the rule concerns the container's process, so it applies, from this
+	// same table, to every process exec'd into the container as well.
+	process bool
 }
 
 // rules is the ordered policy. Privileged comes first so that a privileged request is
 // refused as such, not for the first of its many symptoms.
 var rules = []rule{
-	{"privileged", checkPrivileged},
-	{"profile", checkProfile},
-	{"process.no-new-privileges", checkNoNewPrivileges},
-	{"process.cwd", checkCwd},
-	{"users", checkUsers},
-	{"capabilities", checkCapabilities},
-	{"namespaces", checkNamespaces},
-	{"userns", checkUserNS},
-	{"rootfs.source", checkRootfsSource},
-	{"rootfs.pivot", checkPivot},
-	{"rootfs.readonly", checkReadonlyRoot},
-	{"mounts", checkMounts},
-	{"mounts.sysfs", checkSysfs},
-	{"rootfs.idmap", checkIdmap},
-	{"rootfs.scratch", checkScratch},
-	{"paths", checkMaskedPaths},
-	{"devices", checkDevices},
-	{"sysctls", checkSysctls},
-	{"seccomp", checkSeccomp},
-	{"mac", checkMAC},
-	{"mac.apparmor", checkAppArmor},
-	{"mac.selinux", checkSELinux},
-	{"mac.landlock", checkLandlock},
-	{"pids", checkPids},
-	{"hooks", checkHooks},
+	{"privileged", checkPrivileged, false},
+	{"profile", checkProfile, false},
+	{"process.no-new-privileges", checkNoNewPrivileges, true},
+	{"process.cwd", checkCwd, true},
+	{"users", checkUsers, true},
+	{"capabilities", checkCapabilities, true},
+	{"namespaces", checkNamespaces, false},
+	{"userns", checkUserNS, false},
+	{"rootfs.source", checkRootfsSource, false},
+	{"rootfs.pivot", checkPivot, false},
+	{"rootfs.readonly", checkReadonlyRoot, false},
+	{"mounts", checkMounts, false},
+	{"mounts.sysfs", checkSysfs, false},
+	{"rootfs.idmap", checkIdmap, false},
+	{"rootfs.scratch", checkScratch, false},
+	{"paths", checkMaskedPaths, false},
+	{"devices", checkDevices, false},
+	{"sysctls", checkSysctls, false},
+	{"seccomp", checkSeccomp, false},
+	{"mac", checkMAC, true},
+	{"mac.apparmor", checkAppArmor, true},
+	{"mac.selinux", checkSELinux, true},
+	{"mac.landlock", checkLandlock, true},
+	{"pids", checkPids, false},
+	{"hooks", checkHooks, false},
 }
 
 // checker carries one Apply: the spec being hardened, the policy and the decisions.
@@ -215,6 +218,9 @@ type checker struct {
 	facts     HostFacts
 	request   Request
 	decisions []Decision
+	// exec: the spec carries a process exec'd into an existing container, which
+	// inherits what it does not set (its MAC label) from the container.
+	exec bool
 }
 
 func (c *checker) record(rule string, o Outcome, detail, before, after string) {
@@ -260,9 +266,9 @@ func Apply(spec *specs.Spec, policy *Policy, facts HostFacts, req Request) (*spe
 	return out, c.decisions, nil
 }
 
-// ApplyProcess hardens a process exec'd into an existing container: the rules that
-// concern a process (capabilities, no_new_privileges, cwd, users, Landlock) apply to it as to
-// init.
+// ApplyProcess hardens a process exec'd into an existing container: every rule of the
+// table that concerns a process applies to it as to init, so that exec can never accept
+// what create refuses.
 func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Process, []Decision, error) {
 	if p == nil {
 		return nil, nil, errors.New("hardening: no process")
@@ -272,9 +278,12 @@ func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Pro
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &checker{spec: out, policy: policy, facts: facts}
-	for _, f := range []func(*checker) error{checkNoNewPrivileges, checkCwd, checkUsers, checkCapabilities, checkMAC, checkLandlock} {
-		if err := f(c); err != nil {
+	c := &checker{spec: out, policy: policy, facts: facts, exec: true}
+	for _, r := range rules {
+		if !r.process {
+			continue
+		}
+		if err := r.apply(c); err != nil {
 			return nil, c.decisions, err
 		}
 	}

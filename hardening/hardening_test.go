@@ -194,3 +194,79 @@ func wantOutcome(t *testing.T, decisions []Decision, err error, want Outcome, ke
 		t.Fatalf("unexpected error %v", err)
 	}
 }
+
+// Every process-scoped rule applies to exec: the MAC rules that exec once skipped among
+// them, on hosts where each provider is in force.
+func TestApplyProcessMAC(t *testing.T) {
+	apparmor := HostFacts{MAC: MACFacts{AppArmorEnabled: true, AppArmorProfiles: []string{"yoroi-default", "custom"}, LandlockABI: 7}}
+	selinux := HostFacts{MAC: MACFacts{SELinuxEnabled: true, SELinuxEnforcing: true, LandlockABI: 7, MCS: "c1,c2"}}
+	landlock := HostFacts{MAC: MACFacts{LandlockABI: 7}}
+	for _, tc := range []struct {
+		name        string
+		facts       HostFacts
+		apparmor    string
+		label       string
+		refusedRule string
+	}{
+		{"apparmor unconfined", apparmor, "unconfined", "", "mac.apparmor"},
+		{"apparmor profile not loaded", apparmor, "not-loaded", "", "mac.apparmor"},
+		{"apparmor loaded profile", apparmor, "custom", "", ""},
+		{"apparmor inherited", apparmor, "", "", ""},
+		{"selinux spc_t", selinux, "", "system_u:system_r:spc_t:s0", "mac.selinux"},
+		{"selinux unconfined_t", selinux, "", "unconfined_u:unconfined_r:unconfined_t:s0", "mac.selinux"},
+		{"selinux container_t", selinux, "", "system_u:system_r:container_t:s0:c1,c2", ""},
+		{"selinux inherited", selinux, "", "", ""},
+		{"apparmor profile without apparmor", landlock, "custom", "", "mac.apparmor"},
+		{"selinux label without selinux", landlock, "", "system_u:system_r:spc_t:s0", "mac.selinux"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &specs.Process{Args: []string{"sh"}, Cwd: "/", ApparmorProfile: tc.apparmor, SelinuxLabel: tc.label}
+			out, _, err := ApplyProcess(p, DefaultPolicy(), tc.facts)
+			if tc.refusedRule != "" {
+				var r *Refusal
+				if !errors.As(err, &r) || r.Rule != tc.refusedRule {
+					t.Fatalf("err %v, want a refusal by %s", err, tc.refusedRule)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out.ApparmorProfile != tc.apparmor || out.SelinuxLabel != tc.label {
+				t.Errorf("labels changed: %q %q", out.ApparmorProfile, out.SelinuxLabel)
+			}
+		})
+	}
+}
+
+// A process is hardened the same way by create and by exec: for engines' real specs,
+// ApplyProcess gives the process Apply gives. A rule that changes the process but is not
+// marked as process-scoped in the table makes them differ.
+func TestApplyProcessMatchesApply(t *testing.T) {
+	facts := HostFacts{MAC: MACFacts{LandlockABI: 7}, Arch: "amd64",
+		UserNS: UserNSFacts{Allocated: &IDRange{Start: 1 << 30, Size: 65536}}, Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/srv/rootfs"}}
+	for _, name := range []string{"runc-template", "docker-default", "containerd-ctr-default", "containerd-cri-default"} {
+		t.Run(name, func(t *testing.T) {
+			spec := loadFixture(t, name)
+			// What the fixtures join or run on the host of their capture is not the
+			// process's: leave it out, so that Apply accepts them.
+			spec.Hooks = nil
+			for i := range spec.Linux.Namespaces {
+				spec.Linux.Namespaces[i].Path = ""
+			}
+			hardened, _, err := Apply(spec, DefaultPolicy(), facts, Request{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			proc, _, err := ApplyProcess(spec.Process, DefaultPolicy(), facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(hardened.Process)
+			b, _ := json.Marshal(proc)
+			if string(a) != string(b) {
+				t.Errorf("create and exec harden the process differently:\ncreate %s\nexec   %s", a, b)
+			}
+		})
+	}
+}

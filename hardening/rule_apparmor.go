@@ -32,6 +32,8 @@ func checkAppArmor(c *checker) error {
 		return nil
 	}
 	switch name := p.ApparmorProfile; {
+	case name == "" && c.exec:
+		c.kept(rule, "the exec'd process keeps the container's AppArmor profile")
 	case name == "":
 		p.ApparmorProfile = c.policy.MAC.AppArmorProfile
 		c.tightened(rule, "yoroi's AppArmor profile applied", "(none)", p.ApparmorProfile)

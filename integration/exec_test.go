@@ -97,3 +97,59 @@ func TestExecRefusedStates(t *testing.T) {
 	e.fails("paused", "exec", id, "true")
 	e.ok("resume", id)
 }
+
+// exec takes its process rules from the same table as create: an exec asking for a MAC
+// label the host cannot give, or an SELinux type that is no confinement, is refused like
+// the same request on create (exec once ran a shorter list without the MAC rules and
+// accepted both). Each refusal is one line, exit 255 (runc's for a failed exec), audited,
+// and the container keeps running.
+func TestExecMACRules(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("execmac")
+	for _, tc := range []struct {
+		name string
+		args []string
+		rule string
+	}{
+		{"apparmor profile", []string{"--apparmor", "yoroi-custom"}, "mac.apparmor"},
+		{"selinux spc_t", []string{"--process-label", "system_u:system_r:spc_t:s0"}, "mac.selinux"},
+		{"process.json with spc_t", nil, "mac.selinux"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"exec"}, tc.args...)
+			if tc.args == nil {
+				p := specs.Process{Args: []string{"true"}, Cwd: "/", SelinuxLabel: "system_u:system_r:spc_t:s0"}
+				data, _ := json.Marshal(p)
+				path := filepath.Join(t.TempDir(), "process.json")
+				if err := os.WriteFile(path, data, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				args = append(args, "--process", path)
+			}
+			r := e.fails("refused by rule "+tc.rule+": ", append(args, id, "true")...)
+			if r.code != 255 {
+				t.Errorf("exit %d, want 255", r.code)
+			}
+			found := false
+			for _, ev := range e.auditEvents(id, "refusal") {
+				found = found || strings.Contains(ev["error"].(string), tc.rule)
+			}
+			if !found {
+				t.Errorf("no audited refusal by %s", tc.rule)
+			}
+		})
+	}
+	e.waitStatus(id, specs.StateRunning)
+	// On create, the same requests are refused by the same rules.
+	for _, tc := range []struct {
+		rule string
+		edit func(*specs.Spec)
+	}{
+		{"mac.apparmor", func(s *specs.Spec) { s.Process.ApparmorProfile = "yoroi-custom" }},
+		{"mac.selinux", func(s *specs.Spec) { s.Process.SelinuxLabel = "system_u:system_r:spc_t:s0" }},
+	} {
+		cid := uniqueID("createmac")
+		e.fails("refused by rule "+tc.rule+": ", "run", "--bundle", e.newBundle("true").edit(t, tc.edit).dir, cid)
+		e.assertNoLeftovers(cid)
+	}
+}
