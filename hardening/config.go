@@ -201,6 +201,9 @@ type PidsPolicy struct {
 type HooksPolicy struct {
 	// Allow lists the real paths of binaries that may run as OCI hooks (on the host, as root).
 	Allow []string `toml:"allow" json:"allow"`
+	// AllowStartContainer lets startContainer hooks run: inside the container, but before
+	// its seccomp filter and Landlock domain are in force.
+	AllowStartContainer bool `toml:"allow_start_container" json:"allow_start_container"`
 }
 
 // UsersPolicy is [users]: optional bounds on the container process' uid and gid, as

@@ -8,7 +8,10 @@ import (
 )
 
 // checkHooks: OCI hooks run on the host as root, so every hook binary (resolved, e.g.
-// /proc/PID/exe to the daemon's binary) must be on hooks.allow.
+// /proc/PID/exe to the daemon's binary) must be on hooks.allow. startContainer hooks run
+// inside the container, but before its seccomp filter and Landlock domain (the launcher
+// installs both at the workload's execve): they are refused unless
+// hooks.allow_start_container says they may run so, and are then not host binaries.
 func checkHooks(c *checker) error {
 	const rule = "hooks"
 	h := c.spec.Hooks
@@ -16,12 +19,17 @@ func checkHooks(c *checker) error {
 		c.kept(rule, "no hooks")
 		return nil
 	}
+	if len(h.StartContainer) > 0 {
+		if !c.policy.Hooks.AllowStartContainer {
+			return c.refuse("hooks.start-container", fmt.Sprintf("startContainer hook %s would run in the container outside its seccomp filter and Landlock domain", h.StartContainer[0].Path), "hooks.allow_start_container")
+		}
+		c.relaxed("hooks.start-container", fmt.Sprintf("%d startContainer hooks run without the container's seccomp filter and Landlock domain (profile %s)", len(h.StartContainer), c.policy.Name))
+	}
 	n := 0
 	for _, list := range [][]struct{ kind, path string }{
 		hookPaths("prestart", h.Prestart), //nolint:staticcheck // deprecated but still run.
 		hookPaths("createRuntime", h.CreateRuntime),
 		hookPaths("createContainer", h.CreateContainer),
-		hookPaths("startContainer", h.StartContainer),
 		hookPaths("poststart", h.Poststart),
 		hookPaths("poststop", h.Poststop),
 	} {

@@ -31,3 +31,23 @@ func TestCheckHooks(t *testing.T) {
 		})
 	}
 }
+
+// startContainer hooks run in the container before its seccomp filter and Landlock
+// domain: refused unless a profile allows them, then recorded as relaxed.
+func TestCheckStartContainerHooks(t *testing.T) {
+	allowed := DefaultPolicy()
+	allowed.Hooks.AllowStartContainer = true
+	allowed.Name = "hooks"
+	hooks := &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh"}}}
+	s := minimalSpec()
+	s.Hooks = hooks
+	_, d, err := runRule(t, checkHooks, s, DefaultPolicy(), HostFacts{})
+	wantOutcome(t, d, err, Refused, "hooks.allow_start_container")
+	if r := err.(*Refusal); r.Rule != "hooks.start-container" {
+		t.Errorf("rule %s", r.Rule)
+	}
+	_, d, err = runRule(t, checkHooks, s, allowed, HostFacts{})
+	if err != nil || len(d) != 2 || d[0].Rule != "hooks.start-container" || d[0].Outcome != Relaxed {
+		t.Errorf("allowed by profile: %v %+v", err, d)
+	}
+}

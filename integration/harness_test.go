@@ -49,6 +49,7 @@ state_dir = "%s"
 # Hooks run on the host: the hook tests use busybox and false.
 [profiles.test-hooks.hooks]
 allow = ["/bin/busybox", "/usr/bin/busybox", "/bin/false", "/usr/bin/false"]
+allow_start_container = true
 
 # Lets tests observe what an admin profile can relax: exec on writable mounts needs
 # both the mount option and Landlock to allow it.

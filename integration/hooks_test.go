@@ -181,3 +181,33 @@ func TestHookPathResolvedBeforeMatching(t *testing.T) {
 	e.ok("run", "--bundle", b.dir, id)
 	e.assertNoLeftovers(id)
 }
+
+// A startContainer hook runs in the container before the launcher installs the seccomp
+// filter and Landlock: it could make the syscalls the profile forbids. It is refused unless
+// a profile allows it (test-hooks does), with one line naming the profile key.
+func TestStartContainerHookRefused(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + "\n[profiles.hooks-no-start.hooks]\nallow = [\"/bin/busybox\"]\n")
+	for _, profile := range []string{"", "hooks-no-start"} {
+		b := e.newBundle("true").edit(t, func(s *specs.Spec) {
+			if profile != "" {
+				s.Annotations = map[string]string{"org.yoroi.profile": profile}
+			}
+			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/busybox", Args: []string{"busybox", "true"}}}}
+		})
+		id := uniqueID("starthook")
+		r := e.fails("refused by rule hooks.start-container: ", "run", "--bundle", b.dir, id)
+		if r.code != 1 || !strings.Contains(r.stderr, "hooks.allow_start_container") {
+			t.Errorf("profile %q: exit %d, stderr %q", profile, r.code, r.stderr)
+		}
+		e.assertNoLeftovers(id)
+	}
+	// Allowed by a profile, the relaxation is on record.
+	b := e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{"org.yoroi.profile": "test-hooks"}
+		s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/busybox", Args: []string{"busybox", "true"}}}}
+	})
+	if exp := e.ok("policy", "explain", "--bundle", b.dir); !strings.Contains(exp, "hooks.start-container") || !strings.Contains(exp, "relaxed") {
+		t.Errorf("explain does not record the relaxation:\n%s", exp)
+	}
+}
