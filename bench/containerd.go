@@ -55,7 +55,7 @@ func (b *bench) containerd() {
 	defer func() {
 		_ = daemon.Process.Signal(syscall.SIGTERM)
 		_ = daemon.Wait()
-		_ = exec.Command("pkill", "-KILL", "-f", dir).Run()
+		killShims(dir)
 	}()
 	for i := 0; ; i++ {
 		if c, err := net.Dial("unix", sock); err == nil {
@@ -243,4 +243,24 @@ func shimMemory(ns, dir string) (rss, pss int64, n int) {
 		}
 	}
 	return rss, pss, n
+}
+
+// killShims kills the shims this run's containerd left, by the pid each wrote into its
+// bundle under dir (shim.pid), while that pid is still a shim naming dir.
+func killShims(dir string) {
+	pids, _ := filepath.Glob(filepath.Join(dir, "*", "io.containerd.runtime.v2.task", "*", "*", "shim.pid"))
+	for _, p := range pids {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+		if err != nil || pid <= 0 {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if strings.Contains(string(cmdline), "containerd-shim") && strings.Contains(string(cmdline), dir) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }

@@ -83,7 +83,7 @@ const shimCgroup = "/yoroi-it-shims"
 
 // cniConfig: a bridge with host-local addresses, so that pods get a network namespace.
 const cniConfig = `{"cniVersion": "0.4.0", "name": "yoroi-test", "plugins": [
-  {"type": "bridge", "bridge": "%s", "isGateway": false, "ipMasq": false,
+  {"type": "bridge", "bridge": "%s", "isGateway": true, "ipMasq": false,
    "ipam": {"type": "host-local", "ranges": [[{"subnet": "%s"}]]}},
   {"type": "loopback"}]}`
 

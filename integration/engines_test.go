@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -137,8 +138,9 @@ func (d *daemon) stop() {
 		_ = syscall.Kill(-d.cmd.Process.Pid, syscall.SIGKILL)
 		<-done
 	}
-	// Shims outlive their daemon by design: kill those of this daemon by its directory.
-	_ = exec.Command("pkill", "-KILL", "-f", d.dir).Run()
+	// Shims outlive their daemon by design: kill this daemon's, by the pids they wrote
+	// into their bundles under its directory (never by a pattern over all processes).
+	killShims(d.t, d.dir)
 	// What the daemon left mounted under its directory (dockerd's netns/default bind,
 	// overlay snapshots) goes too, deepest first, before t.TempDir removes the tree.
 	mounts := mountsUnder(d.t, d.dir)
@@ -148,6 +150,48 @@ func (d *daemon) stop() {
 	if d.t.Failed() {
 		d.t.Logf("%s log:\n%s", d.name, tail(d.log.String(), 4000))
 	}
+}
+
+// killShims kills the containerd shims whose bundles lie under dir: each writes shim.pid
+// into its bundle. A pid is killed only while its command line is still a shim's naming
+// dir: a pid reused since by another process is left alone.
+func killShims(t *testing.T, dir string) {
+	t.Helper()
+	skip := map[string]bool{"rootfs": true, "snapshots": true, "overlay2": true, "io.containerd.content.v1.content": true, "blobs": true}
+	_ = filepath.WalkDir(dir, func(p string, ent os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		if ent.IsDir() {
+			if skip[ent.Name()] || strings.Count(strings.TrimPrefix(p, dir), "/") > 8 {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if ent.Name() == "shim.pid" {
+			if pid := readPid(p); pid > 0 && strings.Contains(cmdline(pid), "containerd-shim") && strings.Contains(cmdline(pid), dir) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+		return nil
+	})
+}
+
+func readPid(path string) int {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil {
+		return 0
+	}
+	return pid
+}
+
+func cmdline(pid int) string {
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return strings.ReplaceAll(string(data), "\x00", " ")
 }
 
 func tail(s string, n int) string {

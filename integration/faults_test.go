@@ -39,9 +39,15 @@ func TestKillDuringCreate(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The hook is yoroi's child: find it (by pid) before yoroi dies and it is orphaned.
+	hooks := descendants(cmd.Process.Pid)
 	_ = cmd.Process.Kill()
 	_ = cmd.Wait()
-	_, _ = runClient("pkill", "-f", "busybox sleep 20")
+	for _, pid := range hooks {
+		if strings.Contains(cmdline(pid), "sleep") {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 	if r := e.run("delete", id); r.code == 0 {
 		t.Errorf("delete without --force of an aborted create succeeded")
 	}
@@ -231,6 +237,22 @@ func yoroiProcesses(t *testing.T) []int {
 		}
 		if exe, err := os.Readlink("/proc/" + e.Name() + "/exe"); err == nil && exe == yoroiBin {
 			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// descendants lists the processes below pid, from /proc/PID/task/TID/children.
+func descendants(pid int) []int {
+	var out []int
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+	for _, t := range tasks {
+		data, _ := os.ReadFile(t)
+		for _, f := range strings.Fields(string(data)) {
+			if child, err := strconv.Atoi(f); err == nil {
+				out = append(out, child)
+				out = append(out, descendants(child)...)
+			}
 		}
 	}
 	return out
