@@ -116,6 +116,7 @@ func run(o options) (string, error) {
 	b.seccompOverhead()
 	b.idmapLatency()
 	b.concurrentStarts()
+	b.postureCost()
 	if o.containerd2 != "" {
 		b.containerd()
 	}
@@ -254,6 +255,9 @@ type runtimeCmd struct {
 }
 
 // yoroiCmd is yoroi's `run` of bundle, with the bench's config.
+// fullHardening labels yoroi under its default policy.
+const fullHardening = "yoroi (full hardening)"
+
 func (b *bench) yoroiCmd(label, bundle string) runtimeCmd {
 	return runtimeCmd{label, b.o.yoroi, nil, b.yoroiEnv(), bundle}
 }
@@ -263,7 +267,7 @@ func (b *bench) yoroiEnv() []string { return []string{"YOROI_CONFIG=" + b.config
 func (b *bench) runtimes() []runtimeCmd {
 	relaxed, _ := b.makeBundle("true-relaxed", b.rootfs, annotate("relaxed"), "/bin/true")
 	rts := []runtimeCmd{
-		b.yoroiCmd("yoroi (full hardening)", b.bundle),
+		b.yoroiCmd(fullHardening, b.bundle),
 		b.yoroiCmd("yoroi (relaxed profile)", relaxed),
 	}
 	if b.o.runcNew != "" {
@@ -515,7 +519,7 @@ func (b *bench) overlayRootfs(n int) (string, func(), error) {
 // concurrentStarts: measure 4, containers started at once.
 func (b *bench) concurrentStarts() {
 	sleeper, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
-	rts := []runtimeCmd{b.yoroiCmd("yoroi (full hardening)", sleeper)}
+	rts := []runtimeCmd{b.yoroiCmd(fullHardening, sleeper)}
 	if b.o.runcNew != "" {
 		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})
 	}

@@ -92,6 +92,13 @@ const cniConfig = `{"cniVersion": "0.4.0", "name": "yoroi-test", "plugins": [
 // runtime binary the CRI handlers that name one use.
 func startContainerd(t *testing.T, v2 bool, binaryName string) *containerd {
 	t.Helper()
+	return startContainerdEnv(t, v2, binaryName, nil)
+}
+
+// startContainerdEnv starts containerd with env added to its environment (which its
+// shims, and yoroi, inherit).
+func startContainerdEnv(t *testing.T, v2 bool, binaryName string, env []string) *containerd {
+	t.Helper()
 	testImages(t)
 	dir := privateDir(t)
 	bin, ctr, tmpl, bridge, subnet := "containerd", "ctr", containerd16Config, "yoroi-c16", "10.88.0.0/24"
@@ -125,7 +132,7 @@ func startContainerd(t *testing.T, v2 bool, binaryName string) *containerd {
 	}
 	sock := filepath.Join(dir, "containerd.sock")
 	c := &containerd{ctr: ctr, sock: sock, v2: v2}
-	c.daemon = startDaemon(t, "containerd", dir, nil, sock, bin, "--config", cfg)
+	c.daemon = startDaemon(t, "containerd", dir, env, sock, bin, "--config", cfg)
 	for _, ns := range []string{"default", "k8s.io"} {
 		for _, img := range []string{images.busybox, images.pause} {
 			if out, err := c.run("-n", ns, "images", "import", img); err != nil {

@@ -65,6 +65,8 @@ func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string
 	if _, err := c.rt.StartContainer(ctx(t), &cri.StartContainerRequest{ContainerId: cc.ContainerId}); err != nil {
 		t.Fatalf("StartContainer: %v", err)
 	}
+	assertPostureChecked(t, "CRI handler "+handler+" (sandbox)", sbID)
+	assertPostureChecked(t, "CRI handler "+handler, cc.ContainerId)
 	ex, err := c.rt.ExecSync(ctx(t), &cri.ExecSyncRequest{ContainerId: cc.ContainerId, Cmd: []string{"sh", "-c", hardeningProbe}, Timeout: 30})
 	if err != nil || ex.ExitCode != 0 {
 		t.Fatalf("ExecSync: %v (exit %d) %s %s", err, ex.GetExitCode(), ex.GetStdout(), ex.GetStderr())

@@ -20,6 +20,13 @@ const dockerCLI = "/usr/bin/docker"
 
 func startDockerd(t *testing.T) *dockerd {
 	t.Helper()
+	return startDockerdEnv(t, nil)
+}
+
+// startDockerdEnv starts dockerd with env added to its environment (which reaches yoroi
+// through its containerd and shims).
+func startDockerdEnv(t *testing.T, env []string) *dockerd {
+	t.Helper()
 	testImages(t)
 	dir := privateDir(t)
 	cfg := filepath.Join(dir, "daemon.json")
@@ -28,7 +35,7 @@ func startDockerd(t *testing.T) *dockerd {
 	}
 	sock := filepath.Join(dir, "docker.sock")
 	d := &dockerd{env: []string{"DOCKER_HOST=unix://" + sock}}
-	d.daemon = startDaemon(t, "dockerd", dir, nil, sock, "dockerd",
+	d.daemon = startDaemon(t, "dockerd", dir, env, sock, "dockerd",
 		"--data-root", filepath.Join(dir, "root"), "--exec-root", filepath.Join(dir, "exec"),
 		"-H", "unix://"+sock, "--pidfile", filepath.Join(dir, "docker.pid"),
 		"--iptables=false", "--bridge=none", "--config-file", cfg,

@@ -182,9 +182,16 @@ func fixtureBundle(t *testing.T, name string) *bundle {
 // auditEvents returns the audit log lines of one container and event type.
 func (e *env) auditEvents(id, event string) []map[string]any {
 	e.t.Helper()
-	f, err := os.Open(e.audit)
+	return readAuditEvents(e.t, e.audit, id, event)
+}
+
+// readAuditEvents returns the lines of the audit log at path for one container and event
+// type.
+func readAuditEvents(t *testing.T, path, id, event string) []map[string]any {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
-		e.t.Fatalf("audit log: %v", err)
+		t.Fatalf("audit log: %v", err)
 	}
 	defer f.Close()
 	var out []map[string]any
@@ -193,7 +200,7 @@ func (e *env) auditEvents(id, event string) []map[string]any {
 	for sc.Scan() {
 		var ev map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			e.t.Fatalf("audit line %q: %v", sc.Text(), err)
+			t.Fatalf("audit line %q: %v", sc.Text(), err)
 		}
 		if ev["id"] == id && ev["event"] == event {
 			out = append(out, ev)

@@ -221,6 +221,10 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		action:          act,
 		cleanup:         cleanup,
 		started:         func() { r.clearPending(o.ID) },
+		posture: func(pid int) error {
+			cfg := container.Config()
+			return r.verifyPosture(o.ID, &cfg, pid)
+		},
 	}
 	if notify != nil {
 		err := notify.setupSocketDirectory()

@@ -44,6 +44,9 @@ type runner struct {
 	cleanup func()
 	// started runs once libcontainer has written the container's state.
 	started func()
+	// posture checks the started workload (run only: start checks a created one); an
+	// error stops and removes the container.
+	posture func(pid int) error
 }
 
 func (r *runner) run(config *specs.Process) (status int, retErr error) {
@@ -102,6 +105,17 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 	}
 	if r.started != nil {
 		r.started()
+	}
+	if r.posture != nil && r.action == actRun {
+		pid, err := process.Pid()
+		if err == nil {
+			err = r.posture(pid)
+		}
+		if err != nil {
+			r.shouldDestroy = true
+			r.terminate(process)
+			return -1, err
+		}
 	}
 	if err := tty.waitConsole(); err != nil {
 		r.terminate(process)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/sirupsen/logrus"
+	"golang.org/x/sys/unix"
 )
 
 // Start runs the user process of a created container.
@@ -36,12 +38,31 @@ func (r *Runtime) Start(id, notifySocketHost string) error {
 		return err
 	}
 	r.auditBestEffort(auditEvent{Event: "start", ID: id})
+	st, err := c.State()
+	if err != nil {
+		return err
+	}
+	cfg := c.Config()
+	if err := r.verifyPosture(id, &cfg, st.InitProcessPid); err != nil {
+		// Fail closed: the container does not run on as something the policy did not
+		// promise.
+		r.removeFailed(c, id)
+		return err
+	}
 	if notify != nil {
-		st, err := c.State()
-		if err != nil {
-			return err
-		}
 		return notify.run(st.InitProcessPid)
 	}
 	return nil
+}
+
+// removeFailed stops and removes a container that must not run, and releases what yoroi
+// holds for it.
+func (r *Runtime) removeFailed(c *libcontainer.Container, id string) {
+	_ = c.Signal(unix.SIGKILL)
+	if err := c.Destroy(); err != nil {
+		logrus.Warn(err)
+	}
+	if err := r.cleanupContainer(id); err != nil {
+		logrus.Warn(err)
+	}
 }

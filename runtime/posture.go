@@ -1,0 +1,440 @@
+package runtime
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/utils"
+	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// After the workload starts, yoroi reads what the kernel shows of it from the host and
+// compares it with the model the policy promised (hardening.Posture). A difference stops
+// and removes the container: whatever went wrong between the policy and the kernel (a
+// libcontainer change, a hook, a bug of yoroi's), the container does not run on.
+
+// postureWait bounds the wait for the launcher to install the seccomp filter and execute
+// the workload; postureInterval is the pause between two reads.
+const (
+	postureWait     = 2 * time.Second
+	postureInterval = 250 * time.Microsecond
+)
+
+// postureFaultEnv makes the model expect an empty bounding set, so that every check
+// fails: the fail-closed path's test drives it through engines, whose environment
+// reaches yoroi. It can only make a container fail, never pass.
+const postureFaultEnv = "_YOROI_TEST_POSTURE_FAULT"
+
+// errExited: the process ended before its posture could be read; nothing is left to check.
+var errExited = errors.New("the process exited before its posture was read")
+
+// nsKinds maps libcontainer's namespace types to /proc/PID/ns names.
+var nsKinds = map[configs.NamespaceType]string{
+	configs.NEWNET: "net", configs.NEWPID: "pid", configs.NEWNS: "mnt", configs.NEWIPC: "ipc",
+	configs.NEWUTS: "uts", configs.NEWUSER: "user", configs.NEWCGROUP: "cgroup", configs.NEWTIME: "time",
+}
+
+// limitNames are /proc/PID/limits' names of the rlimits, by resource number.
+var limitNames = []string{
+	"Max cpu time", "Max file size", "Max data size", "Max stack size", "Max core file size",
+	"Max resident set", "Max processes", "Max open files", "Max locked memory",
+	"Max address space", "Max file locks", "Max pending signals", "Max msgqueue size",
+	"Max nice priority", "Max realtime priority", "Max realtime timeout",
+}
+
+// postureModel is what the policy promised for the process of a container created with
+// config, whose root filesystem the host reaches at root (/proc/PID/root).
+func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllowed bool) hardening.Posture {
+	m := hardening.Posture{
+		NoNewPrivileges:    config.NoNewPrivileges,
+		Seccomp:            config.Seccomp != nil || slices.ContainsFunc(config.Labels, func(l string) bool { return strings.HasPrefix(l, seccompFilterLabel+"=") }),
+		HostRootAllowed:    hostRootAllowed,
+		Namespaces:         map[string]hardening.NamespaceExpectation{},
+		RootReadonly:       config.Readonlyfs,
+		Rlimits:            map[string]hardening.Rlimit{},
+		ForbiddenFDTargets: []string{r.root, r.hostState(), "/memfd:yoroi-seccomp-filter"},
+	}
+	if c := config.Capabilities; c != nil {
+		m.Bounding, m.Ambient = hardening.CapMask(c.Bounding), hardening.CapMask(c.Ambient)
+	}
+	for _, ns := range config.Namespaces {
+		kind, ok := nsKinds[ns.Type]
+		if !ok {
+			continue
+		}
+		want := hardening.NamespaceExpectation{}
+		if id, ok := hostNamespace(kind); ok {
+			want.Host = id
+		}
+		if ns.Path != "" {
+			id, ok := fileID(ns.Path)
+			if !ok {
+				continue // gone since create (a pod's sandbox); nothing to compare with
+			}
+			want.Joined = &id
+		}
+		m.Namespaces[kind] = want
+		if ns.Type == configs.NEWUSER && ns.Path == "" {
+			m.UIDMap, m.GIDMap = mapLines(config.UIDMappings), mapLines(config.GIDMappings)
+		}
+	}
+	visible := map[string]hardening.MountExpectation{}
+	var order []string
+	for _, mnt := range config.Mounts {
+		if mnt.Device == "bind" && mnt.Source == "/dev/null" {
+			continue // a masked path, not a mount the spec asked for
+		}
+		dest := containerPath(root, mnt.Destination)
+		if _, seen := visible[dest]; !seen {
+			order = append(order, dest)
+		}
+		visible[dest] = hardening.MountExpectation{Path: dest, Options: flagOptions(mnt.Flags)}
+	}
+	for _, d := range order {
+		m.Mounts = append(m.Mounts, visible[d])
+	}
+	for _, rl := range config.Rlimits {
+		if rl.Type >= 0 && rl.Type < len(limitNames) {
+			m.Rlimits[limitNames[rl.Type]] = hardening.Rlimit{Soft: rl.Soft, Hard: rl.Hard}
+		}
+	}
+	if os.Getenv(postureFaultEnv) != "" {
+		m.Bounding = 0
+	}
+	return m
+}
+
+// hostNamespace is the host's namespace of a kind: pid 1's, or yoroi's own where pid 1
+// cannot be inspected (as gatherFacts decides). yoroi's own is this thread's: once
+// libcontainer has started a container, the main thread may be parked in its mount
+// namespace (see readMountinfo), and /proc/self shows the main thread's.
+func hostNamespace(kind string) (hardening.FileID, bool) {
+	if id, ok := fileID("/proc/1/ns/" + kind); ok {
+		return id, true
+	}
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	return fileID("/proc/thread-self/ns/" + kind)
+}
+
+func mapLines(ms []configs.IDMap) []hardening.IDMapLine {
+	out := make([]hardening.IDMapLine, 0, len(ms))
+	for _, m := range ms {
+		out = append(out, hardening.IDMapLine{Inside: uint64(m.ContainerID), Outside: uint64(m.HostID), Size: uint64(m.Size)})
+	}
+	return out
+}
+
+// containerPath resolves dest's symlinks inside the container's root (as libcontainer did
+// when it mounted there), for the mount point mountinfo shows.
+func containerPath(root, dest string) string {
+	p, err := securejoin.SecureJoin(root, dest)
+	if err != nil {
+		return filepath.Clean(dest)
+	}
+	if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.Join("/", rel)
+	}
+	return filepath.Clean(dest)
+}
+
+func flagOptions(flags int) []string {
+	var out []string
+	for _, f := range []struct {
+		flag int
+		name string
+	}{{unix.MS_RDONLY, "ro"}, {unix.MS_NOSUID, "nosuid"}, {unix.MS_NODEV, "nodev"}, {unix.MS_NOEXEC, "noexec"}} {
+		if flags&f.flag != 0 {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// checkPosture reads the posture of pid until it matches the model: the process may still
+// be libcontainer's init or yoroi's launcher, which hold descriptors (the exec fifo, the
+// filter's memfd) and run without the filter for a moment before the workload's execve.
+// None of what the model checks can widen across that execve (no_new_privs keeps
+// capabilities from growing; mounts and namespaces stay; close-on-exec descriptors go),
+// so a match before it holds after it. A posture still different at postureWait is the
+// error; errExited means the process ended first.
+func checkPosture(pid int, model hardening.Posture) error {
+	start, err := processStart(pid)
+	if err != nil {
+		return errExited
+	}
+	deadline := time.Now().Add(postureWait)
+	for {
+		obs, err := observe(pid)
+		// The process must still be the one observed, alive: otherwise what was read may
+		// be a zombie's remains or another process's. A process that is exiting fails
+		// some reads (mountinfo: EINVAL) before it is a zombie: give it a moment to become
+		// one.
+		if exitedWithin(pid, start, readRetry(err)) {
+			return errExited
+		}
+		var diff []string
+		if err == nil {
+			if diff = model.Compare(obs); len(diff) == 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("posture check: reading process %d: %w", pid, err)
+			}
+			return fmt.Errorf("posture check failed: %s", strings.Join(diff, "; "))
+		}
+		time.Sleep(postureInterval)
+	}
+}
+
+// readRetry is how long to watch a process whose posture could not be read for its exit.
+func readRetry(err error) time.Duration {
+	if err != nil {
+		return 200 * time.Millisecond
+	}
+	return 0
+}
+
+// exitedWithin reports whether the process started at start is gone or a zombie, or
+// becomes one within d.
+func exitedWithin(pid int, start string, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if again, err := processStart(pid); err != nil || again != start {
+			return true
+		}
+		if st, err := readStatus(pid); err != nil || st.state == "Z" || st.state == "X" {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// processStart is the start time of pid (field 22 of /proc/PID/stat), which tells a
+// process from a later one with the same pid.
+func processStart(pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return "", errors.New("malformed stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return "", errors.New("malformed stat")
+	}
+	return f[19], nil
+}
+
+type procStatus struct {
+	state string
+	obs   hardening.Observed
+}
+
+func readStatus(pid int) (procStatus, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return procStatus{}, err
+	}
+	defer f.Close()
+	var st procStatus
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		k, v, ok := strings.Cut(sc.Text(), ":")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		hex := func() uint64 { n, _ := strconv.ParseUint(v, 16, 64); return n }
+		switch k {
+		case "State":
+			st.state, _, _ = strings.Cut(v, " ")
+		case "CapInh":
+			st.obs.CapInh = hex()
+		case "CapPrm":
+			st.obs.CapPrm = hex()
+		case "CapEff":
+			st.obs.CapEff = hex()
+		case "CapBnd":
+			st.obs.CapBnd = hex()
+		case "CapAmb":
+			st.obs.CapAmb = hex()
+		case "NoNewPrivs":
+			st.obs.NoNewPrivs = v == "1"
+		case "Seccomp":
+			st.obs.SeccompMode, _ = strconv.Atoi(v)
+		}
+	}
+	return st, sc.Err()
+}
+
+// observe reads the posture of pid.
+func observe(pid int) (hardening.Observed, error) {
+	st, err := readStatus(pid)
+	if err != nil {
+		return hardening.Observed{}, err
+	}
+	o := st.obs
+	proc := fmt.Sprintf("/proc/%d", pid)
+	if o.UIDMap, err = readMapLines(proc + "/uid_map"); err != nil {
+		return o, err
+	}
+	if o.GIDMap, err = readMapLines(proc + "/gid_map"); err != nil {
+		return o, err
+	}
+	o.Namespaces = map[string]hardening.FileID{}
+	for _, kind := range nsKinds {
+		if id, ok := fileID(proc + "/ns/" + kind); ok {
+			o.Namespaces[kind] = id
+		}
+	}
+	if o.Mounts, err = readMountOptions(proc + "/mountinfo"); err != nil {
+		return o, err
+	}
+	if o.Rlimits, err = readLimits(proc + "/limits"); err != nil {
+		return o, err
+	}
+	o.FDs = map[int]string{}
+	ents, err := os.ReadDir(proc + "/fd")
+	if err != nil {
+		return o, err
+	}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if target, err := os.Readlink(proc + "/fd/" + e.Name()); err == nil {
+			o.FDs[fd] = target
+		}
+	}
+	return o, nil
+}
+
+func readMapLines(path string) ([]hardening.IDMapLine, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []hardening.IDMapLine
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var l hardening.IDMapLine
+		if _, err := fmt.Sscan(line, &l.Inside, &l.Outside, &l.Size); err == nil {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+// readMountOptions maps each mount point of a mountinfo file to the per-mount options of
+// the mount visible there: of the mounts stacked on one point, the one no other mount
+// there sits on.
+func readMountOptions(path string) (map[string][]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	type entry struct {
+		id, parent string
+		opts       []string
+	}
+	stacks := map[string][]entry{}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 {
+			continue
+		}
+		point := unescapeOpt(fields[4])
+		stacks[point] = append(stacks[point], entry{id: fields[0], parent: fields[1], opts: strings.Split(fields[5], ",")})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(stacks) == 0 {
+		return nil, errors.New("empty mount table")
+	}
+	out := make(map[string][]string, len(stacks))
+	for point, stack := range stacks {
+		for _, e := range stack {
+			covered := slices.ContainsFunc(stack, func(o entry) bool { return o.parent == e.id })
+			if !covered {
+				out[point] = e.opts
+			}
+		}
+	}
+	return out, nil
+}
+
+// readLimits parses /proc/PID/limits: a name in the first 26 columns, then the soft and
+// hard limits ("unlimited" or a number).
+func readLimits(path string) (map[string]hardening.Rlimit, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]hardening.Rlimit{}
+	for _, line := range strings.Split(string(data), "\n")[1:] {
+		if len(line) < 27 {
+			continue
+		}
+		f := strings.Fields(line[26:])
+		if len(f) < 2 {
+			continue
+		}
+		out[strings.TrimSpace(line[:26])] = hardening.Rlimit{Soft: limitValue(f[0]), Hard: limitValue(f[1])}
+	}
+	return out, nil
+}
+
+func limitValue(s string) uint64 {
+	if s == "unlimited" {
+		return unix.RLIM_INFINITY
+	}
+	n, _ := strconv.ParseUint(s, 10, 64)
+	return n
+}
+
+// verifyPosture checks the started process pid of the container with config against
+// the model, and records the outcome (and its cost) in the audit log.
+func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int) error {
+	_, annotations := utils.Annotations(config.Labels)
+	hostRoot := false
+	if policy, err := r.policyFor(annotations); err == nil {
+		hostRoot = policy.Userns.AllowHost
+	}
+	began := time.Now()
+	err := checkPosture(pid, r.postureModel(config, fmt.Sprintf("/proc/%d/root", pid), hostRoot))
+	ev := auditEvent{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
+	switch {
+	case errors.Is(err, errExited):
+		ev.Detail = "not checked: " + err.Error()
+		err = nil
+	case err != nil:
+		ev.Error = err.Error()
+	}
+	r.auditBestEffort(ev)
+	return err
+}
