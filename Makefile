@@ -52,7 +52,7 @@ $(SAMELIB_SHIM):
 
 # The newest runc, built from its module, for the benchmarks and for comparing seccomp
 # filters in the integration tests.
-RUNC_VERSION ?= v1.5.2
+RUNC_VERSION ?= v1.5.3
 RUNC_DIR     := $(CURDIR)/bin/runc-$(RUNC_VERSION)
 $(RUNC_DIR)/runc:
 	GOBIN=$(RUNC_DIR) GOFLAGS=-mod=mod $(GO) install -tags seccomp github.com/opencontainers/runc@$(RUNC_VERSION)
