@@ -113,3 +113,31 @@ func TestPostureEngines(t *testing.T) {
 // postureFault is the environment that makes yoroi's posture model expect an empty
 // bounding set, so that every check fails (runtime.postureFaultEnv).
 const postureFault = "_YOROI_TEST_POSTURE_FAULT=1"
+
+// An exec'd process is checked too, against its own capabilities and rlimits: a failing
+// check stops that process with one line (exit 255, a failed exec) and leaves the
+// container running.
+func TestPostureExec(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("posture-exec")
+	e.ok("exec", id, "sleep", "0.5")
+	var execChecks int
+	for _, ev := range e.auditEvents(id, "posture") {
+		if d, _ := ev["detail"].(string); ev["args"] != nil && strings.HasPrefix(d, "checked in") {
+			execChecks++
+		}
+	}
+	if execChecks != 1 {
+		t.Errorf("posture checks of the exec'd process: %d, want 1 (%v)", execChecks, e.auditEvents(id, "posture"))
+	}
+	cmd := e.cmd("exec", id, "sleep", "100")
+	cmd.Env = append(cmd.Env, postureFault)
+	r := e.runCmd(cmd)
+	if r.code != 255 || !strings.Contains(r.stderr, "posture check failed") {
+		t.Errorf("exec under a failing check: exit %d, stderr %q", r.code, r.stderr)
+	}
+	e.waitStatus(id, specs.StateRunning)
+	if out := e.ok("exec", id, "sh", "-c", "ps -o comm | grep -c sleep"); strings.TrimSpace(out) != "1" {
+		t.Errorf("sleep processes in the container after the failed exec: %q, want only init's", out)
+	}
+}

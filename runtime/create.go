@@ -221,9 +221,9 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		action:          act,
 		cleanup:         cleanup,
 		started:         func() { r.clearPending(o.ID) },
-		posture: func(pid int) error {
+		posture: func(pid int, p *libcontainer.Process) error {
 			cfg := container.Config()
-			return r.verifyPosture(o.ID, &cfg, pid)
+			return r.verifyPosture(o.ID, &cfg, pid, p)
 		},
 	}
 	if notify != nil {

@@ -127,6 +127,10 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		preserveFDs:    o.PreserveFDs,
 		seccomp:        filter,
 		subCgroupPaths: cgPaths,
+		posture: func(pid int, lp *libcontainer.Process) error {
+			cfg := c.Config()
+			return r.verifyPosture(o.ID, &cfg, pid, lp)
+		},
 	}
 	return rn.run(p)
 }

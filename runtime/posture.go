@@ -13,6 +13,7 @@ import (
 	"time"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
+	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	"golang.org/x/sys/unix"
@@ -418,16 +419,25 @@ func limitValue(s string) uint64 {
 }
 
 // verifyPosture checks the started process pid of the container with config against
-// the model, and records the outcome (and its cost) in the audit log.
-func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int) error {
+// the model, and records the outcome (and its cost) in the audit log. p is the process
+// yoroi started (nil for start, which releases a created init): an exec'd process may
+// carry capabilities, rlimits and no_new_privs of its own.
+func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int, p *libcontainer.Process) error {
 	_, annotations := utils.Annotations(config.Labels)
 	hostRoot := false
 	if policy, err := r.policyFor(annotations); err == nil {
 		hostRoot = policy.Userns.AllowHost
 	}
 	began := time.Now()
-	err := checkPosture(pid, r.postureModel(config, fmt.Sprintf("/proc/%d/root", pid), hostRoot))
+	model := r.postureModel(config, fmt.Sprintf("/proc/%d/root", pid), hostRoot)
+	if p != nil {
+		processPosture(&model, p)
+	}
+	err := checkPosture(pid, model)
 	ev := auditEvent{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
+	if p != nil && !p.Init {
+		ev.Args = p.Args
+	}
 	switch {
 	case errors.Is(err, errExited):
 		ev.Detail = "not checked: " + err.Error()
@@ -437,4 +447,26 @@ func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int) erro
 	}
 	r.auditBestEffort(ev)
 	return err
+}
+
+// processPosture puts what a process sets for itself into the model, as libcontainer
+// applies it: its capabilities, its rlimits when it has any, its no_new_privs.
+func processPosture(m *hardening.Posture, p *libcontainer.Process) {
+	if c := p.Capabilities; c != nil {
+		m.Bounding, m.Ambient = hardening.CapMask(c.Bounding), hardening.CapMask(c.Ambient)
+	}
+	if len(p.Rlimits) > 0 {
+		m.Rlimits = map[string]hardening.Rlimit{}
+		for _, rl := range p.Rlimits {
+			if rl.Type >= 0 && rl.Type < len(limitNames) {
+				m.Rlimits[limitNames[rl.Type]] = hardening.Rlimit{Soft: rl.Soft, Hard: rl.Hard}
+			}
+		}
+	}
+	if p.NoNewPrivileges != nil {
+		m.NoNewPrivileges = *p.NoNewPrivileges
+	}
+	if os.Getenv(postureFaultEnv) != "" {
+		m.Bounding = 0
+	}
 }

@@ -44,9 +44,9 @@ type runner struct {
 	cleanup func()
 	// started runs once libcontainer has written the container's state.
 	started func()
-	// posture checks the started workload (run only: start checks a created one); an
-	// error stops and removes the container.
-	posture func(pid int) error
+	// posture checks the started process (run and exec: start checks a created one).
+	// An error stops the process, and for init removes the container.
+	posture func(pid int, p *libcontainer.Process) error
 }
 
 func (r *runner) run(config *specs.Process) (status int, retErr error) {
@@ -109,10 +109,12 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 	if r.posture != nil && r.action == actRun {
 		pid, err := process.Pid()
 		if err == nil {
-			err = r.posture(pid)
+			err = r.posture(pid, process)
 		}
 		if err != nil {
-			r.shouldDestroy = true
+			if r.init {
+				r.shouldDestroy = true
+			}
 			r.terminate(process)
 			return -1, err
 		}
