@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
@@ -67,9 +68,9 @@ func assertPostureChecked(t *testing.T, entry, id string) {
 	}
 }
 
-// Through Docker and containerd: every start is checked, and a check that fails (the
-// fault injected through the daemon's environment) fails the engine's start and leaves
-// no container running.
+// Through Docker, containerd and its CRI: every start is checked, and a check that fails
+// (the fault injected through the daemon's environment) fails the engine's start and
+// leaves no container running.
 func TestPostureEngines(t *testing.T) {
 	t.Run("docker", func(t *testing.T) {
 		d := startDockerd(t)
@@ -107,6 +108,18 @@ func TestPostureEngines(t *testing.T) {
 		}
 		_, _ = faulty.run("task", "delete", "--force", id)
 		_, _ = faulty.run("container", "rm", id)
+
+		// The kubelet's way in: RunPodSandbox through the RuntimeClass handler fails
+		// with the check's line, and no sandbox is left ready.
+		client := newCRIClient(t, faulty.sock)
+		_, err = client.rt.RunPodSandbox(ctx(t), &cri.RunPodSandboxRequest{Config: sandboxConfig(t, "posture"), RuntimeHandler: "yoroi"})
+		if err == nil || !strings.Contains(err.Error(), "posture check failed") {
+			t.Errorf("RunPodSandbox under a failing posture check: %v", err)
+		}
+		pods, err := client.rt.ListPodSandbox(ctx(t), &cri.ListPodSandboxRequest{Filter: &cri.PodSandboxFilter{State: &cri.PodSandboxStateValue{State: cri.PodSandboxState_SANDBOX_READY}}})
+		if err != nil || len(pods.GetItems()) != 0 {
+			t.Errorf("ready sandboxes after the failed start: %v %v", pods.GetItems(), err)
+		}
 	})
 }
 

@@ -27,6 +27,7 @@ if cat /proc/1/cmdline | grep -q "^sh"; then echo "landlock:    workload runs as
 echo "pids.max:    $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null)"
 echo "pid 1:       $(cat /proc/1/comm)  (own pid namespace)"
 echo "hostname:    $(hostname)"
+sleep 0.3 # long enough for the posture check to read the running workload
 '
 jq --arg s "$show" '.process.terminal = false | .process.args = ["sh", "-c", $s]' \
 	"$work/bundle/config.json" > "$work/config.json" && mv "$work/config.json" "$work/bundle/config.json"
@@ -39,6 +40,8 @@ echo "== yoroi policy explain: what create will enforce on this bundle =="
 "$yoroi" policy explain --bundle "$work/bundle"
 echo
 "$yoroi" --root "$work/state" run --bundle "$work/bundle" "yoroi-demo-$$"
+echo "== posture check: the workload as the host's kernel shows it, compared with the policy =="
+grep '"event":"posture"' "$work/audit.jsonl"
 echo
 echo "== an insecure request: the same bundle asking for CAP_SYS_ADMIN =="
 jq '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]' "$work/bundle/config.json" > "$work/config.json" \
