@@ -143,14 +143,22 @@ func (m Posture) Compare(o Observed) []string {
 		}
 	}
 	for _, fd := range slices.Sorted(maps.Keys(o.FDs)) {
-		target := o.FDs[fd]
-		for _, f := range m.ForbiddenFDTargets {
-			if target == f || strings.HasPrefix(target, f+"/") || strings.HasPrefix(target, f+" ") {
-				add("fd %d open on %s", fd, target)
-			}
+		if target := o.FDs[fd]; UnderAny(target, m.ForbiddenFDTargets) {
+			add("fd %d open on %s", fd, target)
 		}
 	}
 	return out
+}
+
+// UnderAny reports whether link (a descriptor's /proc link: a path, possibly followed by
+// " (deleted)") names one of targets or lies below one.
+func UnderAny(link string, targets []string) bool {
+	for _, t := range targets {
+		if link == t || strings.HasPrefix(link, t+"/") || strings.HasPrefix(link, t+" ") {
+			return true
+		}
+	}
+	return false
 }
 
 // CapMask turns capability names into a mask of their numbers; unknown names are ignored

@@ -27,11 +27,8 @@ import (
 // libcontainer change, a hook, a bug of yoroi's), the container does not run on.
 
 // postureWait bounds the wait for the launcher to install the seccomp filter and execute
-// the workload; postureInterval is the pause between two reads.
-const (
-	postureWait     = 2 * time.Second
-	postureInterval = 250 * time.Microsecond
-)
+// the workload.
+const postureWait = 2 * time.Second
 
 // postureFaultEnv makes the model expect an empty bounding set, so that every check
 // fails: the fail-closed path's test drives it through engines, whose environment
@@ -164,42 +161,73 @@ func flagOptions(flags int) []string {
 	return out
 }
 
-// checkPosture reads the posture of pid until it matches the model: the process may still
-// be libcontainer's init or yoroi's launcher, which hold descriptors (the exec fifo, the
-// filter's memfd) and run without the filter for a moment before the workload's execve.
-// None of what the model checks can widen across that execve (no_new_privs keeps
-// capabilities from growing; mounts and namespaces stay; close-on-exec descriptors go),
-// so a match before it holds after it. A posture still different at postureWait is the
-// error; errExited means the process ended first.
+// checkPosture waits until pid runs the workload, reads its posture once and compares.
+// It returns errExited when the process ended first, and the differences, if any, as
+// one error.
 func checkPosture(pid int, model hardening.Posture) error {
 	start, err := processStart(pid)
 	if err != nil {
 		return errExited
 	}
+	if err := awaitWorkload(pid, model); err != nil {
+		return err
+	}
+	obs, err := observe(pid)
+	// The process must still be the one observed, alive: otherwise what was read may be
+	// a zombie's remains or another process's. A process that is exiting fails some
+	// reads (mountinfo: EINVAL) before it is a zombie: give it a moment to become one.
+	if exitedWithin(pid, start, readRetry(err)) {
+		return errExited
+	}
+	if err != nil {
+		return fmt.Errorf("posture check: reading process %d: %w", pid, err)
+	}
+	if diff := model.Compare(obs); len(diff) > 0 {
+		return fmt.Errorf("posture check failed: %s", strings.Join(diff, "; "))
+	}
+	return nil
+}
+
+// awaitWorkload waits, for at most postureWait, until pid is past libcontainer's init
+// and yoroi's launcher: its seccomp filter installed (when the model has one) and no
+// descriptor left on the runtime's state (the exec fifo) or the filter's memfd, which
+// both close right before the workload's execve. Nothing else the model checks changes
+// from there on or can widen across that execve (no_new_privs keeps capabilities from
+// growing; mounts and namespaces stay). It polls cheaply, backing off, so that many
+// concurrent starts do not spend their CPU on it.
+func awaitWorkload(pid int, model hardening.Posture) error {
 	deadline := time.Now().Add(postureWait)
+	pause := 50 * time.Microsecond
 	for {
-		obs, err := observe(pid)
-		// The process must still be the one observed, alive: otherwise what was read may
-		// be a zombie's remains or another process's. A process that is exiting fails
-		// some reads (mountinfo: EINVAL) before it is a zombie: give it a moment to become
-		// one.
-		if exitedWithin(pid, start, readRetry(err)) {
+		st, err := readStatus(pid)
+		if err != nil || st.state == "Z" || st.state == "X" {
 			return errExited
 		}
-		var diff []string
-		if err == nil {
-			if diff = model.Compare(obs); len(diff) == 0 {
+		if !model.Seccomp || st.obs.SeccompMode == 2 {
+			fds, err := readFDs(pid)
+			if err != nil {
+				return errExited
+			}
+			if !holdsAny(fds, model.ForbiddenFDTargets) {
 				return nil
 			}
 		}
 		if time.Now().After(deadline) {
-			if err != nil {
-				return fmt.Errorf("posture check: reading process %d: %w", pid, err)
-			}
-			return fmt.Errorf("posture check failed: %s", strings.Join(diff, "; "))
+			return nil // the comparison says what is still not in place
 		}
-		time.Sleep(postureInterval)
+		time.Sleep(pause)
+		pause = min(2*pause, 2*time.Millisecond)
 	}
+}
+
+// holdsAny reports whether a descriptor points at or below one of targets.
+func holdsAny(fds map[int]string, targets []string) bool {
+	for _, link := range fds {
+		if hardening.UnderAny(link, targets) {
+			return true
+		}
+	}
+	return false
 }
 
 // readRetry is how long to watch a process whose posture could not be read for its exit.
@@ -315,21 +343,28 @@ func observe(pid int) (hardening.Observed, error) {
 	if o.Rlimits, err = readLimits(proc + "/limits"); err != nil {
 		return o, err
 	}
-	o.FDs = map[int]string{}
-	ents, err := os.ReadDir(proc + "/fd")
+	o.FDs, err = readFDs(pid)
+	return o, err
+}
+
+// readFDs maps each open descriptor of pid to what its link names.
+func readFDs(pid int) (map[int]string, error) {
+	dir := fmt.Sprintf("/proc/%d/fd/", pid)
+	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return o, err
+		return nil, err
 	}
+	out := make(map[int]string, len(ents))
 	for _, e := range ents {
 		fd, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if target, err := os.Readlink(proc + "/fd/" + e.Name()); err == nil {
-			o.FDs[fd] = target
+		if target, err := os.Readlink(dir + e.Name()); err == nil {
+			out[fd] = target
 		}
 	}
-	return o, nil
+	return out, nil
 }
 
 func readMapLines(path string) ([]hardening.IDMapLine, error) {

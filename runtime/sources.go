@@ -81,18 +81,24 @@ func boundSockets() []string {
 	return parseUnixSockets(f)
 }
 
-// parseUnixSockets reads /proc/net/unix: "Num RefCount Protocol Flags Type St Inode
-// Path", the path absent for unbound sockets and "@name" for abstract ones.
+// parseUnixSockets reads /proc/net/unix: seven columns ("Num RefCount Protocol Flags Type
+// St Inode", the inode padded with spaces), then the path: absent for unbound sockets,
+// "@name" for abstract ones, possibly with spaces of its own.
 func parseUnixSockets(r io.Reader) []string {
 	var out []string
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		fields := strings.SplitN(sc.Text(), " ", 8)
-		if len(fields) < 8 {
-			continue
+		rest := sc.Text()
+		for range 7 {
+			rest = strings.TrimLeft(rest, " ")
+			i := strings.IndexByte(rest, ' ')
+			if i < 0 {
+				rest = ""
+				break
+			}
+			rest = rest[i:]
 		}
-		p := strings.TrimSpace(fields[7])
-		if strings.HasPrefix(p, "/") {
+		if p := strings.TrimPrefix(rest, " "); strings.HasPrefix(p, "/") {
 			out = append(out, p)
 		}
 	}
