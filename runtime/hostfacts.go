@@ -27,6 +27,20 @@ var nsFiles = map[specs.LinuxNamespaceType]string{
 	specs.TimeNamespace:    "time",
 }
 
+// hostNamespace is the host's namespace of a kind ("net"): pid 1's, or where pid 1
+// cannot be inspected (a non-dumpable init, as on some VMs) yoroi's own, which an engine
+// runs in the host's namespaces. yoroi's own is this thread's: once libcontainer has
+// started a container, the main thread may be parked in its mount namespace (see
+// readMountinfo), and /proc/self shows the main thread's.
+func hostNamespace(kind string) (hardening.FileID, bool) {
+	if id, ok := fileID("/proc/1/ns/" + kind); ok {
+		return id, true
+	}
+	goruntime.LockOSThread()
+	defer goruntime.UnlockOSThread()
+	return fileID("/proc/thread-self/ns/" + kind)
+}
+
 // gatherFacts collects what the policy needs to know about the host for one spec:
 // the host's namespaces, the identity of each namespace path the spec joins, and the
 // real path of every bind source and hook.
@@ -40,14 +54,7 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 		MAC:            macFacts(),
 	}
 	for typ, name := range nsFiles {
-		// The host's namespaces are pid 1's; where pid 1 cannot be inspected (a
-		// non-dumpable init, as on some VMs) they are yoroi's own, which an engine runs
-		// in the host's namespaces.
-		id, ok := fileID(filepath.Join("/proc/1/ns", name))
-		if !ok {
-			id, ok = fileID(filepath.Join("/proc/self/ns", name))
-		}
-		if ok {
+		if id, ok := hostNamespace(name); ok {
 			f.HostNamespaces[typ] = id
 		}
 	}

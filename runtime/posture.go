@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -61,7 +60,6 @@ func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllo
 		HostRootAllowed:    hostRootAllowed,
 		Namespaces:         map[string]hardening.NamespaceExpectation{},
 		RootReadonly:       config.Readonlyfs,
-		Rlimits:            map[string]hardening.Rlimit{},
 		ForbiddenFDTargets: []string{r.root, r.hostState(), "/memfd:yoroi-seccomp-filter"},
 	}
 	if c := config.Capabilities; c != nil {
@@ -103,28 +101,19 @@ func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllo
 	for _, d := range order {
 		m.Mounts = append(m.Mounts, visible[d])
 	}
-	for _, rl := range config.Rlimits {
-		if rl.Type >= 0 && rl.Type < len(limitNames) {
-			m.Rlimits[limitNames[rl.Type]] = hardening.Rlimit{Soft: rl.Soft, Hard: rl.Hard}
-		}
-	}
-	if os.Getenv(postureFaultEnv) != "" {
-		m.Bounding = 0
-	}
+	m.Rlimits = limitsModel(config.Rlimits)
 	return m
 }
 
-// hostNamespace is the host's namespace of a kind: pid 1's, or yoroi's own where pid 1
-// cannot be inspected (as gatherFacts decides). yoroi's own is this thread's: once
-// libcontainer has started a container, the main thread may be parked in its mount
-// namespace (see readMountinfo), and /proc/self shows the main thread's.
-func hostNamespace(kind string) (hardening.FileID, bool) {
-	if id, ok := fileID("/proc/1/ns/" + kind); ok {
-		return id, true
+// limitsModel names rlimits as /proc/PID/limits does.
+func limitsModel(rls []configs.Rlimit) map[string]hardening.Rlimit {
+	out := make(map[string]hardening.Rlimit, len(rls))
+	for _, rl := range rls {
+		if rl.Type >= 0 && rl.Type < len(limitNames) {
+			out[limitNames[rl.Type]] = hardening.Rlimit{Soft: rl.Soft, Hard: rl.Hard}
+		}
 	}
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
-	return fileID("/proc/thread-self/ns/" + kind)
+	return out
 }
 
 func mapLines(ms []configs.IDMap) []hardening.IDMapLine {
@@ -468,6 +457,9 @@ func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int, p *l
 	if p != nil {
 		processPosture(&model, p)
 	}
+	if os.Getenv(postureFaultEnv) != "" {
+		model.Bounding = 0
+	}
 	err := checkPosture(pid, model)
 	ev := auditEvent{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
 	if p != nil && !p.Init {
@@ -491,17 +483,9 @@ func processPosture(m *hardening.Posture, p *libcontainer.Process) {
 		m.Bounding, m.Ambient = hardening.CapMask(c.Bounding), hardening.CapMask(c.Ambient)
 	}
 	if len(p.Rlimits) > 0 {
-		m.Rlimits = map[string]hardening.Rlimit{}
-		for _, rl := range p.Rlimits {
-			if rl.Type >= 0 && rl.Type < len(limitNames) {
-				m.Rlimits[limitNames[rl.Type]] = hardening.Rlimit{Soft: rl.Soft, Hard: rl.Hard}
-			}
-		}
+		m.Rlimits = limitsModel(p.Rlimits)
 	}
 	if p.NoNewPrivileges != nil {
 		m.NoNewPrivileges = *p.NoNewPrivileges
-	}
-	if os.Getenv(postureFaultEnv) != "" {
-		m.Bounding = 0
 	}
 }
