@@ -1,7 +1,9 @@
 package integration
 
 import (
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -121,5 +123,28 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Docker derives a container's exit code from runc's words when its process cannot be
+// executed: 127 for a missing program, 126 for one that cannot run. yoroi gives Docker the
+// same codes as runc (Debian's, the daemon's default runtime) for the same requests.
+func TestDockerExecFailureExitCodes(t *testing.T) {
+	d := startDockerd(t)
+	for _, args := range [][]string{{"/no/such/program"}, {"no-such-program"}, {"/etc/passwd"}} {
+		codes := map[string]int{}
+		for _, runtime := range []string{"runc", "yoroi"} {
+			cmd := exec.Command(dockerCLI, append([]string{"run", "--rm", "--runtime", runtime, "--network", "none", "busybox:yoroi"}, args...)...)
+			cmd.Env = append(os.Environ(), d.env...)
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				t.Fatalf("docker run --runtime %s %v: %v\n%s", runtime, args, err, out)
+			}
+			codes[runtime] = ee.ExitCode()
+		}
+		if codes["yoroi"] != codes["runc"] {
+			t.Errorf("%v: exit %d under yoroi, %d under runc", args, codes["yoroi"], codes["runc"])
+		}
 	}
 }

@@ -101,6 +101,11 @@ func TestEventsStats(t *testing.T) {
 
 func TestList(t *testing.T) {
 	e := newEnv(t)
+	// A --root that does not exist is an error, as with runc.
+	e.fails("no such file or directory", "list")
+	if err := os.MkdirAll(e.root, 0o711); err != nil {
+		t.Fatal(err)
+	}
 	if out := e.ok("list", "--format", "json"); strings.TrimSpace(out) != "null" {
 		t.Errorf("empty list json %q, want null (as runc)", out)
 	}
@@ -178,4 +183,46 @@ func readTrim(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return strings.TrimSpace(string(data))
+}
+
+// What engines and scripts rely on in runc's command line and words: flags after the
+// container id, signal 0, "container not running" for a kill of an exited container
+// (containerd's shim matches it), and a workload that cannot be executed reported as
+// runc's init does with a shell's exit code (Docker derives 126/127 from runc's words).
+func TestRuncCompatibleCommandLine(t *testing.T) {
+	e := newEnv(t)
+	id := e.running("runc-cli")
+	e.ok("kill", id, "0")
+	e.ok("update", id, "--pids-limit", "100")
+	if out := e.ok("exec", id, "cat", "/sys/fs/cgroup/pids/pids.max"); strings.TrimSpace(out) != "100" {
+		t.Errorf("pids.max after update with the flag after the id: %q", out)
+	}
+	e.ok("kill", id, "KILL")
+	e.waitStatus(id, specs.StateStopped)
+	e.fails("container not running", "kill", id, "TERM")
+	e.ok("kill", "--all", id, "TERM")
+
+	rootfs := copyRootfs(t)
+	if err := os.WriteFile(filepath.Join(rootfs, "run.sh"), []byte("#!/no/such/interpreter\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"/run.sh"}, 127, "exec /run.sh: no such file or directory"},
+		{[]string{"/etc/passwd"}, 126, "exec /etc/passwd: exec format error"},
+	} {
+		b := e.newBundle(tc.args...).edit(t, func(s *specs.Spec) { s.Root.Path = rootfs })
+		if err := os.Chmod(filepath.Join(rootfs, "etc", "passwd"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cid := uniqueID("runc-exec")
+		r := e.run("run", "--bundle", b.dir, cid)
+		if r.code != tc.code || strings.TrimSpace(r.stderr) != tc.msg {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tc.args, r.code, r.stderr, tc.code, tc.msg)
+		}
+		e.assertNoLeftovers(cid)
+	}
 }

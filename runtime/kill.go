@@ -26,18 +26,21 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 		if all {
 			return nil
 		}
-		return fmt.Errorf("container %q is not running", id)
+		// runc's words ("container not running"): containerd's shim reads them to treat
+		// the kill of an exited task as done.
+		return fmt.Errorf("container %q: %w", id, libcontainer.ErrNotRunning)
 	}
 	return err
 }
 
-// ParseSignal accepts a number, a name ("KILL") or a full name ("SIGKILL").
+// ParseSignal accepts a number (0 too: it only checks that the process exists, as with
+// runc), a name ("KILL") or a full name ("SIGKILL").
 func ParseSignal(raw string) (unix.Signal, error) {
 	if raw == "" {
 		return unix.SIGTERM, nil
 	}
 	if n, err := strconv.Atoi(raw); err == nil {
-		if n <= 0 || n > 64 {
+		if n < 0 || n > 64 {
 			return 0, fmt.Errorf("invalid signal number %d", n)
 		}
 		return unix.Signal(n), nil

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -71,7 +72,24 @@ func checkExecutable(root string, p *specs.Process, mountDests []string) error {
 		}
 	}
 	if strings.Contains(args[0], "/") {
-		return fmt.Errorf("exec: %q: no such executable file", args[0])
+		return pathError(root, args[0], candidates[0])
 	}
 	return fmt.Errorf("exec: %q: executable file not found in $PATH", args[0])
+}
+
+// pathError says why the file at name cannot be executed in Go's exec.LookPath words,
+// which runc prints and Docker reads its exit code from (127 for "no such file or
+// directory", 126 for "permission denied").
+func pathError(root, name, resolved string) error {
+	full, err := securejoin.SecureJoin(root, resolved)
+	if err == nil {
+		if _, err = os.Stat(full); err == nil {
+			err = fs.ErrPermission // a directory, or not executable
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = &fs.PathError{Op: pe.Op, Path: resolved, Err: pe.Err}
+	}
+	return fmt.Errorf("exec: %q: %w", name, err)
 }

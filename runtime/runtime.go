@@ -18,8 +18,10 @@ const DefaultRoot = "/run/yoroi"
 
 // Options configures a Runtime; they come from yoroi's global flags.
 type Options struct {
-	// Root is the state directory (one subdirectory per container).
-	Root string
+	// Root is the state directory (one subdirectory per container); RootExplicit says
+	// the user named it (then a missing one is an error for list, as with runc).
+	Root         string
+	RootExplicit bool
 	// SystemdCgroup selects the systemd cgroup driver (cgroupsPath "slice:prefix:name").
 	SystemdCgroup bool
 	// ConfigPath is config.toml; ConfigExplicit says the user named it (then a missing
@@ -31,6 +33,7 @@ type Options struct {
 // Runtime runs containers under one state root.
 type Runtime struct {
 	root           string
+	rootExplicit   bool
 	systemdCgroup  bool
 	configPath     string
 	configExplicit bool
@@ -50,7 +53,7 @@ func New(o Options) (*Runtime, error) {
 	if root == "/" {
 		return nil, errors.New("option --root must not be /")
 	}
-	return &Runtime{root: root, systemdCgroup: o.SystemdCgroup, configPath: o.ConfigPath, configExplicit: o.ConfigExplicit}, nil
+	return &Runtime{root: root, rootExplicit: o.RootExplicit, systemdCgroup: o.SystemdCgroup, configPath: o.ConfigPath, configExplicit: o.ConfigExplicit}, nil
 }
 
 // Root returns the absolute state root.

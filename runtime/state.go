@@ -64,9 +64,11 @@ func containerState(c *libcontainer.Container) (*ContainerState, error) {
 // List returns the state of every container under the root. Containers whose state
 // cannot be read are reported through warn and skipped, as runc does.
 func (r *Runtime) List(warn func(error)) ([]ContainerState, error) {
+	// A --root that does not exist is an error, as with runc (a mistyped one must not
+	// look like an empty one); the default root is created with the first container.
 	entries, err := os.ReadDir(r.root)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
+		if errors.Is(err, os.ErrNotExist) && !r.rootExplicit {
 			return nil, nil
 		}
 		return nil, err

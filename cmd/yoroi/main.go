@@ -88,7 +88,8 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 // run executes the command line and returns the process exit code. Every failure is
 // reported as one line on stderr (and in the log, where containerd reads it).
 func run(args []string, stdout, stderr io.Writer) int {
-	err := newApp(stdout, stderr).Run(args)
+	app := newApp(stdout, stderr)
+	err := app.Run(reorderArgs(app, args))
 	if err == nil || runtime.IsExitStatus(err) {
 		return runtime.CodeOf(err)
 	}
@@ -139,6 +140,7 @@ func logsToStderr() bool {
 func newRuntime(c *cli.Context) (*runtime.Runtime, error) {
 	return runtime.New(runtime.Options{
 		Root:           c.String("root"),
+		RootExplicit:   c.IsSet("root"),
 		SystemdCgroup:  c.Bool("systemd-cgroup"),
 		ConfigPath:     c.String("config"),
 		ConfigExplicit: c.IsSet("config"),

@@ -1,7 +1,10 @@
 // The Landlock launcher. See launcher.go: this runs as an ELF constructor, before the Go
 // runtime starts, when the binary is executed as `/proc/self/exe __yoroi_landlock ...`.
 //
-// Its steps, each failure fatal (exit 126, one "yoroi landlock:" line on stderr):
+// Its steps, each failure fatal (exit 126, one "yoroi landlock:" line on stderr; a
+// workload that cannot be executed is reported as runc's init reports it, "exec PATH:
+// no such file or directory", exit 127 when it is not there and 126 otherwise, the
+// codes a shell uses and Docker derives from runc's words):
 //  1. parse the settings up to "--" (abi=N, exec-writable, seccomp=FD);
 //  2. read the container's mount table and build a Landlock ruleset: read on "/",
 //     read+write (no execute) beneath every writable mount, execute on the read-only
@@ -82,20 +85,44 @@ const char *yoroi_launcher_arg(void)
 
 extern char **environ;
 
-static void die(const char *fmt, ...)
+// fail writes one line, prefix and message, and exits with code.
+static void fail(int code, const char *prefix, const char *fmt, va_list ap)
 {
 	char buf[1024];
-	va_list ap;
-	int n = snprintf(buf, sizeof(buf), "yoroi landlock: ");
-	va_start(ap, fmt);
+	int n = snprintf(buf, sizeof(buf), "%s", prefix);
 	vsnprintf(buf + n, sizeof(buf) - n - 1, fmt, ap);
-	va_end(ap);
 	size_t len = strlen(buf);
 	buf[len++] = '\n';
 	if (write(STDERR_FILENO, buf, len) < 0) {
 		// Nothing more to say.
 	}
-	_exit(126);
+	_exit(code);
+}
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fail(126, "yoroi landlock: ", fmt, ap);
+	va_end(ap);
+}
+
+// die_exec reports a workload that cannot be executed in runc's words.
+static void die_exec(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fail(code, "", fmt, ap);
+	va_end(ap);
+}
+
+// go_strerror is strerror(err) as Go spells it: lower case first letter.
+static const char *go_strerror(int err, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s", strerror(err));
+	if (buf[0] >= 'A' && buf[0] <= 'Z' && !(buf[1] >= 'A' && buf[1] <= 'Z'))
+		buf[0] = (char)(buf[0] - 'A' + 'a');
+	return buf;
 }
 
 static void *xrealloc(void *p, size_t n)
@@ -349,12 +376,12 @@ static const char *look_path(const char *file, char *buf, size_t size)
 		struct stat st;
 		if (n > 0 && (size_t)n < size && stat(buf, &st) == 0 && !S_ISDIR(st.st_mode) && (st.st_mode & 0111) != 0) {
 			if (buf[0] != '/')
-				die("exec: \"%s\": cannot run executable found relative to current directory", file);
+				die_exec(126, "exec: \"%s\": cannot run executable found relative to current directory", file);
 			return buf;
 		}
 		p = end != NULL ? end + 1 : NULL;
 	}
-	die("exec: \"%s\": executable file not found in $PATH", file);
+	die_exec(127, "exec: \"%s\": executable file not found in $PATH", file);
 	return NULL;
 }
 
@@ -426,7 +453,9 @@ static void launch(int argc, char **argv)
 			die("seccomp: %s", strerror(errno));
 	}
 	execve(path, cmd, environ);
-	die("exec %s: %s", path, strerror(errno));
+	int err = errno;
+	char msg[128];
+	die_exec(err == ENOENT ? 127 : 126, "exec %s: %s", path, go_strerror(err, msg, sizeof(msg)));
 }
 
 // yoroi_launcher runs before main (and before the Go runtime) in every process of this

@@ -58,7 +58,9 @@ func TestLauncher(t *testing.T) {
 		{"ABI too high", []string{"abi=999", "--", "true"}, 126, "is below the required 999: refusing to run unconfined"},
 		{"no command", []string{"abi=1", "--"}, 126, "yoroi landlock: no command\n"},
 		{"no separator", []string{"abi=1"}, 126, "yoroi landlock: no command\n"},
-		{"not found", []string{"--", "no-such-program"}, 126, `exec: "no-such-program": executable file not found in $PATH`},
+		{"not found in PATH", []string{"--", "no-such-program"}, 127, "exec: \"no-such-program\": executable file not found in $PATH\n"},
+		{"no such file", []string{"--", "/no/such/program"}, 127, "exec /no/such/program: no such file or directory\n"},
+		{"not executable", []string{"--", "/etc/passwd"}, 126, "exec /etc/passwd: permission denied\n"},
 		{"not a seccomp fd", []string{"seccomp=99", "--", "true"}, 126, "seccomp filter fd 99"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+)
+
+// runc's command line (urfave/cli v1) accepts a command's flags after its positional
+// arguments ("runc update ID --cpuset-cpus 1"), and engines and scripts rely on it;
+// urfave/cli v2 stops at the first argument. reorderArgs moves a command's flags, with
+// their values, before its arguments, as v1 does, except for the commands whose trailing
+// arguments are another program's (exec's command, ps's options), which runc leaves as
+// they are too, and yoroi's commands with subcommands (policy, profile), which are not
+// runc's. "--" ends the reordering.
+func reorderArgs(app *cli.App, args []string) []string {
+	if len(args) < 2 {
+		return args
+	}
+	i := 1 + flagsSpan(app.Flags, args[1:])
+	if i >= len(args) {
+		return args
+	}
+	cmd := app.Command(args[i])
+	if cmd == nil || len(cmd.Subcommands) > 0 || slices.Contains([]string{"exec", "ps"}, cmd.Name) {
+		return args
+	}
+	var flags, positional []string
+	rest := args[i+1:]
+	for j := 0; j < len(rest); j++ {
+		a := rest[j]
+		if a == "--" {
+			positional = append(positional, rest[j:]...)
+			break
+		}
+		if !isFlag(a) {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		if takesValue(cmd.Flags, a) && !strings.Contains(a, "=") && j+1 < len(rest) {
+			j++
+			flags = append(flags, rest[j])
+		}
+	}
+	out := append(slices.Clone(args[:i+1]), flags...)
+	return append(out, positional...)
+}
+
+// flagsSpan is how many of args are flags (and their values) before the first
+// positional argument.
+func flagsSpan(defs []cli.Flag, args []string) int {
+	n := 0
+	for n < len(args) && isFlag(args[n]) && args[n] != "--" {
+		if takesValue(defs, args[n]) && !strings.Contains(args[n], "=") {
+			n++
+		}
+		n++
+	}
+	return n
+}
+
+func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }
+
+// takesValue reports whether the flag named by arg ("--name", "-n", "--name=v") is one
+// of defs that takes a value.
+func takesValue(defs []cli.Flag, arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	for _, f := range defs {
+		if !slices.Contains(f.Names(), name) {
+			continue
+		}
+		v, ok := f.(interface{ TakesValue() bool })
+		return ok && v.TakesValue()
+	}
+	return false
+}
