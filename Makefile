@@ -4,10 +4,11 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 BUILDTAGS ?= seccomp urfave_cli_no_docs
 VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 # yoroi is linked statically (like runc's releases): its sealed copy runs inside the
 # container as the Landlock launcher, where the host's libc is not.
 STATIC_TAGS := netgo osusergo
-GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-X main.version=$(VERSION) -extldflags -static"
+GOFLAGS_BUILD := -trimpath -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-X main.version=$(VERSION) -X main.commit=$(COMMIT) -extldflags -static"
 # Shims are built as containerd's Makefile builds its own (SHIM_GO_BUILDTAGS, CGO_ENABLED=0):
 # no_grpc leaves the gRPC service stubs of containerd's API out (a shim serves ttrpc only).
 # yoroi's shim also leaves out typeurl's gogo/protobuf handler (no_gogo): containerd 2.x's

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	goruntime "runtime"
 	"runtime/debug"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -28,6 +29,7 @@ func libcontainerVersion() string {
 func Versions() []string {
 	v := []string{
 		"spec: " + specVersion(),
+		"go: " + goruntime.Version(),
 		"libcontainer: " + libcontainerVersion(),
 	}
 	if seccomp.Enabled {

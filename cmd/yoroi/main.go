@@ -14,8 +14,11 @@ import (
 	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
-// version is set by the Makefile (-X main.version=...).
-var version = "0.1.0-dev"
+// version and commit are set by the Makefile (-X main.version=... -X main.commit=...).
+var (
+	version = "0.1.0-dev"
+	commit  = ""
+)
 
 // ConfigEnv names the config file when --config is not given.
 const ConfigEnv = "YOROI_CONFIG"
@@ -76,8 +79,12 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 		// Errors are reported once, by run, and the exit code decided there.
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
+	// runc's layout, which Docker's `docker info` parses: "NAME version V", "commit: C".
 	cli.VersionPrinter = func(c *cli.Context) {
 		fmt.Fprintln(c.App.Writer, "yoroi version", c.App.Version)
+		if commit != "" {
+			fmt.Fprintln(c.App.Writer, "commit:", commit)
+		}
 		for _, v := range runtime.Versions() {
 			fmt.Fprintln(c.App.Writer, v)
 		}
