@@ -27,10 +27,10 @@ const ptsMajor = 136
 func checkDevices(c *checker) error {
 	const rule, key = "devices", "devices.allow"
 	l := c.spec.Linux
-	allowedNums := map[[2]int64]bool{}
+	allowedNums := map[deviceNum]bool{}
 	for _, d := range l.Devices {
 		if slices.Contains(c.policy.Devices.Allow, d.Path) {
-			allowedNums[[2]int64{d.Major, d.Minor}] = true
+			allowedNums[deviceNum{d.Type, d.Major, d.Minor}] = true
 			continue
 		}
 		i := slices.IndexFunc(defaultDevices, func(dd defaultDevice) bool { return dd.path == d.Path })
@@ -70,12 +70,26 @@ func isDenyAll(d specs.LinuxDeviceCgroup) bool {
 	return !d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil
 }
 
-func deviceRuleAllowed(d specs.LinuxDeviceCgroup, extra map[[2]int64]bool) bool {
-	if d.Type != "c" || d.Major == nil || d.Minor == nil {
+// deviceNum is a device's type ("c", "b") and numbers.
+type deviceNum struct {
+	typ          string
+	major, minor int64
+}
+
+// deviceRuleAllowed: a cgroup allow rule is kept for the default character devices,
+// /dev/pts/*, and the devices (character or block) devices.allow admitted by path.
+func deviceRuleAllowed(d specs.LinuxDeviceCgroup, extra map[deviceNum]bool) bool {
+	if d.Major == nil || d.Minor == nil {
 		// Wildcards: only /dev/pts/* (c 136:*) is allowed.
 		return d.Type == "c" && d.Major != nil && *d.Major == ptsMajor && d.Minor == nil
 	}
-	if *d.Major == ptsMajor || extra[[2]int64{*d.Major, *d.Minor}] {
+	if extra[deviceNum{d.Type, *d.Major, *d.Minor}] {
+		return true
+	}
+	if d.Type != "c" {
+		return false
+	}
+	if *d.Major == ptsMajor {
 		return true
 	}
 	return slices.ContainsFunc(defaultDevices, func(dd defaultDevice) bool { return dd.major == *d.Major && dd.minor == *d.Minor })

@@ -11,6 +11,9 @@ func TestCheckDevices(t *testing.T) {
 	denyAll := specs.LinuxDeviceCgroup{Allow: false, Access: "rwm"}
 	fuse := DefaultPolicy()
 	fuse.Devices.Allow = []string{"/dev/fuse"}
+	loop := DefaultPolicy()
+	loop.Devices.Allow = []string{"/dev/loop0"}
+	loop0 := []specs.LinuxDevice{{Path: "/dev/loop0", Type: "b", Major: 7, Minor: 0}}
 	for _, tc := range []struct {
 		name    string
 		devices []specs.LinuxDevice
@@ -23,6 +26,9 @@ func TestCheckDevices(t *testing.T) {
 		{"host disk refused", []specs.LinuxDevice{{Path: "/dev/sda", Type: "b", Major: 8, Minor: 0}}, nil, DefaultPolicy(), Refused, 0},
 		{"fake /dev/null refused", []specs.LinuxDevice{{Path: "/dev/null", Type: "b", Major: 8, Minor: 0}}, nil, DefaultPolicy(), Refused, 0},
 		{"fuse allowed by profile", []specs.LinuxDevice{{Path: "/dev/fuse", Type: "c", Major: 10, Minor: 229}}, []specs.LinuxDeviceCgroup{denyAll, {Allow: true, Type: "c", Major: i(10), Minor: i(229), Access: "rwm"}}, fuse, Kept, 2},
+		{"block device allowed by profile keeps its rule", loop0, []specs.LinuxDeviceCgroup{denyAll, {Allow: true, Type: "b", Major: i(7), Minor: i(0), Access: "rwm"}}, loop, Kept, 2},
+		{"its numbers as a character device removed", loop0, []specs.LinuxDeviceCgroup{denyAll, {Allow: true, Type: "c", Major: i(7), Minor: i(0), Access: "rwm"}}, loop, Tightened, 1},
+		{"another block device's rule removed", loop0, []specs.LinuxDeviceCgroup{denyAll, {Allow: true, Type: "b", Major: i(8), Minor: i(0), Access: "rwm"}}, loop, Tightened, 1},
 		{"mknod wildcards and tun removed", nil, []specs.LinuxDeviceCgroup{denyAll,
 			{Allow: true, Type: "c", Access: "m"}, {Allow: true, Type: "b", Access: "m"},
 			{Allow: true, Type: "c", Major: i(10), Minor: i(200), Access: "rwm"},

@@ -109,3 +109,31 @@ func TestInfoLeaksClosed(t *testing.T) {
 		}
 	}
 }
+
+// A block device an administrator admits by devices.allow keeps its device cgroup rule
+// (it was dropped: only character devices were kept), so the container can open it as
+// under runc. With the host's user namespace, as a real disk's owner needs.
+func TestAllowedBlockDevice(t *testing.T) {
+	if _, err := os.Stat("/dev/loop0"); err != nil {
+		t.Fatalf("this host has no /dev/loop0 to test with: %v", err)
+	}
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + "\n[profiles.loop.devices]\nallow = [\"/dev/loop0\"]\n[profiles.loop.userns]\nallow_host = true\n")
+	seven, zero := int64(7), int64(0)
+	b := e.newBundle("sh", "-c", "exec 3</dev/loop0 && echo opened").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{hardening.ProfileAnnotation: "loop"}
+		s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.UserNamespace)
+		s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
+		mode := os.FileMode(0o600)
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/loop0", Type: "b", Major: 7, Minor: 0, FileMode: &mode})
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		}
+		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: "b", Major: &seven, Minor: &zero, Access: "rw"})
+	})
+	id := uniqueID("blockdev")
+	if out := strings.TrimSpace(e.ok("run", "--bundle", b.dir, id)); out != "opened" {
+		t.Errorf("/dev/loop0 in the container: %q, want opened", out)
+	}
+	e.assertNoLeftovers(id)
+}
