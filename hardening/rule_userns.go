@@ -64,13 +64,20 @@ func checkUserNS(c *checker) error {
 		}
 		uid, gid := o.UIDMap, o.GIDMap
 		if len(uid) == 0 && len(l.UIDMappings) > 0 {
-			// The namespace's mappings could not be read from the host (a pinned
-			// namespace file, not /proc/PID/ns/user): the spec states them, and
-			// libcontainer refuses to join a namespace whose mappings differ.
+			// The namespace's mappings could not be read from the host: the spec states
+			// them, and libcontainer refuses to join a namespace whose mappings differ.
 			uid, gid = l.UIDMappings, l.GIDMappings
+		}
+		if len(uid) == 0 || len(gid) == 0 {
+			return c.refuse(rule, "the mappings of user namespace "+path+" could not be read from the host; state them in linux.uidMappings and linux.gidMappings", "")
 		}
 		if err := c.checkMappings(uid, gid, "user namespace "+path); err != nil {
 			return err
+		}
+		if !o.Host {
+			if err := c.refuseHostOwnedJoins(); err != nil {
+				return err
+			}
 		}
 		c.annotate(AnnotationUserNS, "joined")
 		c.kept(rule, "joins user namespace "+path)
@@ -81,6 +88,9 @@ func checkUserNS(c *checker) error {
 			return c.refuse(rule, "user namespace without uid/gid mappings", "userns.min_host_id")
 		}
 		if err := c.checkMappings(l.UIDMappings, l.GIDMappings, "the spec's user namespace"); err != nil {
+			return err
+		}
+		if err := c.refuseHostOwnedJoins(); err != nil {
 			return err
 		}
 		c.annotate(AnnotationUserNS, "caller")
@@ -106,6 +116,9 @@ func checkUserNS(c *checker) error {
 		if err := c.checkMappings(owner.UIDMap, owner.GIDMap, "the pod's user namespace"); err != nil {
 			return err
 		}
+		if err := c.refuseHostOwnedJoins(); err != nil {
+			return err
+		}
 		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: owner.Path})
 		l.UIDMappings, l.GIDMappings = nil, nil
 		c.annotate(AnnotationUserNS, "pod")
@@ -117,6 +130,10 @@ func checkUserNS(c *checker) error {
 		c.relaxed(rule, "host user namespace allowed by profile "+c.policy.Name)
 		return nil
 	}
+	// From here on the container gets a user namespace of its own (or its pod's).
+	if err := c.refuseHostOwnedJoins(); err != nil {
+		return err
+	}
 	r := c.facts.UserNS.Allocated
 	if r == nil {
 		return fmt.Errorf("hardening: no id range was reserved for a container without a user namespace")
@@ -127,6 +144,25 @@ func checkUserNS(c *checker) error {
 	c.annotate(AnnotationUserNS, "allocated")
 	c.annotate(AnnotationIDRange, fmt.Sprintf("%d:%d", r.Start, r.Size))
 	c.tightened(rule, "private user namespace added", "host user namespace", describeMappings(m))
+	return nil
+}
+
+// hostOwnedUnusable are the namespaces a container in a user namespace of its own cannot
+// use when the host's user namespace owns them: setting them up (the mqueue mount of an
+// ipc namespace, /proc of a pid namespace, the hostname, the mount table) needs
+// privileges over that owner. (A network namespace can be joined so: a CRI pod's is.)
+var hostOwnedUnusable = []specs.LinuxNamespaceType{specs.IPCNamespace, specs.PIDNamespace, specs.UTSNamespace, specs.MountNamespace, specs.CgroupNamespace}
+
+// refuseHostOwnedJoins refuses joining such a namespace by path with one line, where
+// libcontainer would fail with a bare EPERM.
+func (c *checker) refuseHostOwnedJoins() error {
+	for _, ns := range c.spec.Linux.Namespaces {
+		o, ok := c.facts.UserNS.Owners[ns.Path]
+		if ns.Path == "" || !ok || !o.Host || !slices.Contains(hostOwnedUnusable, ns.Type) {
+			continue
+		}
+		return c.refuse("userns", fmt.Sprintf("the %s namespace %s belongs to the host's user namespace: a container in a user namespace of its own cannot set it up; share the host user namespace", ns.Type, ns.Path), "userns.allow_host")
+	}
 	return nil
 }
 

@@ -4,14 +4,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/userns"
 )
 
 // uidMap reads a running container's uid_map from the host.
@@ -192,4 +196,72 @@ func TestUserNamespaceRefusals(t *testing.T) {
 		t.Errorf("caller's mapping not kept: %q", out)
 	}
 	e.assertNoLeftovers(id)
+}
+
+// Joining namespaces by path as runc's suite and engines do. A user namespace pinned by a
+// bind-mounted file is joined with the mappings yoroi reads from inside it (it was refused
+// with a hint about userns.min_host_id that could not help). An ipc or pid namespace that
+// the host's user namespace owns (another runtime's container) cannot be set up from a user
+// namespace of the container's own: refused with one line (it failed with a bare EPERM
+// from the mqueue mount).
+func TestJoinNamespacesByPath(t *testing.T) {
+	e := newEnv(t)
+	m := []userns.IDMap{{ContainerID: 0, HostID: 7 << 24, Size: 65536}}
+	ns, err := userns.New(m, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	pinned := filepath.Join(privateDir(t), "userns")
+	if err := os.WriteFile(pinned, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(fmt.Sprintf("/proc/self/fd/%d", ns.Fd()), pinned, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(pinned, unix.MNT_DETACH) })
+	b := e.newBundle("cat", "/proc/self/uid_map").edit(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(removeNamespace(s.Linux.Namespaces, specs.UserNamespace), specs.LinuxNamespace{Type: specs.UserNamespace, Path: pinned})
+		s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
+	})
+	id := uniqueID("pinned-userns")
+	if out := strings.Fields(e.ok("run", "--bundle", b.dir, id)); strings.Join(out, " ") != fmt.Sprintf("0 %d 65536", 7<<24) {
+		t.Errorf("uid_map in a container joining a pinned user namespace: %v", out)
+	}
+	e.assertNoLeftovers(id)
+
+	// An ipc namespace of the host's user namespace, held by a process this test starts.
+	holder := exec.Command("unshare", "--ipc", "sleep", "100")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Process.Kill(); _ = holder.Wait() }()
+	ipc := fmt.Sprintf("/proc/%d/ns/ipc", holder.Process.Pid)
+	waitNamespaceDiffers(t, ipc)
+	b = e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Linux.Namespaces = append(removeNamespace(s.Linux.Namespaces, specs.IPCNamespace), specs.LinuxNamespace{Type: specs.IPCNamespace, Path: ipc})
+	})
+	id = uniqueID("hostowned-ipc")
+	r := e.fails("refused by rule userns: the ipc namespace "+ipc+" belongs to the host's user namespace", "run", "--bundle", b.dir, id)
+	if r.code != 1 || !strings.Contains(r.stderr, "userns.allow_host") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	e.assertNoLeftovers(id)
+}
+
+// waitNamespaceDiffers waits until path (a process's namespace) is no longer the test's
+// own: the process has unshared.
+func waitNamespaceDiffers(t *testing.T, path string) {
+	t.Helper()
+	own, _ := os.Readlink("/proc/self/ns/" + filepath.Base(path))
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if l, err := os.Readlink(path); err == nil && l != own {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not become a namespace of its own", path)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }

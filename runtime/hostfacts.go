@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/userns"
 )
 
 // nsFiles maps OCI namespace types to their /proc/PID/ns names.
@@ -141,7 +142,21 @@ func userNSOwner(ns specs.LinuxNamespace, host hardening.FileID) (hardening.User
 			o.GIDMap = readIDMap("/proc/" + m[1] + "/gid_map")
 		}
 	}
+	if o.Path != "" && len(o.UIDMap) == 0 && !o.Host {
+		// A namespace pinned by a file: read its mappings from inside it.
+		if uid, gid, err := userns.Mappings(o.Path); err == nil {
+			o.UIDMap, o.GIDMap = specMappings(uid), specMappings(gid)
+		}
+	}
 	return o, true
+}
+
+func specMappings(m []userns.IDMap) []specs.LinuxIDMapping {
+	out := make([]specs.LinuxIDMapping, 0, len(m))
+	for _, x := range m {
+		out = append(out, specs.LinuxIDMapping{ContainerID: x.ContainerID, HostID: x.HostID, Size: x.Size})
+	}
+	return out
 }
 
 func readIDMap(path string) []specs.LinuxIDMapping {

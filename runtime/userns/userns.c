@@ -9,6 +9,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "userns.h"
@@ -48,4 +50,53 @@ int yoroi_userns_holder(int *pid, void **stack)
 void yoroi_userns_free(void *stack)
 {
 	munmap(stack, HOLDER_STACK);
+}
+
+// joiner runs in the caller's address space (CLONE_VM, the caller suspended by
+// CLONE_VFORK): it joins the user namespace and reads its own uid_map and gid_map, which
+// show the namespace's mappings to its parent namespace.
+static int joiner(void *arg)
+{
+	struct yoroi_userns_maps *m = arg;
+	if (syscall(SYS_setns, m->fd, CLONE_NEWUSER) < 0) {
+		m->err = errno;
+		return 1;
+	}
+	const char *files[2] = {"/proc/self/uid_map", "/proc/self/gid_map"};
+	char *bufs[2] = {m->uid, m->gid};
+	long *lens[2] = {&m->uid_len, &m->gid_len};
+	for (int i = 0; i < 2; i++) {
+		int fd = (int)syscall(SYS_openat, AT_FDCWD, files[i], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			m->err = errno;
+			return 1;
+		}
+		long n;
+		while ((n = syscall(SYS_read, fd, bufs[i] + *lens[i], YOROI_MAPS_SIZE - *lens[i])) > 0)
+			*lens[i] += n;
+		syscall(SYS_close, fd);
+		if (n < 0) {
+			m->err = errno;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int yoroi_userns_maps(struct yoroi_userns_maps *m)
+{
+	void *s = mmap(NULL, HOLDER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	if (s == MAP_FAILED)
+		return -errno;
+	int p = clone(joiner, (char *)s + HOLDER_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, m);
+	int e = errno;
+	if (p > 0) {
+		int status;
+		while (waitpid(p, &status, 0) < 0 && errno == EINTR)
+			;
+	}
+	munmap(s, HOLDER_STACK);
+	if (p < 0)
+		return -e;
+	return m->err != 0 ? -m->err : 0;
 }

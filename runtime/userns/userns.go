@@ -9,6 +9,7 @@
 // and an execve: 3-4 ms of every create here, against well under one.
 package userns
 
+// #include <stdlib.h>
 // #include "userns.h"
 import "C"
 
@@ -18,6 +19,7 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -62,6 +64,55 @@ func New(uid, gid []IDMap) (_ *os.File, retErr error) {
 		return nil, err
 	}
 	return os.Open(proc + "/ns/user")
+}
+
+// Mappings reads the uid and gid maps of the user namespace at path, as its parent
+// namespace sees them, from a process that joins it (userns.c): the way to read them for a
+// namespace pinned by a file (not /proc/PID/ns/user), whose process may be gone.
+func Mappings(path string) (uid, gid []IDMap, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	// A process cannot join the user namespace it is in (EINVAL): its own maps are read
+	// as they are.
+	var st, self unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) == nil && unix.Stat("/proc/self/ns/user", &self) == nil && st.Dev == self.Dev && st.Ino == self.Ino {
+		u, err := os.ReadFile("/proc/self/uid_map")
+		if err != nil {
+			return nil, nil, err
+		}
+		g, err := os.ReadFile("/proc/self/gid_map")
+		if err != nil {
+			return nil, nil, err
+		}
+		return parse(string(u)), parse(string(g)), nil
+	}
+	m := (*C.struct_yoroi_userns_maps)(C.calloc(1, C.sizeof_struct_yoroi_userns_maps))
+	if m == nil {
+		return nil, nil, errors.New("out of memory")
+	}
+	defer C.free(unsafe.Pointer(m))
+	m.fd = C.int(f.Fd())
+	if rc := C.yoroi_userns_maps(m); rc < 0 {
+		return nil, nil, fmt.Errorf("reading the mappings of user namespace %s: %w", path, unix.Errno(-rc))
+	}
+	uid = parse(C.GoStringN(&m.uid[0], C.int(m.uid_len)))
+	gid = parse(C.GoStringN(&m.gid[0], C.int(m.gid_len)))
+	return uid, gid, nil
+}
+
+// parse reads the lines of a uid_map or gid_map.
+func parse(s string) []IDMap {
+	var out []IDMap
+	for _, line := range strings.Split(strings.TrimSpace(s), "\n") {
+		var m IDMap
+		if _, err := fmt.Sscan(line, &m.ContainerID, &m.HostID, &m.Size); err == nil {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func format(m []IDMap) string {

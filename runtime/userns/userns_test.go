@@ -116,3 +116,44 @@ func TestNewRefusesABadMapping(t *testing.T) {
 		t.Errorf("%d children left", children)
 	}
 }
+
+// Mappings reads back what New wrote, from the namespace alone (its holder is gone), and
+// the host's own namespace shows the identity map.
+func TestMappings(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: writing a uid_map for host ids")
+	}
+	uid := []IDMap{{0, 1 << 30, 65536}, {65536, 2 << 30, 1}}
+	gid := []IDMap{{0, 3 << 30, 65536}}
+	ns, err := New(uid, gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	gotUID, gotGID, err := Mappings("/proc/self/fd/" + strconv.Itoa(int(ns.Fd())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slicesEqual(gotUID, uid) || !slicesEqual(gotGID, gid) {
+		t.Errorf("mappings %v %v, want %v %v", gotUID, gotGID, uid, gid)
+	}
+	host, _, err := Mappings("/proc/self/ns/user")
+	if err != nil || len(host) != 1 || host[0] != (IDMap{0, 0, 4294967295}) {
+		t.Errorf("host mappings %v, %v", host, err)
+	}
+	if _, _, err := Mappings("/proc/self/ns/net"); err == nil {
+		t.Error("a network namespace read as a user namespace")
+	}
+}
+
+func slicesEqual(a, b []IDMap) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
