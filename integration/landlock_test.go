@@ -105,7 +105,7 @@ func TestLandlockConfinesExec(t *testing.T) {
 		t.Errorf("exec'd process: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 	// A missing binary is still reported by exec itself (exit 255), not by the launcher.
-	if r := e.run("exec", id, "/no/such/binary"); r.code != 255 || !strings.Contains(r.stderr, "no such executable") {
+	if r := e.run("exec", id, "/no/such/binary"); r.code != 255 || !strings.Contains(r.stderr, "stat /no/such/binary: no such file or directory") {
 		t.Errorf("missing binary: exit %d %q", r.code, r.stderr)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // syscallResults runs testprog syscalls in a container and returns name → errno.
@@ -190,5 +192,29 @@ func TestSeccompProfileRecord(t *testing.T) {
 	r := e.run("run", "--bundle", b.dir, uniqueID("recorded-minus"))
 	if r.code == 0 || !strings.Contains(r.stderr, "Operation not permitted") {
 		t.Errorf("without mkdir: exit %d stderr %q", r.code, r.stderr)
+	}
+}
+
+// With --debug, the filter's flags are logged in libcontainer's words, which runc's
+// seccomp tests read ("seccomp filter flags: N"), for the filter yoroi compiles too.
+func TestSeccompFilterFlagsLogged(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		flags []specs.LinuxSeccompFlag
+		want  string
+	}{
+		{nil, "seccomp filter flags: 4"}, // SPEC_ALLOW, libcontainer's default when the spec has none
+		{[]specs.LinuxSeccompFlag{specs.LinuxSeccompFlagLog}, "seccomp filter flags: 2"},
+		{[]specs.LinuxSeccompFlag{specs.LinuxSeccompFlagSpecAllow}, "seccomp filter flags: 4"},
+	} {
+		b := e.newBundle("true").edit(t, func(s *specs.Spec) {
+			s.Linux.Seccomp = hardening.BuiltinSeccomp("amd64", false)
+			s.Linux.Seccomp.Flags = tc.flags
+		})
+		id := uniqueID("seccomp-flags")
+		if r := e.run("--debug", "run", "--bundle", b.dir, id); r.code != 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("flags %v: exit %d, no %q in:\n%s", tc.flags, r.code, tc.want, r.stderr)
+		}
+		e.assertNoLeftovers(id)
 	}
 }

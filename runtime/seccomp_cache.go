@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
@@ -159,8 +160,10 @@ func (r *Runtime) storeFilter(key string, cfg *configs.Seccomp) ([]byte, error) 
 	return prog, nil
 }
 
-// sealedFilter puts prog into a memfd that can no longer change.
+// sealedFilter puts prog into a memfd that can no longer change. It logs the filter's
+// flags at debug level in libcontainer's words (runc's seccomp tests read them).
 func sealedFilter(prog []byte) (*os.File, error) {
+	logrus.Debugf("seccomp filter flags: %d", binary.NativeEndian.Uint32(prog[:4]))
 	fd, err := unix.MemfdCreate("yoroi-seccomp-filter", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create: %w", err)
