@@ -299,5 +299,11 @@ func cloneSpec(s *specs.Spec) (*specs.Spec, error) {
 	if err := json.Unmarshal(data, &out); err != nil {
 		return nil, fmt.Errorf("hardening: copy spec: %w", err)
 	}
+	// An empty seccomp flags list is not an absent one: it asks for no flags, where an
+	// absent list gets libcontainer's default SPEC_ALLOW (the speculative store bypass
+	// mitigation off). JSON's omitempty would turn the stricter request into the default.
+	if l := s.Linux; l != nil && l.Seccomp != nil && l.Seccomp.Flags != nil && len(l.Seccomp.Flags) == 0 {
+		out.Linux.Seccomp.Flags = []specs.LinuxSeccompFlag{}
+	}
 	return &out, nil
 }

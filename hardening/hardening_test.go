@@ -273,3 +273,23 @@ func TestApplyProcessMatchesApply(t *testing.T) {
 		})
 	}
 }
+
+// A spec asking for no seccomp flags at all keeps that: libcontainer adds SPEC_ALLOW (the
+// speculative store bypass mitigation off) only when the list is absent.
+func TestApplyKeepsEmptySeccompFlags(t *testing.T) {
+	s := minimalSpec()
+	s.Linux.Seccomp = BuiltinSeccomp("amd64", false)
+	s.Linux.Seccomp.Flags = []specs.LinuxSeccompFlag{}
+	facts := HostFacts{MAC: MACFacts{LandlockABI: 7}, Arch: "amd64", UserNS: UserNSFacts{Allocated: &IDRange{Start: 1 << 30, Size: 65536}}, Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/srv/rootfs"}}
+	out, _, err := Apply(s, DefaultPolicy(), facts, Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := out.Linux.Seccomp.Flags; f == nil || len(f) != 0 {
+		t.Errorf("flags %#v, want an empty list", f)
+	}
+	s.Linux.Seccomp.Flags = nil
+	if out, _, _ := Apply(s, DefaultPolicy(), facts, Request{}); out.Linux.Seccomp.Flags != nil {
+		t.Errorf("absent flags became %#v", out.Linux.Seccomp.Flags)
+	}
+}

@@ -217,4 +217,29 @@ func TestSeccompFilterFlagsLogged(t *testing.T) {
 		}
 		e.assertNoLeftovers(id)
 	}
+	// "flags": [] asks for none, not even libcontainer's default SPEC_ALLOW, which turns
+	// the speculative store bypass mitigation off: it was lost in yoroi's copy of the spec
+	// (an empty list marshalled away) and the workload got 4.
+	b := e.newBundle("true").edit(t, func(s *specs.Spec) { s.Linux.Seccomp = hardening.BuiltinSeccomp("amd64", false) })
+	path := filepath.Join(b.dir, "config.json")
+	var raw map[string]any
+	data, err := os.ReadFile(path)
+	if err == nil {
+		err = json.Unmarshal(data, &raw)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw["linux"].(map[string]any)["seccomp"].(map[string]any)["flags"] = []any{}
+	if data, err = json.Marshal(raw); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	id := uniqueID("seccomp-noflags")
+	if r := e.run("--debug", "run", "--bundle", b.dir, id); r.code != 0 || !strings.Contains(r.stderr, "seccomp filter flags: 0") {
+		t.Errorf("flags []: exit %d, no \"seccomp filter flags: 0\" in:\n%s", r.code, r.stderr)
+	}
+	e.assertNoLeftovers(id)
 }
