@@ -87,6 +87,10 @@ type HostFacts struct {
 	// Sources describes each bind-mount source of the spec (keyed as written) by what it
 	// is on the host, so that it is judged by that and not only by its path.
 	Sources map[string]SourceFacts
+	// Destinations maps each mount destination of the spec to the path it resolves to
+	// inside the root filesystem (symlinks of the image followed, as libcontainer follows
+	// them when it mounts): /var/run/secrets is /run/secrets in most images.
+	Destinations map[string]string
 	// EngineState are host paths that belong to the engines running this container,
 	// derived from the container itself: no bind source may be one of them or contain one.
 	EngineState []EnginePath

@@ -11,7 +11,9 @@ import (
 
 // checkScratch gives the container writable scratch space on a read-only root: a
 // nosuid,nodev,noexec tmpfs (mode 1777, size-capped) at each rootfs.scratch path the
-// spec does not mount itself.
+// spec does not mount itself. It is mounted before the spec's mounts beneath it (a secret
+// at /run/secrets, a volume at /tmp/vol, also through an image's /var/run -> /run), which
+// it would hide if it came after them.
 func checkScratch(c *checker) error {
 	const rule = "rootfs.scratch"
 	size, err := ParseSize(c.policy.Rootfs.ScratchSize)
@@ -20,14 +22,19 @@ func checkScratch(c *checker) error {
 	}
 	var added []string
 	for _, dst := range c.policy.Rootfs.Scratch {
-		if slices.ContainsFunc(c.spec.Mounts, func(m specs.Mount) bool { return path.Clean(m.Destination) == dst }) {
+		if slices.ContainsFunc(c.spec.Mounts, func(m specs.Mount) bool { return c.resolvedDestination(m) == dst }) {
 			continue
 		}
 		opts := []string{"nosuid", "nodev", "mode=1777", "size=" + strconv.FormatInt(size, 10)}
 		if !c.policy.Mounts.AllowExec {
 			opts = append(opts, "noexec")
 		}
-		c.spec.Mounts = append(c.spec.Mounts, specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts})
+		scratch := specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts}
+		at := slices.IndexFunc(c.spec.Mounts, func(m specs.Mount) bool { return strings.HasPrefix(c.resolvedDestination(m), dst+"/") })
+		if at < 0 {
+			at = len(c.spec.Mounts)
+		}
+		c.spec.Mounts = slices.Insert(c.spec.Mounts, at, scratch)
 		added = append(added, dst)
 	}
 	if len(added) == 0 {
@@ -36,4 +43,12 @@ func checkScratch(c *checker) error {
 	}
 	c.tightened(rule, "scratch tmpfs added", "", strings.Join(added, ", ")+" ("+c.policy.Rootfs.ScratchSize+" each)")
 	return nil
+}
+
+// resolvedDestination is where m lands inside the root filesystem.
+func (c *checker) resolvedDestination(m specs.Mount) string {
+	if d, ok := c.facts.Destinations[m.Destination]; ok {
+		return d
+	}
+	return path.Clean(m.Destination)
 }

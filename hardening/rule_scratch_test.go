@@ -38,3 +38,43 @@ func TestCheckScratch(t *testing.T) {
 		})
 	}
 }
+
+// The scratch tmpfs comes before the spec's mounts beneath it, so that it does not hide
+// them; an image's symlink (/var/run -> /run) counts where the mount lands.
+func TestScratchBeneathMounts(t *testing.T) {
+	bind := func(dst string) specs.Mount {
+		return specs.Mount{Destination: dst, Type: "bind", Source: "/srv" + dst, Options: []string{"rbind"}}
+	}
+	facts := HostFacts{Destinations: map[string]string{
+		"/var/run/secrets/kubernetes.io/serviceaccount": "/run/secrets/kubernetes.io/serviceaccount",
+		"/var/run": "/run",
+	}}
+	for _, tc := range []struct {
+		name   string
+		mounts []specs.Mount
+		want   []string // destinations in order
+	}{
+		{"no mount beneath: scratch last", []specs.Mount{bind("/data")}, []string{"/data", "/tmp", "/run"}},
+		{"volume under /tmp", []specs.Mount{bind("/data"), bind("/tmp/vol")}, []string{"/data", "/tmp", "/tmp/vol", "/run"}},
+		{"secret through /var/run", []specs.Mount{bind("/etc/hosts"), bind("/var/run/secrets/kubernetes.io/serviceaccount")},
+			[]string{"/etc/hosts", "/run", "/var/run/secrets/kubernetes.io/serviceaccount", "/tmp"}},
+		{"the spec mounts /var/run itself", []specs.Mount{{Destination: "/var/run", Type: "tmpfs", Source: "tmpfs"}}, []string{"/var/run", "/tmp"}},
+		{"/tmpfoo is not beneath /tmp", []specs.Mount{bind("/tmpfoo")}, []string{"/tmpfoo", "/tmp", "/run"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Mounts = tc.mounts
+			out, _, err := runRule(t, checkScratch, s, DefaultPolicy(), facts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, m := range out.Mounts {
+				got = append(got, m.Destination)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("mounts %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

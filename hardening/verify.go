@@ -3,8 +3,8 @@ package hardening
 import (
 	"encoding/json"
 	"fmt"
-	"path"
 	"slices"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -151,8 +151,15 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 		}
 	}
 	for _, dst := range p.Rootfs.Scratch {
-		if !slices.ContainsFunc(s.Mounts, func(m specs.Mount) bool { return path.Clean(m.Destination) == dst }) {
+		at := slices.IndexFunc(s.Mounts, func(m specs.Mount) bool { return c.resolvedDestination(m) == dst })
+		if at < 0 {
 			return fmt.Errorf("verify: no mount at scratch path %s", dst)
+		}
+		// yoroi's own scratch tmpfs must not hide a mount the spec asked for (the spec's
+		// own order among its mounts is the caller's).
+		scratch := s.Mounts[at].Type == "tmpfs" && slices.Contains(s.Mounts[at].Options, "mode=1777") && s.Mounts[at].Source == "tmpfs" && slices.ContainsFunc(s.Mounts[at].Options, func(o string) bool { return strings.HasPrefix(o, "size=") })
+		if hidden := slices.IndexFunc(s.Mounts[:at], func(m specs.Mount) bool { return strings.HasPrefix(c.resolvedDestination(m), dst+"/") }); scratch && hidden >= 0 {
+			return fmt.Errorf("verify: mount %s comes before the mount at %s, which hides it", s.Mounts[hidden].Destination, dst)
 		}
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -81,6 +82,9 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 		}
 	}
 	f.Sources = sourceFacts(spec.Mounts, f.RealPaths)
+	if spec.Root != nil {
+		f.Destinations = destinations(rootfs, spec.Mounts)
+	}
 	if h := spec.Hooks; h != nil {
 		for _, list := range [][]specs.Hook{h.Prestart, h.CreateRuntime, h.CreateContainer, h.StartContainer, h.Poststart, h.Poststop} { //nolint:staticcheck // prestart still runs.
 			for _, hk := range list {
@@ -89,6 +93,22 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 		}
 	}
 	return f
+}
+
+// destinations resolves each mount destination inside rootfs as libcontainer will when it
+// mounts there (the image's symlinks followed, never out of the root).
+func destinations(rootfs string, mounts []specs.Mount) map[string]string {
+	out := make(map[string]string, len(mounts))
+	for _, m := range mounts {
+		p, err := securejoin.SecureJoin(rootfs, m.Destination)
+		if err != nil {
+			continue
+		}
+		if rel, err := filepath.Rel(rootfs, p); err == nil && !strings.HasPrefix(rel, "..") {
+			out[m.Destination] = filepath.Join("/", rel)
+		}
+	}
+	return out
 }
 
 func resolve(into map[string]string, p string) {
