@@ -103,6 +103,11 @@ type SourceFacts struct {
 	Type string `json:"type,omitempty"`
 	// ReadOnly: the mount the source lies on is read-only.
 	ReadOnly bool `json:"readOnly,omitempty"`
+	// FSType is the filesystem the source lies on ("ext4", "overlay", …).
+	FSType string `json:"fsType,omitempty"`
+	// OverlayMount: the source is the root of an overlay mount (containerd's image
+	// volumes), which cannot be id-mapped itself but can be rebuilt from its layers.
+	OverlayMount bool `json:"overlayMount,omitempty"`
 	// Sockets are the listening UNIX sockets of the host bound at or beneath the source
 	// (the host's socket table), a few at most.
 	Sockets []string `json:"sockets,omitempty"`

@@ -42,6 +42,19 @@ func checkIdmap(c *checker) error {
 		if !IsBind(*m) || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || isSysfsBind(*m) {
 			continue // sysfs cannot be id-mapped; it is read-only anyway
 		}
+		src := c.facts.Sources[m.Source]
+		switch {
+		case src.OverlayMount:
+			// Rebuilt by the runtime from id-mapped mounts of its layers, read-only
+			// (the engine's upper directory is in use by its own overlay).
+			if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
+				m.Options = set
+				c.tightened(rule, "the rebuilt overlay volume is read-only", m.Destination+" rw", m.Destination+" ro")
+			}
+		case src.FSType != "" && (src.FSType == "overlay" || !slices.Contains(c.policy.Userns.IdmapFilesystems, src.FSType)):
+			return c.refuse(rule, fmt.Sprintf("the volume at %s (%s) is on %s, which cannot be id-mapped: it would look owned by nobody; put it on one of %s, or a whole overlay mount",
+				m.Destination, m.Source, src.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
+		}
 		if mode == "pod" {
 			// The mappings of a joined user namespace are read by libcontainer.
 			m.Options = append(m.Options, "idmap")

@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -71,5 +72,41 @@ func TestIdmapOverlayIsReadOnly(t *testing.T) {
 	wantOutcome(t, d, err, Tightened, "")
 	if !out.Root.Readonly || len(d) != 2 || d[0].Detail != "the rebuilt overlay root is read-only" {
 		t.Errorf("readonly %v, decisions %+v", out.Root.Readonly, d)
+	}
+}
+
+// Volumes by what they are on: an overlay mount (containerd's image volumes) is rebuilt
+// by the runtime, read-only; a volume on a filesystem that cannot be id-mapped, or a
+// directory inside an overlay, is refused with one line naming it.
+func TestCheckIdmapVolumes(t *testing.T) {
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
+	for _, tc := range []struct {
+		name   string
+		source SourceFacts
+		want   Outcome
+		detail string
+	}{
+		{"ext4 volume", SourceFacts{Type: "directory", FSType: "ext4"}, Tightened, ""},
+		{"overlay mount: read-only", SourceFacts{Type: "directory", FSType: "overlay", OverlayMount: true}, Tightened, ""},
+		{"inside an overlay", SourceFacts{Type: "directory", FSType: "overlay"}, Refused, "the volume at /img (/srv/img) is on overlay"},
+		{"nfs", SourceFacts{Type: "directory", FSType: "nfs"}, Refused, "the volume at /img (/srv/img) is on nfs, which cannot be id-mapped"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := minimalSpec()
+			s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
+			s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
+			s.Mounts = []specs.Mount{{Destination: "/img", Source: "/srv/img", Type: "bind", Options: []string{"rbind"}}}
+			out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "ext4"}, Sources: map[string]SourceFacts{"/srv/img": tc.source}})
+			wantOutcome(t, d, err, tc.want, "userns.idmap_filesystems")
+			if tc.want == Refused {
+				if !strings.Contains(err.Error(), tc.detail) {
+					t.Errorf("refusal %q does not say %q", err, tc.detail)
+				}
+				return
+			}
+			if ro := slices.Contains(out.Mounts[0].Options, "ro"); ro != tc.source.OverlayMount {
+				t.Errorf("options %v", out.Mounts[0].Options)
+			}
+		})
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
+	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
 )
 
 // volumeDir is a host directory holding one file, readable by the container's root.
@@ -62,5 +64,93 @@ func TestDockerVolumeUnderTmp(t *testing.T) {
 		if err != nil || strings.TrimSpace(out) != "in-volume" {
 			t.Errorf("docker run --runtime %s -v %s:/tmp/vol ls: %v %q", runtime, vol, err, out)
 		}
+	}
+}
+
+// overlayVolume mounts an overlay of two layers (a file owned by root in each) on a
+// directory and returns it: what containerd hands over for an image volume.
+func overlayVolume(t *testing.T) string {
+	t.Helper()
+	dir := privateDir(t)
+	for _, d := range []string{"lower1", "lower2", "upper", "work", "merged"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"lower1/from-lower1", "lower2/from-lower2", "upper/from-upper"} {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(filepath.Base(f)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := filepath.Join(dir, "merged")
+	opts := "lowerdir=" + filepath.Join(dir, "lower1") + ":" + filepath.Join(dir, "lower2") + ",upperdir=" + filepath.Join(dir, "upper") + ",workdir=" + filepath.Join(dir, "work")
+	if err := unix.Mount("overlay", merged, "overlay", 0, opts); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(merged, unix.MNT_DETACH) })
+	return merged
+}
+
+// A volume that is an overlay mount cannot be id-mapped itself (mount_setattr EINVAL, the
+// bare error before): it is rebuilt from id-mapped mounts of its layers, read-only, and
+// its files are root's inside the container.
+func TestOverlayVolume(t *testing.T) {
+	e := newEnv(t)
+	vol := overlayVolume(t)
+	b := e.newBundle("sh", "-c", "cat /img/from-upper /img/from-lower1 /img/from-lower2; stat -c owner=%u /img/from-upper; touch /img/x 2>/dev/null && echo writable || echo read-only").edit(t, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/img", Source: vol, Type: "bind", Options: []string{"rbind"}})
+	})
+	id := uniqueID("overlay-volume")
+	out := e.ok("run", "--bundle", b.dir, id)
+	for _, want := range []string{"from-upper", "from-lower1", "from-lower2", "owner=0", "read-only"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing from the container's output:\n%s", want, out)
+		}
+	}
+	e.assertNoLeftovers(id)
+	// A directory inside an overlay cannot be rebuilt: one line saying so.
+	if err := os.Mkdir(filepath.Join(vol, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b = e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/img", Source: filepath.Join(vol, "sub"), Type: "bind", Options: []string{"rbind"}})
+	})
+	id = uniqueID("overlay-subdir")
+	e.fails("refused by rule rootfs.idmap: the volume at /img ("+filepath.Join(vol, "sub")+") is on overlay", "run", "--bundle", b.dir, id)
+	e.assertNoLeftovers(id)
+}
+
+// Kubernetes image volumes (an OCI image mounted read-only in a container): containerd 2.x
+// mounts the image as an overlay and hands it over as a bind source; yoroi failed it with
+// "failed to set MOUNT_ATTR_IDMAP … invalid argument".
+func TestCRIImageVolume(t *testing.T) {
+	c := startContainerd(t, true, yoroiBin)
+	client := newCRIClient(t, c.sock)
+	sbCfg := sandboxConfig(t, "imgvol")
+	sbID, remove := client.runSandbox("yoroi", sbCfg)
+	defer remove()
+	cc, err := client.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{
+		PodSandboxId:  sbID,
+		SandboxConfig: sbCfg,
+		Config: &cri.ContainerConfig{
+			Metadata: &cri.ContainerMetadata{Name: "app"},
+			Image:    &cri.ImageSpec{Image: busyboxRef},
+			Command:  []string{"sleep", "1000"},
+			Mounts:   []*cri.Mount{{ContainerPath: "/img", Image: &cri.ImageSpec{Image: busyboxRef}, Readonly: true}},
+		},
+	})
+	if err != nil {
+		t.Fatalf("CreateContainer with an image volume: %v", err)
+	}
+	defer func() {
+		_, _ = client.rt.StopContainer(ctx(t), &cri.StopContainerRequest{ContainerId: cc.ContainerId, Timeout: 5})
+		_, _ = client.rt.RemoveContainer(ctx(t), &cri.RemoveContainerRequest{ContainerId: cc.ContainerId})
+	}()
+	if _, err := client.rt.StartContainer(ctx(t), &cri.StartContainerRequest{ContainerId: cc.ContainerId}); err != nil {
+		t.Fatalf("StartContainer with an image volume: %v", err)
+	}
+	ex, err := client.rt.ExecSync(ctx(t), &cri.ExecSyncRequest{ContainerId: cc.ContainerId, Cmd: []string{"sh", "-c", "stat -c %u /img/bin/busybox"}, Timeout: 30})
+	if err != nil || ex.ExitCode != 0 || strings.TrimSpace(string(ex.Stdout)) != "0" {
+		t.Errorf("the image volume in the container: %v (exit %d) %q %q", err, ex.GetExitCode(), ex.GetStdout(), ex.GetStderr())
 	}
 }

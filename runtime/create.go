@@ -123,6 +123,10 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
 		}
 		spec.Root.Path = staged
+		if err := r.prepareVolumes(o.ID, spec.Mounts, h.facts.Sources, uid, gid); err != nil {
+			cleanup()
+			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: "cannot id-map an overlay volume: " + err.Error(), Key: "userns.idmap_filesystems"}
+		}
 	}
 	if err := ensureAppArmorProfile(h); err != nil {
 		cleanup()

@@ -211,15 +211,20 @@ var fsNames = map[int64]string{
 	unix.EROFS_SUPER_MAGIC_V1:  "erofs",
 }
 
+// fsName names a statfs magic number ("0x…" for one yoroi does not know).
+func fsName(magic int64) string {
+	if name, ok := fsNames[magic]; ok {
+		return name
+	}
+	return fmt.Sprintf("0x%x", magic)
+}
+
 func rootfsFacts(root string) hardening.RootfsFacts {
 	var st unix.Statfs_t
 	if err := unix.Statfs(root, &st); err != nil {
 		return hardening.RootfsFacts{FSType: "unknown (" + err.Error() + ")"}
 	}
-	name, ok := fsNames[int64(st.Type)]
-	if !ok {
-		name = fmt.Sprintf("0x%x", st.Type)
-	}
+	name := fsName(st.Type)
 	rf := hardening.RootfsFacts{FSType: name}
 	real, err := filepath.EvalSymlinks(root)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	goruntime "runtime"
@@ -117,6 +118,62 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 	default:
 		return "", fmt.Errorf("unknown rootfs id-mapping %q", kind)
 	}
+}
+
+// prepareVolumes rebuilds each volume that is an overlay mount (containerd's image
+// volumes), which cannot be id-mapped itself, as a read-only overlay of id-mapped mounts
+// of its layers in the container's staging directory, and points the mount at it, mapped
+// already. The other volumes are id-mapped by libcontainer.
+func (r *Runtime) prepareVolumes(id string, mounts []specs.Mount, sources map[string]hardening.SourceFacts, uid, gid []specs.LinuxIDMapping) error {
+	var userns *os.File
+	defer func() {
+		if userns != nil {
+			userns.Close()
+		}
+	}()
+	for i := range mounts {
+		m := &mounts[i]
+		if !sources[m.Source].OverlayMount || len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") {
+			continue
+		}
+		if userns == nil {
+			var err error
+			if userns, err = newUserNS(uid, gid); err != nil {
+				return err
+			}
+		}
+		layers, err := overlayLayers(m.Source)
+		if err != nil {
+			return fmt.Errorf("volume %s: %w", m.Destination, err)
+		}
+		dir := filepath.Join(r.stagingDir(id), "volumes", strconv.Itoa(i))
+		target := filepath.Join(dir, "merged")
+		if err := mkdirTraversable(target); err != nil {
+			return err
+		}
+		if len(layers) == 1 {
+			err = idmapBind(layers[0], target, userns)
+		} else {
+			mapped := make([]string, len(layers))
+			for j, l := range layers {
+				mapped[j] = filepath.Join(dir, "layers", strconv.Itoa(j))
+				if err := mkdirTraversable(mapped[j]); err != nil {
+					return err
+				}
+				if err := idmapBind(l, mapped[j], userns); err != nil {
+					return fmt.Errorf("volume %s: layer %s: %w", m.Destination, l, err)
+				}
+			}
+			err = mountReadonlyOverlay(mapped, target)
+		}
+		if err != nil {
+			return fmt.Errorf("volume %s: %w", m.Destination, err)
+		}
+		m.Source = target
+		m.UIDMappings, m.GIDMappings = nil, nil
+		m.Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "idmap" || o == "ridmap" })
+	}
+	return nil
 }
 
 // mountReadonlyOverlay mounts an overlay of lowers (topmost first) on target, with the
@@ -334,14 +391,16 @@ func (r *Runtime) cleanupStagingDir(stage string) error {
 			return fmt.Errorf("unmount %s: %w", p, err)
 		}
 	}
-	dirs := []string{filepath.Join(stage, "rootfs")}
-	if layers, err := os.ReadDir(filepath.Join(stage, "layers")); err == nil {
-		for _, l := range layers {
-			dirs = append(dirs, filepath.Join(stage, "layers", l.Name()))
+	// Then the staging directories, deepest first: rmdir only, so that anything left
+	// in them (which should not be) stays and is reported.
+	var dirs []string
+	_ = filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, p)
 		}
-		dirs = append(dirs, filepath.Join(stage, "layers"))
-	}
-	dirs = append(dirs, stage)
+		return nil
+	})
+	slices.SortStableFunc(dirs, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
 	for _, d := range dirs {
 		if err := removeDir(d); err != nil {
 			return fmt.Errorf("remove staging %s: %w", d, err)

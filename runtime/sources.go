@@ -38,8 +38,14 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 		}
 		f := hardening.SourceFacts{Type: fileType(st.Mode)}
 		var sfs unix.Statfs_t
-		if err := unix.Statfs(real, &sfs); err == nil && sfs.Flags&unix.ST_RDONLY != 0 {
-			f.ReadOnly = true
+		if err := unix.Statfs(real, &sfs); err == nil {
+			f.ReadOnly = sfs.Flags&unix.ST_RDONLY != 0
+			f.FSType = fsName(sfs.Type)
+		}
+		if f.FSType == "overlay" && f.Type == "directory" {
+			if mnt, err := findMount(filepath.Clean(real)); err == nil && mnt != nil && mnt.fstype == "overlay" {
+				f.OverlayMount = true
+			}
 		}
 		if f.Type == "directory" {
 			if !socketsRead {
