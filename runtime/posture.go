@@ -372,8 +372,10 @@ func readMapLines(path string) ([]hardening.IDMapLine, error) {
 }
 
 // readMountOptions maps each mount point of a mountinfo file to the per-mount options of
-// the mount visible there: of the mounts stacked on one point, the one no other mount
-// there sits on.
+// the mount visible there, and leaves out the points whose mounts cannot be reached: a
+// mount is visible when no other mount at its point sits on it, and when its parent is
+// the visible mount the path reaches before it (a mount at /tmp/vol made before a tmpfs
+// on /tmp keeps its line but is hidden by it).
 func readMountOptions(path string) (map[string][]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -381,10 +383,11 @@ func readMountOptions(path string) (map[string][]string, error) {
 	}
 	defer f.Close()
 	type entry struct {
-		id, parent string
-		opts       []string
+		id, parent, point string
+		opts              []string
 	}
-	stacks := map[string][]entry{}
+	var entries []entry
+	byID := map[string]int{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
@@ -392,22 +395,68 @@ func readMountOptions(path string) (map[string][]string, error) {
 		if len(fields) < 6 {
 			continue
 		}
-		point := unescapeOpt(fields[4])
-		stacks[point] = append(stacks[point], entry{id: fields[0], parent: fields[1], opts: strings.Split(fields[5], ",")})
+		byID[fields[0]] = len(entries)
+		entries = append(entries, entry{id: fields[0], parent: fields[1], point: unescapeOpt(fields[4]), opts: strings.Split(fields[5], ",")})
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	if len(stacks) == 0 {
+	if len(entries) == 0 {
 		return nil, errors.New("empty mount table")
 	}
-	out := make(map[string][]string, len(stacks))
-	for point, stack := range stacks {
-		for _, e := range stack {
-			covered := slices.ContainsFunc(stack, func(o entry) bool { return o.parent == e.id })
-			if !covered {
-				out[point] = e.opts
+	// The top of each point's stack: the mount no other mount at that point sits on.
+	top := map[string]string{}
+	for _, e := range entries {
+		covered := slices.ContainsFunc(entries, func(o entry) bool { return o.point == e.point && o.parent == e.id })
+		if !covered {
+			top[e.point] = e.id
+		}
+	}
+	// reachable: the path to its point passes through its parent: a mount stacked on
+	// another at the same point is reachable as that one is; otherwise the visible mount
+	// nearest above its point must be its parent.
+	reachable := map[string]bool{}
+	var isReachable func(id string, depth int) bool
+	isVisible := func(id string, depth int) bool {
+		i, ok := byID[id]
+		return ok && top[entries[i].point] == id && isReachable(id, depth)
+	}
+	isReachable = func(id string, depth int) bool {
+		if v, ok := reachable[id]; ok {
+			return v
+		}
+		i, ok := byID[id]
+		if !ok || depth > len(entries) {
+			return false
+		}
+		e := entries[i]
+		p, parentKnown := byID[e.parent]
+		v := true
+		switch {
+		case !parentKnown || e.point == "/":
+			// The root of this mount namespace.
+		case entries[p].point == e.point:
+			v = isReachable(e.parent, depth+1)
+		default:
+			above := ""
+			for q := filepath.Dir(e.point); ; q = filepath.Dir(q) {
+				if t, ok := top[q]; ok && isVisible(t, depth+1) {
+					above = t
+					break
+				}
+				if q == "/" {
+					break
+				}
 			}
+			v = above == e.parent
+		}
+		reachable[id] = v
+		return v
+	}
+	out := make(map[string][]string, len(top))
+	for point, id := range top {
+		if isVisible(id, 0) {
+			out[point] = entries[byID[id]].opts
 		}
 	}
 	return out, nil

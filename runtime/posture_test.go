@@ -51,6 +51,33 @@ Max open files            1024                 4096                 files
 	}
 }
 
+// A mount hidden by a later mount on a point above it keeps its mountinfo line but is not
+// visible: the scratch tmpfs once hid the volumes beneath it so.
+func TestReadMountOptionsHidden(t *testing.T) {
+	info := `100 1 8:1 / / ro - ext4 /dev/sda1 rw
+110 100 0:30 / /tmp/vol ro,nosuid - ext4 /dev/sda2 rw
+111 100 0:31 / /tmp rw,noexec - tmpfs tmpfs rw
+112 111 0:32 / /tmp/ok ro - ext4 /dev/sda3 rw
+113 100 0:33 / /run rw - tmpfs tmpfs rw
+`
+	path := filepath.Join(t.TempDir(), "mountinfo")
+	if err := os.WriteFile(path, []byte(info), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := readMountOptions(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := got["/tmp/vol"]; ok {
+		t.Errorf("/tmp/vol, hidden by /tmp, reported visible: %v", got)
+	}
+	for _, p := range []string{"/", "/tmp", "/tmp/ok", "/run"} {
+		if _, ok := got[p]; !ok {
+			t.Errorf("%s not visible: %v", p, got)
+		}
+	}
+}
+
 // The posture of this test process itself reads back consistently.
 func TestObserveSelf(t *testing.T) {
 	o, err := observe(os.Getpid())
