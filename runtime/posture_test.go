@@ -18,11 +18,7 @@ func TestReadMountOptions(t *testing.T) {
 100 1 8:1 / / ro,relatime - ext4 /dev/sda1 rw
 120 100 0:21 / /with\040space rw,noexec - tmpfs tmpfs rw
 `
-	path := filepath.Join(t.TempDir(), "mountinfo")
-	if err := os.WriteFile(path, []byte(info), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := readMountOptions(path)
+	got, err := readMountOptions(tempFile(t, "mountinfo", info))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,11 +34,7 @@ func TestReadLimits(t *testing.T) {
 Max cpu time              unlimited            unlimited            seconds   
 Max open files            1024                 4096                 files     
 `
-	path := filepath.Join(t.TempDir(), "limits")
-	if err := os.WriteFile(path, []byte(limits), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := readLimits(path)
+	got, err := readLimits(tempFile(t, "limits", limits))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,11 +52,7 @@ func TestReadMountOptionsHidden(t *testing.T) {
 112 111 0:32 / /tmp/ok ro - ext4 /dev/sda3 rw
 113 100 0:33 / /run rw - tmpfs tmpfs rw
 `
-	path := filepath.Join(t.TempDir(), "mountinfo")
-	if err := os.WriteFile(path, []byte(info), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	got, err := readMountOptions(path)
+	got, err := readMountOptions(tempFile(t, "mountinfo", info))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,4 +75,14 @@ func TestObserveSelf(t *testing.T) {
 	if len(o.Namespaces) < 6 || len(o.Mounts) == 0 || o.Mounts["/"] == nil || len(o.FDs) < 3 || len(o.UIDMap) == 0 {
 		t.Errorf("observed %+v", o)
 	}
+}
+
+// tempFile writes content to a file named name in a temporary directory.
+func tempFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
