@@ -100,15 +100,22 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 func destinations(rootfs string, mounts []specs.Mount) map[string]string {
 	out := make(map[string]string, len(mounts))
 	for _, m := range mounts {
-		p, err := securejoin.SecureJoin(rootfs, m.Destination)
-		if err != nil {
-			continue
-		}
-		if rel, err := filepath.Rel(rootfs, p); err == nil && !strings.HasPrefix(rel, "..") {
-			out[m.Destination] = filepath.Join("/", rel)
-		}
+		out[m.Destination] = containerPath(rootfs, m.Destination)
 	}
 	return out
+}
+
+// containerPath resolves dest's symlinks inside root (as libcontainer does when it mounts
+// there): where a mount lands in the container, as its mountinfo shows it.
+func containerPath(root, dest string) string {
+	p, err := securejoin.SecureJoin(root, dest)
+	if err != nil {
+		return filepath.Clean(dest)
+	}
+	if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.Join("/", rel)
+	}
+	return filepath.Clean(dest)
 }
 
 func resolve(into map[string]string, p string) {

@@ -96,25 +96,7 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 		if err := ensureMountpoints(rootfs, mounts); err != nil {
 			return "", err
 		}
-		layers, err := overlayLayers(rootfs)
-		if err != nil {
-			return "", err
-		}
-		if len(layers) == 1 {
-			// A single layer needs no overlay: map it directly.
-			return target, idmapBind(layers[0], target, userns)
-		}
-		mapped := make([]string, len(layers))
-		for i, l := range layers {
-			mapped[i] = filepath.Join(stage, "layers", strconv.Itoa(i))
-			if err := mkdirTraversable(mapped[i]); err != nil {
-				return "", err
-			}
-			if err := idmapBind(l, mapped[i], userns); err != nil {
-				return "", err
-			}
-		}
-		return target, mountReadonlyOverlay(mapped, target)
+		return target, idmapOverlay(rootfs, stage, target, userns)
 	default:
 		return "", fmt.Errorf("unknown rootfs id-mapping %q", kind)
 	}
@@ -142,31 +124,12 @@ func (r *Runtime) prepareVolumes(id string, mounts []specs.Mount, sources map[st
 				return err
 			}
 		}
-		layers, err := overlayLayers(m.Source)
-		if err != nil {
-			return fmt.Errorf("volume %s: %w", m.Destination, err)
-		}
 		dir := filepath.Join(r.stagingDir(id), "volumes", strconv.Itoa(i))
 		target := filepath.Join(dir, "merged")
 		if err := mkdirTraversable(target); err != nil {
 			return err
 		}
-		if len(layers) == 1 {
-			err = idmapBind(layers[0], target, userns)
-		} else {
-			mapped := make([]string, len(layers))
-			for j, l := range layers {
-				mapped[j] = filepath.Join(dir, "layers", strconv.Itoa(j))
-				if err := mkdirTraversable(mapped[j]); err != nil {
-					return err
-				}
-				if err := idmapBind(l, mapped[j], userns); err != nil {
-					return fmt.Errorf("volume %s: layer %s: %w", m.Destination, l, err)
-				}
-			}
-			err = mountReadonlyOverlay(mapped, target)
-		}
-		if err != nil {
+		if err := idmapOverlay(m.Source, dir, target, userns); err != nil {
 			return fmt.Errorf("volume %s: %w", m.Destination, err)
 		}
 		m.Source = target
@@ -174,6 +137,30 @@ func (r *Runtime) prepareVolumes(id string, mounts []specs.Mount, sources map[st
 		m.Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "idmap" || o == "ridmap" })
 	}
 	return nil
+}
+
+// idmapOverlay mounts on target, read-only, the overlay mounted at src rebuilt from
+// id-mapped mounts of its layers under dir/layers (one layer needs no overlay: it is
+// mapped directly).
+func idmapOverlay(src, dir, target string, userns *os.File) error {
+	layers, err := overlayLayers(src)
+	if err != nil {
+		return err
+	}
+	if len(layers) == 1 {
+		return idmapBind(layers[0], target, userns)
+	}
+	mapped := make([]string, len(layers))
+	for i, l := range layers {
+		mapped[i] = filepath.Join(dir, "layers", strconv.Itoa(i))
+		if err := mkdirTraversable(mapped[i]); err != nil {
+			return err
+		}
+		if err := idmapBind(l, mapped[i], userns); err != nil {
+			return fmt.Errorf("layer %s: %w", l, err)
+		}
+	}
+	return mountReadonlyOverlay(mapped, target)
 }
 
 // mountReadonlyOverlay mounts an overlay of lowers (topmost first) on target, with the

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
@@ -54,9 +53,10 @@ var limitNames = []string{
 // postureModel is what the policy promised for the process of a container created with
 // config, whose root filesystem the host reaches at root (/proc/PID/root).
 func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllowed bool) hardening.Posture {
+	_, launcherFilter := utils.SearchLabels(config.Labels, seccompFilterLabel)
 	m := hardening.Posture{
 		NoNewPrivileges:    config.NoNewPrivileges,
-		Seccomp:            config.Seccomp != nil || slices.ContainsFunc(config.Labels, func(l string) bool { return strings.HasPrefix(l, seccompFilterLabel+"=") }),
+		Seccomp:            config.Seccomp != nil || launcherFilter,
 		HostRootAllowed:    hostRootAllowed,
 		Namespaces:         map[string]hardening.NamespaceExpectation{},
 		RootReadonly:       config.Readonlyfs,
@@ -122,19 +122,6 @@ func mapLines(ms []configs.IDMap) []hardening.IDMapLine {
 		out = append(out, hardening.IDMapLine{Inside: uint64(m.ContainerID), Outside: uint64(m.HostID), Size: uint64(m.Size)})
 	}
 	return out
-}
-
-// containerPath resolves dest's symlinks inside the container's root (as libcontainer did
-// when it mounted there), for the mount point mountinfo shows.
-func containerPath(root, dest string) string {
-	p, err := securejoin.SecureJoin(root, dest)
-	if err != nil {
-		return filepath.Clean(dest)
-	}
-	if rel, err := filepath.Rel(root, p); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.Join("/", rel)
-	}
-	return filepath.Clean(dest)
 }
 
 func flagOptions(flags int) []string {
