@@ -47,18 +47,10 @@ func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string
 	sbCfg.Linux = &cri.LinuxPodSandboxConfig{SecurityContext: &cri.LinuxSandboxSecurityContext{NamespaceOptions: nsOpts}}
 	sbID, remove := c.runSandbox(handler, sbCfg)
 	defer remove()
-	cc, err := c.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{
-		PodSandboxId:  sbID,
-		SandboxConfig: sbCfg,
-		Config: &cri.ContainerConfig{
-			Metadata: &cri.ContainerMetadata{Name: "app"},
-			Image:    &cri.ImageSpec{Image: busyboxRef},
-			Command:  []string{"sleep", "1000"},
-			LogPath:  "app.log",
-			Mounts:   []*cri.Mount{{ContainerPath: "/tools", HostPath: tools, Readonly: true}},
-			Linux:    &cri.LinuxContainerConfig{SecurityContext: &cri.LinuxContainerSecurityContext{NamespaceOptions: nsOpts}},
-		},
-	})
+	cfg := sleeperConfig(&cri.Mount{ContainerPath: "/tools", HostPath: tools, Readonly: true})
+	cfg.LogPath = "app.log"
+	cfg.Linux = &cri.LinuxContainerConfig{SecurityContext: &cri.LinuxContainerSecurityContext{NamespaceOptions: nsOpts}}
+	cc, err := c.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{PodSandboxId: sbID, SandboxConfig: sbCfg, Config: cfg})
 	if err != nil {
 		t.Fatalf("CreateContainer: %v", err)
 	}
@@ -91,6 +83,16 @@ func (c *criClient) pod(handler, tools string, userns *cri.UserNamespace) string
 		t.Errorf("RemoveContainer: %v", err)
 	}
 	return string(ex.Stdout)
+}
+
+// sleeperConfig is a busybox container "app" that sleeps, with mounts.
+func sleeperConfig(mounts ...*cri.Mount) *cri.ContainerConfig {
+	return &cri.ContainerConfig{
+		Metadata: &cri.ContainerMetadata{Name: "app"},
+		Image:    &cri.ImageSpec{Image: busyboxRef},
+		Command:  []string{"sleep", "1000"},
+		Mounts:   mounts,
+	}
 }
 
 // sandboxConfig is a pod sandbox's minimal configuration, named uniquely.

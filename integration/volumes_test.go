@@ -129,16 +129,8 @@ func TestCRIImageVolume(t *testing.T) {
 	sbCfg := sandboxConfig(t, "imgvol")
 	sbID, remove := client.runSandbox("yoroi", sbCfg)
 	defer remove()
-	cc, err := client.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{
-		PodSandboxId:  sbID,
-		SandboxConfig: sbCfg,
-		Config: &cri.ContainerConfig{
-			Metadata: &cri.ContainerMetadata{Name: "app"},
-			Image:    &cri.ImageSpec{Image: busyboxRef},
-			Command:  []string{"sleep", "1000"},
-			Mounts:   []*cri.Mount{{ContainerPath: "/img", Image: &cri.ImageSpec{Image: busyboxRef}, Readonly: true}},
-		},
-	})
+	cc, err := client.rt.CreateContainer(ctx(t), &cri.CreateContainerRequest{PodSandboxId: sbID, SandboxConfig: sbCfg,
+		Config: sleeperConfig(&cri.Mount{ContainerPath: "/img", Image: &cri.ImageSpec{Image: busyboxRef}, Readonly: true})})
 	if err != nil {
 		t.Fatalf("CreateContainer with an image volume: %v", err)
 	}
