@@ -35,7 +35,7 @@ func main() {
 func newApp(stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:    "yoroi",
-		Usage:   "a hardened OCI container runtime",
+		Usage:   "Open Container Initiative runtime, hardened",
 		Version: version,
 		Description: `yoroi runs OCI bundles like runc, and hardens every container it creates:
 a private user namespace, a read-only root, clamped capabilities, no_new_privileges,
@@ -69,6 +69,8 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 			pauseCommand,
 			resumeCommand,
 			updateCommand,
+			checkpointCommand,
+			restoreCommand,
 			featuresCommand,
 			specCommand,
 			policyCommand,
