@@ -195,6 +195,8 @@ type SysctlsPolicy struct {
 type PidsPolicy struct {
 	// Limit is pids.max when the spec sets none (or unlimited).
 	Limit int64 `toml:"limit" json:"limit"`
+	// AllowUnlimited keeps a spec's (or update's) explicit unlimited pids limit (-1).
+	AllowUnlimited bool `toml:"allow_unlimited" json:"allow_unlimited"`
 }
 
 // HooksPolicy is [hooks].

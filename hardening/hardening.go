@@ -103,6 +103,10 @@ type SourceFacts struct {
 	Type string `json:"type,omitempty"`
 	// ReadOnly: the mount the source lies on is read-only.
 	ReadOnly bool `json:"readOnly,omitempty"`
+	// Flags are the other flags of that mount a bind keeps unless its options change
+	// them (mount(8)'s --bind): "noexec", "nosymfollow", the atime mode ("noatime",
+	// "relatime" or "strictatime") and "nodiratime".
+	Flags []string `json:"flags,omitempty"`
 	// FSType is the filesystem the source lies on ("ext4", "overlay", …).
 	FSType string `json:"fsType,omitempty"`
 	// OverlayMount: the source is the root of an overlay mount (containerd's image

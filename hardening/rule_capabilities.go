@@ -10,7 +10,9 @@ import (
 
 // checkCapabilities clamps every capability set to the allowlist. Capabilities engines
 // grant by default (capabilities.drop) are removed and recorded; any other capability
-// outside the allowlist is refused. A process without a capabilities block gets none.
+// outside the allowlist is refused. A name no kernel yoroi knows defines grants nothing:
+// it is left out and recorded, as runc ignores it. A process without a capabilities block
+// gets none.
 func checkCapabilities(c *checker) error {
 	const rule = "capabilities"
 	p := c.spec.Process
@@ -23,7 +25,7 @@ func checkCapabilities(c *checker) error {
 		return nil
 	}
 	allow, drop := c.policy.Capabilities.Allow, c.policy.Capabilities.Drop
-	var dropped []string
+	var dropped, unknown []string
 	sets := []struct {
 		name string
 		set  *[]string
@@ -40,7 +42,9 @@ func checkCapabilities(c *checker) error {
 			name, known := normalizeCap(raw)
 			switch {
 			case !known:
-				return c.refuse(rule, fmt.Sprintf("unknown capability %q in the %s set", raw, s.name), "capabilities.allow")
+				if !slices.Contains(unknown, raw) {
+					unknown = append(unknown, raw)
+				}
 			case slices.Contains(allow, name):
 				if !slices.Contains(kept, name) {
 					kept = append(kept, name)
@@ -55,7 +59,13 @@ func checkCapabilities(c *checker) error {
 		}
 		*s.set = kept
 	}
+	if len(unknown) > 0 {
+		c.tightened(rule, "unknown capabilities ignored", strings.Join(unknown, ","), "not granted")
+	}
 	if len(dropped) == 0 {
+		if len(unknown) > 0 {
+			return nil
+		}
 		c.kept(rule, "all requested capabilities are allowed: "+strings.Join(p.Capabilities.Bounding, ","))
 		return nil
 	}

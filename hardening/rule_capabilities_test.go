@@ -27,7 +27,7 @@ func TestCheckCapabilities(t *testing.T) {
 		{"sys_admin only in ambient refused", &specs.LinuxCapabilities{Ambient: []string{"CAP_SYS_ADMIN"}}, DefaultPolicy(), Refused, nil},
 		{"bpf refused", &specs.LinuxCapabilities{Effective: []string{"CAP_BPF"}}, DefaultPolicy(), Refused, nil},
 		{"ipc_lock (neither allowed nor engine default) refused", &specs.LinuxCapabilities{Bounding: []string{"CAP_IPC_LOCK"}}, DefaultPolicy(), Refused, nil},
-		{"unknown refused", &specs.LinuxCapabilities{Bounding: []string{"CAP_MAKE_COFFEE"}}, DefaultPolicy(), Refused, nil},
+		{"unknown ignored, as runc does", &specs.LinuxCapabilities{Bounding: []string{"CAP_MAKE_COFFEE", "CAP_KILL"}}, DefaultPolicy(), Tightened, []string{"CAP_KILL"}},
 		{"sys_admin allowed by profile", &specs.LinuxCapabilities{Bounding: []string{"CAP_SYS_ADMIN"}}, extra, Kept, []string{"CAP_SYS_ADMIN"}},
 		{"unset gets none", nil, DefaultPolicy(), Tightened, []string{}},
 	} {

@@ -48,9 +48,17 @@ func checkMounts(c *checker) error {
 			if err := c.checkBindSource(*m); err != nil {
 				return err
 			}
+			flagless := !slices.ContainsFunc(m.Options, isFlagOption)
 			if set, ch := setOptions(m.Options, []string{"nosuid", "nodev"}, []string{"suid", "dev"}); ch {
 				m.Options = set
 				changes = append(changes, m.Destination+": nosuid,nodev")
+				// A bind with no flags keeps its source's (mount(8)'s --bind); with
+				// yoroi's, libcontainer remounts it with only the flags named: name the
+				// source's too, or a noexec source would come out executable.
+				if kept := c.facts.Sources[m.Source].Flags; flagless && len(kept) > 0 {
+					m.Options, _ = setOptions(m.Options, kept, nil)
+					changes = append(changes, m.Destination+": "+strings.Join(kept, ",")+" (kept from its source's mount)")
+				}
 			}
 			// Remounting a bind with nosuid,nodev sets its flags anew: without ro, a
 			// read-only source would come out writable (in the host's user namespace,
@@ -159,6 +167,16 @@ func IsBind(m specs.Mount) bool {
 }
 
 func isSharedPropagation(o string) bool { return o == "shared" || o == "rshared" }
+
+// flagOptions are the mount options that set or clear a mount flag (libcontainer then
+// remounts a bind with exactly the flags named).
+var flagOptions = []string{
+	"ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "sync", "async",
+	"dirsync", "remount", "mand", "nomand", "atime", "noatime", "diratime", "nodiratime",
+	"relatime", "norelatime", "strictatime", "nostrictatime", "symfollow", "nosymfollow",
+}
+
+func isFlagOption(o string) bool { return slices.Contains(flagOptions, o) }
 
 // setOptions ensures every option of add is present and none of remove is; it reports
 // whether anything changed.

@@ -16,7 +16,11 @@ func TestCheckMounts(t *testing.T) {
 	allowSrc := DefaultPolicy()
 	allowSrc.Mounts.AllowSources = []string{"/etc"}
 	facts := HostFacts{RealPaths: map[string]string{"/srv/link-to-root": "/", "/var/run/docker.sock": "/run/docker.sock"},
-		Sources: map[string]SourceFacts{"/srv/ro": {Type: "directory", ReadOnly: true}}}
+		Sources: map[string]SourceFacts{
+			"/srv/ro":       {Type: "directory", ReadOnly: true},
+			"/srv/noexec":   {Type: "directory", ReadOnly: true, Flags: []string{"noexec", "nosymfollow", "noatime", "nodiratime"}},
+			"/srv/relatime": {Type: "directory", Flags: []string{"relatime"}},
+		}}
 	for _, tc := range []struct {
 		name    string
 		mounts  []specs.Mount
@@ -39,6 +43,12 @@ func TestCheckMounts(t *testing.T) {
 			map[string][]string{"/data": {"ro", "nosuid", "nodev"}}, map[string][]string{"/data": {"noexec"}}},
 		{"read-only source asked rw stays read-only", []specs.Mount{bind("/srv/ro", "/data", "rw")}, "", DefaultPolicy(), Tightened, "",
 			map[string][]string{"/data": {"ro"}}, map[string][]string{"/data": {"rw"}}},
+		{"a bind without flags keeps its source's (mount(8)'s --bind)", []specs.Mount{bind("/srv/noexec", "/data")}, "", allowExec, Tightened, "",
+			map[string][]string{"/data": {"ro", "nosuid", "nodev", "noexec", "nosymfollow", "noatime", "nodiratime"}}, nil},
+		{"a bind with flags gets only those (and yoroi's)", []specs.Mount{bind("/srv/noexec", "/data", "exec")}, "", allowExec, Tightened, "",
+			map[string][]string{"/data": {"ro", "nosuid", "nodev", "exec"}}, map[string][]string{"/data": {"noexec", "nosymfollow", "noatime"}}},
+		{"a writable source's atime mode kept", []specs.Mount{bind("/srv/relatime", "/data")}, "", DefaultPolicy(), Tightened, "",
+			map[string][]string{"/data": {"relatime", "noexec"}}, nil},
 		{"host root refused", []specs.Mount{bind("/", "/host")}, "", DefaultPolicy(), Refused, "mounts.allow_sources", nil, nil},
 		{"/etc refused", []specs.Mount{bind("/etc", "/h")}, "", DefaultPolicy(), Refused, "mounts.allow_sources", nil, nil},
 		{"/etc allowed by profile", []specs.Mount{bind("/etc", "/h", "ro")}, "", allowSrc, Tightened, "", nil, nil},

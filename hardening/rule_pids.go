@@ -8,7 +8,8 @@ import (
 
 // checkPids gives every container a pids limit: pids.limit when the spec sets none (or
 // unlimited: a negative limit), and never more than it. A limit of 0 is the strictest
-// there is and is kept (libcontainer, like systemd, writes it as 1: the init alone).
+// there is and is kept (libcontainer, like systemd, writes it as 1: the init alone). An
+// explicit unlimited limit is kept only where pids.allow_unlimited says so.
 func checkPids(c *checker) error {
 	const rule = "pids"
 	r := c.spec.Linux.Resources
@@ -18,6 +19,10 @@ func checkPids(c *checker) error {
 	}
 	max := c.policy.Pids.Limit
 	before := "unlimited"
+	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit < 0 && c.policy.Pids.AllowUnlimited {
+		c.relaxed(rule, fmt.Sprintf("unlimited pids kept (profile %s)", c.policy.Name))
+		return nil
+	}
 	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit >= 0 {
 		if *r.Pids.Limit <= max {
 			c.kept(rule, fmt.Sprintf("pids limit %d", *r.Pids.Limit))
@@ -35,6 +40,9 @@ func checkPids(c *checker) error {
 // lowered (down to 0), never removed or raised above pids.limit.
 func CheckUpdate(r *specs.LinuxResources, p *Policy) error {
 	if r == nil || r.Pids == nil {
+		return nil
+	}
+	if r.Pids.Limit != nil && *r.Pids.Limit < 0 && p.Pids.AllowUnlimited {
 		return nil
 	}
 	if r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit {

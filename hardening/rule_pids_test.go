@@ -8,22 +8,28 @@ import (
 
 func TestCheckPids(t *testing.T) {
 	i := func(v int64) *int64 { return &v }
+	unlimited := DefaultPolicy()
+	unlimited.Pids.AllowUnlimited = true
 	for _, tc := range []struct {
-		name string
-		in   *specs.LinuxPids
-		want Outcome
-		out  int64
+		name   string
+		in     *specs.LinuxPids
+		policy *Policy
+		want   Outcome
+		out    int64
 	}{
-		{"unset gets the default", nil, Tightened, 4096},
-		{"unlimited gets the default", &specs.LinuxPids{Limit: i(-1)}, Tightened, 4096},
-		{"zero is the strictest and kept", &specs.LinuxPids{Limit: i(0)}, Kept, 0},
-		{"lower kept", &specs.LinuxPids{Limit: i(100)}, Kept, 100},
-		{"higher clamped", &specs.LinuxPids{Limit: i(1 << 30)}, Tightened, 4096},
+		{"unset gets the default", nil, DefaultPolicy(), Tightened, 4096},
+		{"unlimited gets the default", &specs.LinuxPids{Limit: i(-1)}, DefaultPolicy(), Tightened, 4096},
+		{"zero is the strictest and kept", &specs.LinuxPids{Limit: i(0)}, DefaultPolicy(), Kept, 0},
+		{"lower kept", &specs.LinuxPids{Limit: i(100)}, DefaultPolicy(), Kept, 100},
+		{"higher clamped", &specs.LinuxPids{Limit: i(1 << 30)}, DefaultPolicy(), Tightened, 4096},
+		{"unlimited kept where allowed", &specs.LinuxPids{Limit: i(-1)}, unlimited, Relaxed, -1},
+		{"unset still gets the default where unlimited is allowed", nil, unlimited, Tightened, 4096},
+		{"higher still clamped where unlimited is allowed", &specs.LinuxPids{Limit: i(1 << 30)}, unlimited, Tightened, 4096},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
 			s.Linux.Resources = &specs.LinuxResources{Pids: tc.in}
-			out, d, err := runRule(t, checkPids, s, DefaultPolicy(), HostFacts{})
+			out, d, err := runRule(t, checkPids, s, tc.policy, HostFacts{})
 			wantOutcome(t, d, err, tc.want, "")
 			if got := *out.Linux.Resources.Pids.Limit; got != tc.out {
 				t.Errorf("limit %d, want %d", got, tc.out)
@@ -48,5 +54,13 @@ func TestCheckUpdate(t *testing.T) {
 		if err := CheckUpdate(tc.res, DefaultPolicy()); (err == nil) != tc.ok || (err != nil && !IsRefusal(err)) {
 			t.Errorf("%s: %v", tc.name, err)
 		}
+	}
+	unlimited := DefaultPolicy()
+	unlimited.Pids.AllowUnlimited = true
+	if err := CheckUpdate(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(-1)}}, unlimited); err != nil {
+		t.Errorf("unlimited where allowed: %v", err)
+	}
+	if err := CheckUpdate(&specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(100000)}}, unlimited); err == nil {
+		t.Errorf("above maximum accepted where unlimited is allowed")
 	}
 }

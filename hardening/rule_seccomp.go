@@ -30,14 +30,7 @@ func checkSeccomp(c *checker) error {
 		c.tightened(rule, "no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
 		return nil
 	}
-	if s.DefaultAction == "" || allowsLike(s.DefaultAction) {
-		if pol.AllowUnconfined {
-			c.relaxed(rule, "allow-by-default profile allowed by profile "+c.policy.Name)
-			return nil
-		}
-		return c.refuse("seccomp.allow-by-default", fmt.Sprintf("the seccomp profile's default action is %q: it does not filter", s.DefaultAction), "seccomp.allow_unconfined")
-	}
-	floor := slices.DeleteFunc(floorNames(), func(n string) bool { return slices.Contains(pol.AllowFloor, n) })
+	// The compat ABIs leave every profile, an allow-by-default one too, unless admitted.
 	var removed []string
 	if !pol.CompatArchitectures {
 		_, compat := nativeArch(c.facts.Arch)
@@ -48,6 +41,20 @@ func checkSeccomp(c *checker) error {
 		}
 		s.Architectures = slices.DeleteFunc(s.Architectures, func(a specs.Arch) bool { return slices.Contains(compat, a) })
 	}
+	if s.DefaultAction == "" || allowsLike(s.DefaultAction) {
+		if pol.AllowUnconfined {
+			detail := "allow-by-default profile allowed by profile " + c.policy.Name
+			if len(removed) > 0 {
+				detail += "; removed: " + strings.Join(removed, ", ")
+			}
+			c.relaxed(rule, detail)
+			return nil
+		}
+		return c.refuse("seccomp.allow-by-default", fmt.Sprintf("the seccomp profile's default action is %q: it does not filter", s.DefaultAction), "seccomp.allow_unconfined")
+	}
+	floor := slices.DeleteFunc(floorNames(), func(n string) bool { return slices.Contains(pol.AllowFloor, n) })
+	// conditional are the caller's rules removed for want of yoroi's conditions.
+	var conditional []specs.LinuxSyscall
 	var kept []specs.LinuxSyscall
 	for _, sc := range s.Syscalls {
 		if !allowsLike(sc.Action) {
@@ -58,6 +65,9 @@ func checkSeccomp(c *checker) error {
 		for _, n := range sc.Names {
 			if slices.Contains(floor, n) || !conditionSafe(n, sc.Args) {
 				removed = append(removed, n)
+				if !slices.Contains(floor, n) {
+					conditional = append(conditional, specs.LinuxSyscall{Names: []string{n}, Action: sc.Action, Args: sc.Args})
+				}
 				continue
 			}
 			names = append(names, n)
@@ -67,13 +77,19 @@ func checkSeccomp(c *checker) error {
 			kept = append(kept, sc)
 		}
 	}
-	// What was removed conditionally comes back with yoroi's conditions, except where
+	// What was removed conditionally comes back with yoroi's conditions and the caller's
+	// own (both must hold: a caller's socket rule on the protocol keeps it), except where
 	// the caller's profile has its own action for the same conditions (Podman's returns
 	// EINVAL for NETLINK_AUDIT sockets): libseccomp refuses two actions for one case, and
 	// the caller's is the stricter.
 	for _, cr := range conditionalRules() {
-		if slices.Contains(removed, cr.Names[0]) && !sameCaseIn(kept, cr) {
-			kept = append(kept, cr)
+		for _, r := range conditional {
+			if r.Names[0] != cr.Names[0] {
+				continue
+			}
+			if both, ok := bothConditions(cr, r); ok && !sameCaseIn(kept, both) {
+				kept = append(kept, both)
+			}
 		}
 	}
 	if !allowsAny(kept, "landlock_restrict_self") {
@@ -152,6 +168,52 @@ func pinned(args []specs.LinuxSeccompArg, index uint) *uint64 {
 		}
 	}
 	return nil
+}
+
+// bothConditions is yoroi's rule cr narrowed by the caller's rule r for the same
+// syscall: cr's conditions and r's, r's action where cr allows. A condition of r on an
+// argument cr pins (by equality) must hold for the pinned value, or nothing is allowed
+// (false); one on an argument cr constrains otherwise cannot be expressed beside it in one
+// rule, and nothing is allowed either (stricter than both).
+func bothConditions(cr, r specs.LinuxSyscall) (specs.LinuxSyscall, bool) {
+	if !allowsLike(cr.Action) || len(r.Args) == 0 {
+		return cr, true
+	}
+	out := cr
+	out.Action = r.Action
+	out.Args = slices.Clone(cr.Args)
+	for _, a := range r.Args {
+		i := slices.IndexFunc(cr.Args, func(c specs.LinuxSeccompArg) bool { return c.Index == a.Index })
+		if i < 0 {
+			out.Args = append(out.Args, a)
+			continue
+		}
+		if c := cr.Args[i]; c.Op != specs.OpEqualTo || !holds(c.Value, a) {
+			return specs.LinuxSyscall{}, false
+		}
+	}
+	return out, true
+}
+
+// holds evaluates condition a for argument value v.
+func holds(v uint64, a specs.LinuxSeccompArg) bool {
+	switch a.Op {
+	case specs.OpEqualTo:
+		return v == a.Value
+	case specs.OpNotEqual:
+		return v != a.Value
+	case specs.OpLessThan:
+		return v < a.Value
+	case specs.OpLessEqual:
+		return v <= a.Value
+	case specs.OpGreaterThan:
+		return v > a.Value
+	case specs.OpGreaterEqual:
+		return v >= a.Value
+	case specs.OpMaskedEqual:
+		return v&a.Value == a.ValueTwo
+	}
+	return false
 }
 
 // sameCaseIn reports whether rules has a rule for r's syscall under exactly r's

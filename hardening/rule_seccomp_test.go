@@ -42,6 +42,8 @@ func TestCheckSeccomp(t *testing.T) {
 		{"log by default refused", &specs.LinuxSeccomp{DefaultAction: specs.ActLog}, DefaultPolicy(), Refused, nil, nil},
 		{"no default action refused", &specs.LinuxSeccomp{}, DefaultPolicy(), Refused, nil, nil},
 		{"allow by default allowed by profile", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, unconfined, Relaxed, nil, nil},
+		{"allow by default allowed by profile, native ABI only", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
+			Architectures: []specs.Arch{specs.ArchX86, specs.ArchX32, specs.ArchX86_64}}, unconfined, Relaxed, nil, nil},
 		{"unconditional clone and unshare get conditions", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"clone", "unshare", "clone3", "read", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}, Action: specs.ActAllow}}},
 			DefaultPolicy(), Tightened, nil, []string{"read"}},
@@ -54,9 +56,9 @@ func TestCheckSeccomp(t *testing.T) {
 		{"socket but not AF_VSOCK is not enough", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 40, Op: specs.OpNotEqual}}}}},
 			DefaultPolicy(), Tightened, nil, []string{"socket"}},
-		{"socket for AF_ALG removed", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+		{"socket for AF_ALG only: no socket at all", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 38, Op: specs.OpEqualTo}}}}},
-			DefaultPolicy(), Tightened, nil, []string{"socket"}},
+			DefaultPolicy(), Tightened, []string{"socket"}, nil},
 		{"unconditional socketcall gets yoroi's condition", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64, specs.ArchX86},
 			Syscalls: []specs.LinuxSyscall{{Names: []string{"socketcall"}, Action: specs.ActAllow}}}, compat, Tightened, nil, []string{"socketcall"}},
 		{"profile allows ptrace", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
@@ -72,6 +74,9 @@ func TestCheckSeccomp(t *testing.T) {
 					t.Errorf("rule %s", r.Rule)
 				}
 				return
+			}
+			if archs := out.Linux.Seccomp.Architectures; tc.want != Refused && !tc.policy.Seccomp.CompatArchitectures && len(archs) > 1 {
+				t.Errorf("compat architectures kept: %v", archs)
 			}
 			if tc.want == Relaxed {
 				return
@@ -166,5 +171,43 @@ func TestConditionSafe(t *testing.T) {
 		if got := conditionSafe(tc.syscall, tc.args); got != tc.want {
 			t.Errorf("%s: conditionSafe = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// A caller's conditional rule yoroi must narrow keeps the caller's conditions beside
+// yoroi's: runc's -ENOSYS test allows socket only for protocols with no bit in 0xF00, and
+// must still get EPERM for the others; a condition that contradicts yoroi's allows nothing.
+func TestCheckSeccompKeepsCallerConditions(t *testing.T) {
+	proto := specs.LinuxSeccompArg{Index: 2, Value: 0xF00, ValueTwo: 0, Op: specs.OpMaskedEqual}
+	s := minimalSpec()
+	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
+		{Names: []string{"socket"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{proto}},
+		{Names: []string{"personality"}, Action: specs.ActAllow, Args: []specs.LinuxSeccompArg{{Index: 0, Value: 0xffffffff, Op: specs.OpNotEqual}}},
+		{Names: []string{"read"}, Action: specs.ActAllow},
+	}}
+	out, d, err := runRule(t, checkSeccomp, s, DefaultPolicy(), HostFacts{Arch: "amd64"})
+	wantOutcome(t, d, err, Tightened, "")
+	var sockets, personalities int
+	for _, r := range out.Linux.Seccomp.Syscalls {
+		switch r.Names[0] {
+		case "socket":
+			sockets++
+			// The protocol condition, or a protocol pinned to a value that meets it.
+			p := pinned(r.Args, 2)
+			if pinned(r.Args, 0) == nil || !slices.Contains(r.Args, proto) && (p == nil || *p&0xF00 != 0) {
+				t.Errorf("socket rule without both conditions: %+v", r.Args)
+			}
+		case "personality":
+			personalities++
+			if v := pinned(r.Args, 0); v == nil || *v == 0xffffffff {
+				t.Errorf("personality rule %+v", r.Args)
+			}
+		}
+	}
+	if sockets != len(allowedSocketFamilies)+len(allowedNetlinkProtocols) || personalities == 0 {
+		t.Errorf("%d socket rules, %d personality rules", sockets, personalities)
+	}
+	if err := verifySeccomp(out.Linux.Seccomp, DefaultPolicy(), "amd64"); err != nil {
+		t.Error(err)
 	}
 }

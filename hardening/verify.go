@@ -134,11 +134,16 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 			}
 		}
 	}
-	if r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit {
+	unlimited := r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit < 0 && p.Pids.AllowUnlimited
+	if !unlimited && (r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit) {
 		return fmt.Errorf("verify: pids limit missing or above %d", p.Pids.Limit)
 	}
 	if s.Hooks != nil {
-		for _, hooks := range [][]specs.Hook{s.Hooks.Prestart, s.Hooks.CreateRuntime, s.Hooks.CreateContainer, s.Hooks.StartContainer, s.Hooks.Poststart, s.Hooks.Poststop} { //nolint:staticcheck // prestart still runs.
+		if len(s.Hooks.StartContainer) > 0 && !p.Hooks.AllowStartContainer {
+			return fmt.Errorf("verify: startContainer hooks not allowed")
+		}
+		// startContainer hooks name paths in the container: hooks.allow lists host binaries.
+		for _, hooks := range [][]specs.Hook{s.Hooks.Prestart, s.Hooks.CreateRuntime, s.Hooks.CreateContainer, s.Hooks.Poststart, s.Hooks.Poststop} { //nolint:staticcheck // prestart still runs.
 			for _, h := range hooks {
 				real := h.Path
 				if rp, ok := facts.RealPaths[h.Path]; ok {

@@ -40,6 +40,7 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 		var sfs unix.Statfs_t
 		if err := unix.Statfs(real, &sfs); err == nil {
 			f.ReadOnly = sfs.Flags&unix.ST_RDONLY != 0
+			f.Flags = keptFlags(sfs.Flags)
 			f.FSType = fsName(sfs.Type)
 		}
 		if f.FSType == "overlay" && f.Type == "directory" {
@@ -54,6 +55,33 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 			f.Sockets = socketsBeneath(sockets, filepath.Clean(real))
 		}
 		out[m.Source] = f
+	}
+	return out
+}
+
+// stNoSymfollow is statfs' ST_NOSYMFOLLOW (Linux 5.10), which x/sys/unix does not name.
+const stNoSymfollow = 0x2000
+
+// keptFlags names the flags of a mount (statfs) a bind of it keeps unless told
+// otherwise, beyond ro, nosuid and nodev.
+func keptFlags(flags int64) []string {
+	var out []string
+	if flags&unix.ST_NOEXEC != 0 {
+		out = append(out, "noexec")
+	}
+	if flags&stNoSymfollow != 0 {
+		out = append(out, "nosymfollow")
+	}
+	switch {
+	case flags&unix.ST_NOATIME != 0:
+		out = append(out, "noatime")
+	case flags&unix.ST_RELATIME != 0:
+		out = append(out, "relatime")
+	default:
+		out = append(out, "strictatime")
+	}
+	if flags&unix.ST_NODIRATIME != 0 {
+		out = append(out, "nodiratime")
 	}
 	return out
 }
