@@ -57,6 +57,7 @@ type Policy struct {
 	// Name is "default" or the profile's name.
 	Name         string             `toml:"-" json:"name"`
 	Privileged   PrivilegedPolicy   `toml:"privileged" json:"privileged"`
+	Process      ProcessPolicy      `toml:"process" json:"process"`
 	Rootfs       RootfsPolicy       `toml:"rootfs" json:"rootfs"`
 	Capabilities CapabilitiesPolicy `toml:"capabilities" json:"capabilities"`
 	Namespaces   NamespacesPolicy   `toml:"namespaces" json:"namespaces"`
@@ -70,6 +71,13 @@ type Policy struct {
 	Userns       UsernsPolicy       `toml:"userns" json:"userns"`
 	Seccomp      SeccompPolicy      `toml:"seccomp" json:"seccomp"`
 	MAC          MACPolicy          `toml:"mac" json:"mac"`
+}
+
+// ProcessPolicy is [process].
+type ProcessPolicy struct {
+	// AllowNewPrivileges keeps a process' noNewPrivileges false when its spec says so
+	// (runc's behaviour): setuid programs and file capabilities then raise privileges.
+	AllowNewPrivileges bool `toml:"allow_new_privileges" json:"allow_new_privileges"`
 }
 
 // MACPolicy is [mac]: mandatory access control.

@@ -33,7 +33,7 @@ type Posture struct {
 	// Rlimits are the resource limits the process must have, by /proc/PID/limits name.
 	Rlimits map[string]Rlimit
 	// ForbiddenFDTargets: no open descriptor of the process may point at or below these
-	// (the runtime's state, its seccomp filter memfd).
+	// (the runtime's state).
 	ForbiddenFDTargets []string
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // LandlockArg is the hidden argument with which the runtime's own binary, executed as the
@@ -14,12 +16,76 @@ const LandlockArg = "__yoroi_landlock"
 // from the runtime's sealed binary, so /proc/self/exe inside the container is that copy.
 const LandlockExe = "/proc/self/exe"
 
+// LandlockSettings are the launcher's settings.
+type LandlockSettings struct {
+	MinABI int
+	// ExecWritable allows execution beneath writable mounts.
+	ExecWritable bool
+	// RootWritable allows writing beneath "/" (a root the policy leaves writable).
+	RootWritable bool
+	// KeepPrivileges: the process runs without no_new_privs. The launcher then confines
+	// itself with LauncherCapabilities (landlock_restrict_self and seccomp need
+	// CAP_SYS_ADMIN without no_new_privs) and sets Capabilities before the execve.
+	KeepPrivileges bool
+	Capabilities   LauncherCaps
+}
+
+// LauncherCaps are a process' capability sets as masks (bit N: capability N).
+type LauncherCaps struct{ Bounding, Permitted, Effective, Inheritable, Ambient uint64 }
+
+// LauncherCapabilities are what the runtime adds to every capability set of a process
+// whose launcher keeps privileges, for the launcher alone: CAP_SYS_ADMIN to confine
+// itself, CAP_SETPCAP to drop from the bounding set what the process must not have.
+var LauncherCapabilities = []string{"CAP_SYS_ADMIN", "CAP_SETPCAP"}
+
+// LauncherKeepsPrivileges reports whether args run under a launcher that keeps
+// privileges (and must be handed LauncherCapabilities).
+func LauncherKeepsPrivileges(args []string) bool {
+	if !IsLandlockWrapped(args) {
+		return false
+	}
+	end := slices.Index(args, "--")
+	return end > 0 && slices.Contains(args[2:end], keepPrivilegesArg)
+}
+
+const keepPrivilegesArg = "keep-privs"
+
+// LauncherFinalCaps returns the capability sets a launcher that keeps privileges gives
+// the workload (what the runtime's posture check expects of it).
+func LauncherFinalCaps(args []string) (LauncherCaps, bool) {
+	if !LauncherKeepsPrivileges(args) {
+		return LauncherCaps{}, false
+	}
+	end := slices.Index(args, "--")
+	for _, a := range args[2:end] {
+		var c LauncherCaps
+		if n, err := fmt.Sscanf(a, "caps=%x,%x,%x,%x,%x", &c.Bounding, &c.Permitted, &c.Effective, &c.Inheritable, &c.Ambient); err == nil && n == 5 {
+			return c, true
+		}
+	}
+	return LauncherCaps{}, false
+}
+
+func launcherCaps(c *specs.LinuxCapabilities) LauncherCaps {
+	if c == nil {
+		return LauncherCaps{}
+	}
+	return LauncherCaps{CapMask(c.Bounding), CapMask(c.Permitted), CapMask(c.Effective), CapMask(c.Inheritable), CapMask(c.Ambient)}
+}
+
 // WrapLandlock returns the argv that runs args under Landlock: the launcher, its
 // settings, "--", then the workload's argv unchanged.
-func WrapLandlock(args []string, minABI int, execWritable bool) []string {
-	out := []string{LandlockExe, LandlockArg, "abi=" + strconv.Itoa(minABI)}
-	if execWritable {
+func WrapLandlock(args []string, s LandlockSettings) []string {
+	out := []string{LandlockExe, LandlockArg, "abi=" + strconv.Itoa(s.MinABI)}
+	if s.ExecWritable {
 		out = append(out, "exec-writable")
+	}
+	if s.RootWritable {
+		out = append(out, "root-writable")
+	}
+	if s.KeepPrivileges {
+		c := s.Capabilities
+		out = append(out, keepPrivilegesArg, fmt.Sprintf("caps=%x,%x,%x,%x,%x", c.Bounding, c.Permitted, c.Effective, c.Inheritable, c.Ambient))
 	}
 	out = append(out, "--")
 	return append(out, args...)
@@ -50,7 +116,21 @@ func wrapProcess(c *checker, rule string) error {
 	if slices.Contains(p.Args, LandlockArg) && len(p.Args) > 0 && p.Args[0] == LandlockExe {
 		return c.refuse(rule, "process.args imitate yoroi's Landlock launcher", "mac.accept")
 	}
-	p.Args = WrapLandlock(p.Args, c.policy.MAC.LandlockMinABI, c.policy.MAC.LandlockExecWritable)
-	c.tightened(rule, fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", "rx on /, rw (no exec) on writable mounts, r on read-only mounts")
+	settings := LandlockSettings{
+		MinABI:       c.policy.MAC.LandlockMinABI,
+		ExecWritable: c.policy.MAC.LandlockExecWritable,
+		// Only where the policy leaves the root writable and the spec does too (an exec
+		// sees no root: the mount itself stays read-only where the container's is).
+		RootWritable: !c.policy.Rootfs.Readonly && c.spec.Root != nil && !c.spec.Root.Readonly,
+		// The no-new-privileges rule left it off: the profile allows it and the spec asks.
+		KeepPrivileges: !p.NoNewPrivileges,
+		Capabilities:   launcherCaps(p.Capabilities),
+	}
+	p.Args = WrapLandlock(p.Args, settings)
+	root := "rx on /"
+	if settings.RootWritable {
+		root = "rwx on / (rootfs.readonly = false)"
+	}
+	c.tightened(rule, fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", rw (no exec) on writable mounts, r on read-only mounts")
 	return nil
 }

@@ -17,7 +17,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 		return fmt.Errorf("verify: incomplete spec")
 	}
 	pr := s.Process
-	if !pr.NoNewPrivileges {
+	if !pr.NoNewPrivileges && !p.Process.AllowNewPrivileges {
 		return fmt.Errorf("verify: noNewPrivileges is not set")
 	}
 	if p.Rootfs.Readonly && !s.Root.Readonly {

@@ -62,9 +62,13 @@ landlock_exec_writable = true
 [profiles.test-exec-mount-only.mounts]
 allow_exec = true
 
-# A writable root: Landlock still denies writes outside the writable mounts.
+# A writable root, as runc leaves it (Landlock lets the workload write there too).
 [profiles.test-writable-root.rootfs]
 readonly = false
+
+# runc's no_new_privs: off when the spec says so.
+[profiles.test-new-privileges.process]
+allow_new_privileges = true
 
 # --no-pivot accepted.
 [profiles.test-no-pivot.rootfs]

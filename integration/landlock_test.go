@@ -2,12 +2,14 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
+	"golang.org/x/sys/unix"
 )
 
 // Landlock, enforced for real on this host (ABI ≥ 1), confines the workload itself.
@@ -42,10 +44,12 @@ cat /proc/self/fd/3/secret; echo "read-outside=$?"
 /bin/true; echo "exec-rootfs=$?"
 `
 	b := e.newBundle("sh", "-c", script).edit(t, func(s *specs.Spec) {
-		// The admin profile makes the root writable and /tmp exec: Landlock still
-		// allows neither.
+		// The admin profile makes the root writable, as runc leaves it: Landlock lets
+		// the workload write there (it still reads nothing outside the container and
+		// executes nothing from /tmp).
 		s.Annotations = map[string]string{"org.yoroi.profile": "test-writable-root"}
 		s.Root.Readonly = false
+		s.Root.Path = copyRootfs(t)
 		s.Process.Env = append(s.Process.Env, "YOROI_TEST_ENV=kept")
 	})
 	cmd := e.cmd("run", "--preserve-fds", "1", "--bundle", b.dir, uniqueID("landlock"))
@@ -54,7 +58,7 @@ cat /proc/self/fd/3/secret; echo "read-outside=$?"
 	out := r.stdout + r.stderr
 	for _, want := range []string{
 		"argv: sh -c ", "pid: 1\n", "pid1: sh -c ", "env: kept",
-		"write-root=1", "write-tmp=0", "exec-tmp=126", "read-outside=1", "exec-rootfs=0",
+		"write-root=0", "write-tmp=0", "exec-tmp=126", "read-outside=1", "exec-rootfs=0",
 		"Permission denied",
 	} {
 		if !strings.Contains(out, want) {
@@ -62,7 +66,12 @@ cat /proc/self/fd/3/secret; echo "read-outside=$?"
 		}
 	}
 	if strings.Contains(out, "host-secret") || strings.Contains(out, "Read-only file system") {
-		t.Errorf("read outside the allowed set, or the write was stopped by the mount and not Landlock:\n%s", out)
+		t.Errorf("read outside the allowed set, or the writable root was not:\n%s", out)
+	}
+	// Under the default policy the root is read-only, for the mount and for Landlock.
+	b = e.newBundle("sh", "-c", "echo x > /etc/landlock-probe; echo write-root=$?")
+	if out := e.ok("run", "--bundle", b.dir, uniqueID("landlock-ro")); !strings.Contains(out, "write-root=1") {
+		t.Errorf("default policy wrote to the root:\n%s", out)
 	}
 
 	// Exec allowed on the mount by an admin profile: Landlock still denies it.
@@ -152,5 +161,89 @@ func TestCheck(t *testing.T) {
 		if !ok[name] {
 			t.Errorf("check %s not ok: %+v", name, out.Checks)
 		}
+	}
+}
+
+// A profile gives a workload runc's no_new_privs behaviour: off when the spec leaves it
+// off, so a setuid-root program runs as root; the workload is still confined by Landlock
+// and its capabilities are the spec's (the launcher's own CAP_SYS_ADMIN is gone). By
+// default, and when the spec asks for no_new_privs, setuid does nothing.
+func TestNewPrivilegesRelaxedByProfile(t *testing.T) {
+	e := newEnv(t)
+	rootfs := copyRootfs(t)
+	suid := filepath.Join(rootfs, "bin", "suid-testprog")
+	copyTree(t, filepath.Join(rootfs, "bin", "testprog"), suid)
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	script := "grep -E '^(NoNewPrivs|CapEff|CapBnd):' /proc/self/status; suid-testprog euid; echo x > /etc/probe; echo write-root=$?"
+	for _, tc := range []struct {
+		name, profile string
+		nnp           bool
+		want          []string
+	}{
+		{"profile, spec without no_new_privs", "test-new-privileges", false, []string{"NoNewPrivs:\t0", "euid=0", "CapEff:\t0000000000000000", "write-root=1"}},
+		{"default policy", "", false, []string{"NoNewPrivs:\t1", "euid=1000"}},
+		{"profile, spec with no_new_privs", "test-new-privileges", true, []string{"NoNewPrivs:\t1", "euid=1000"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.newBundle("sh", "-c", script).edit(t, func(s *specs.Spec) {
+				s.Root.Path = rootfs
+				s.Process.User = specs.User{UID: 1000, GID: 1000}
+				s.Process.NoNewPrivileges = tc.nnp
+				if tc.profile != "" {
+					s.Annotations = map[string]string{"org.yoroi.profile": tc.profile}
+				}
+			})
+			out := e.ok("run", "--bundle", b.dir, uniqueID("nnp"))
+			for _, want := range tc.want {
+				if !strings.Contains(out, want) {
+					t.Errorf("missing %q in:\n%s", want, out)
+				}
+			}
+			// Neither of the launcher's own capabilities reaches the workload.
+			var bnd uint64
+			if i := strings.Index(out, "CapBnd:\t"); i < 0 {
+				t.Fatalf("no CapBnd in:\n%s", out)
+			} else if _, err := fmt.Sscanf(out[i+len("CapBnd:\t"):], "%x", &bnd); err != nil || bnd&(1<<unix.CAP_SYS_ADMIN|1<<unix.CAP_SETPCAP) != 0 {
+				t.Errorf("bounding set %x (%v)", bnd, err)
+			}
+		})
+	}
+}
+
+// exec follows the same rule: --no-new-privs=false is honoured in a container whose
+// profile allows it, and only there.
+func TestNewPrivilegesExec(t *testing.T) {
+	e := newEnv(t)
+	rootfs := copyRootfs(t)
+	suid := filepath.Join(rootfs, "bin", "suid-testprog")
+	copyTree(t, filepath.Join(rootfs, "bin", "testprog"), suid)
+	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
+		t.Fatal(err)
+	}
+	start := func(profile string) string {
+		b := e.newBundle("sleep", "1000").edit(t, func(s *specs.Spec) {
+			s.Root.Path = rootfs
+			if profile != "" {
+				s.Annotations = map[string]string{"org.yoroi.profile": profile}
+			}
+		})
+		id := uniqueID("nnp-exec")
+		e.ok("run", "--detach", "--bundle", b.dir, id)
+		t.Cleanup(func() { e.run("delete", "--force", id) })
+		return id
+	}
+	probe := []string{"sh", "-c", "grep NoNewPrivs: /proc/self/status; suid-testprog euid"}
+	relaxed := start("test-new-privileges")
+	if out := e.ok(append([]string{"exec", "--user", "1000:1000", "--no-new-privs=false", relaxed}, probe...)...); !strings.Contains(out, "NoNewPrivs:\t0") || !strings.Contains(out, "euid=0") {
+		t.Errorf("profile, --no-new-privs=false:\n%s", out)
+	}
+	if out := e.ok(append([]string{"exec", "--user", "1000:1000", relaxed}, probe...)...); !strings.Contains(out, "NoNewPrivs:\t1") || !strings.Contains(out, "euid=1000") {
+		t.Errorf("profile, exec asking for no_new_privs:\n%s", out)
+	}
+	strict := start("")
+	if out := e.ok(append([]string{"exec", "--user", "1000:1000", "--no-new-privs=false", strict}, probe...)...); !strings.Contains(out, "NoNewPrivs:\t1") || !strings.Contains(out, "euid=1000") {
+		t.Errorf("default policy, --no-new-privs=false:\n%s", out)
 	}
 }

@@ -111,9 +111,8 @@ func TestTerminalContainerThroughConsoleSocket(t *testing.T) {
 	e.assertNoLeftovers(id)
 }
 
-// TestPreserveFDs: the passed fd is fd 3 in the workload; the seccomp filter's memfd,
-// handed to the launcher after it (fd 4), is not open in the workload, whose filter is
-// in force.
+// TestPreserveFDs: the passed fd is fd 3 in the workload and no other descriptor of
+// yoroi's is open in it; its filter is in force.
 func TestPreserveFDs(t *testing.T) {
 	e := newEnv(t)
 	b := e.newBundle("sh", "-c", `cat <&3; for f in 4 5 6; do [ -e /proc/self/fd/$f ] && readlink /proc/self/fd/$f; done; grep -q "^Seccomp:.2" /proc/self/status || echo no-filter`)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -50,7 +51,26 @@ func LoadBundle(dir string) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bundle{Path: abs, Spec: spec}, nil
+	b := &Bundle{Path: abs, Spec: spec}
+	b.containerDestinations()
+	return b, nil
+}
+
+// containerDestinations rewrites mount destinations given as host paths beneath the
+// bundle's root filesystem to the paths they name in the container: libcontainer takes a
+// destination that starts with the rootfs path as already joined to it (runc's tests and
+// older engines write them so), and yoroi hands libcontainer another rootfs path (the
+// id-mapped one), so the policy and libcontainer must both see the container's path.
+func (b *Bundle) containerDestinations() {
+	rootfs := filepath.Clean(b.rootfsPath(b.Spec))
+	for i, m := range b.Spec.Mounts {
+		switch {
+		case m.Destination == rootfs:
+			b.Spec.Mounts[i].Destination = "/"
+		case strings.HasPrefix(m.Destination, rootfs+"/"):
+			b.Spec.Mounts[i].Destination = strings.TrimPrefix(m.Destination, rootfs)
+		}
+	}
 }
 
 func loadSpec(path string) (*specs.Spec, error) {

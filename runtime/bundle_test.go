@@ -83,3 +83,30 @@ func TestLoadConfig(t *testing.T) {
 		t.Error("a directory accepted as config")
 	}
 }
+
+// A destination written as a host path beneath the bundle's rootfs names the container
+// path, as libcontainer reads it; other destinations are left alone.
+func TestLoadBundleContainerDestinations(t *testing.T) {
+	dir := t.TempDir()
+	rootfs := filepath.Join(dir, "rootfs")
+	spec := `{"ociVersion":"1.2.0","root":{"path":"rootfs"},"process":{"args":["sh"],"cwd":"/"},"mounts":[` +
+		`{"destination":"` + rootfs + `/mnt/x","source":"/a","type":"bind"},` +
+		`{"destination":"` + rootfs + `","source":"/b","type":"bind"},` +
+		`{"destination":"` + rootfs + `x/y","source":"/c","type":"bind"},` +
+		`{"destination":"/tmp","source":"tmpfs","type":"tmpfs"}],"linux":{}}`
+	if err := os.WriteFile(filepath.Join(dir, SpecConfig), []byte(spec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b, err := LoadBundle(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range b.Spec.Mounts {
+		got = append(got, m.Destination)
+	}
+	want := []string{"/mnt/x", "/", rootfs + "x/y", "/tmp"}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("destinations %v, want %v", got, want)
+	}
+}

@@ -183,9 +183,6 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		cleanup()
 		return -1, err
 	}
-	if filter != nil {
-		defer filter.Close()
-	}
 	if err := r.writePending(o.ID, config); err != nil {
 		cleanup()
 		return -1, err

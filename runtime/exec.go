@@ -114,9 +114,6 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	if filter != nil {
-		defer filter.Close()
-	}
 	rn := &runner{
 		container:      c,
 		consoleSocket:  o.ConsoleSocket,

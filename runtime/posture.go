@@ -60,7 +60,7 @@ func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllo
 		HostRootAllowed:    hostRootAllowed,
 		Namespaces:         map[string]hardening.NamespaceExpectation{},
 		RootReadonly:       config.Readonlyfs,
-		ForbiddenFDTargets: []string{r.root, r.hostState(), "/memfd:yoroi-seccomp-filter"},
+		ForbiddenFDTargets: []string{r.root, r.hostState()},
 	}
 	if c := config.Capabilities; c != nil {
 		m.Bounding, m.Ambient = hardening.CapMask(c.Bounding), hardening.CapMask(c.Ambient)
@@ -93,9 +93,15 @@ func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllo
 			continue // a masked path, not a mount the spec asked for
 		}
 		dest := containerPath(root, mnt.Destination)
-		if _, seen := visible[dest]; !seen {
-			order = append(order, dest)
-		}
+		// A later mount hides what the configuration mounted at or beneath its point.
+		order = slices.DeleteFunc(order, func(d string) bool {
+			if d == dest || dest == "/" || strings.HasPrefix(d, dest+"/") {
+				delete(visible, d)
+				return true
+			}
+			return false
+		})
+		order = append(order, dest)
 		visible[dest] = hardening.MountExpectation{Path: dest, Options: flagOptions(mnt.Flags)}
 	}
 	for _, d := range order {
@@ -165,9 +171,10 @@ func checkPosture(pid int, model hardening.Posture) error {
 }
 
 // awaitWorkload waits, for at most postureWait, until pid is past libcontainer's init
-// and yoroi's launcher: its seccomp filter installed (when the model has one) and no
-// descriptor left on the runtime's state (the exec fifo) or the filter's memfd, which
-// both close right before the workload's execve. Nothing else the model checks changes
+// and yoroi's launcher: its seccomp filter installed (when the model has one), no
+// descriptor left on the runtime's state (the exec fifo) and no longer running init or
+// the launcher (a launcher keeping privileges holds capabilities the workload does not
+// get until right before its execve). Nothing else the model checks changes
 // from there on or can widen across that execve (no_new_privs keeps capabilities from
 // growing; mounts and namespaces stay). It polls cheaply, backing off, so that many
 // concurrent starts do not spend their CPU on it.
@@ -179,7 +186,7 @@ func awaitWorkload(pid int, model hardening.Posture) error {
 		if err != nil || st.state == "Z" || st.state == "X" {
 			return errExited
 		}
-		if !model.Seccomp || st.obs.SeccompMode == 2 {
+		if (!model.Seccomp || st.obs.SeccompMode == 2) && !inLauncher(pid) {
 			fds, err := readFDs(pid)
 			if err != nil {
 				return errExited
@@ -194,6 +201,19 @@ func awaitWorkload(pid int, model hardening.Posture) error {
 		time.Sleep(pause)
 		pause = min(2*pause, 2*time.Millisecond)
 	}
+}
+
+// inLauncher reports whether pid still runs yoroi's code: libcontainer's init (argv
+// "yoroi init") or the Landlock launcher (argv "/proc/self/exe __yoroi_landlock …"), by
+// the argv each has until it executes the next. (A workload whose argv is "X init" only
+// makes the check wait its full postureWait.)
+func inLauncher(pid int) bool {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(data) == 0 {
+		return true // in an execve (or exiting: the caller sees that next)
+	}
+	args := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
+	return len(args) > 1 && args[1] == hardening.LandlockArg || len(args) == 2 && args[1] == "init"
 }
 
 // holdsAny reports whether a descriptor points at or below one of targets.
@@ -517,6 +537,11 @@ func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int, p *l
 func processPosture(m *hardening.Posture, p *libcontainer.Process) {
 	if c := p.Capabilities; c != nil {
 		m.Bounding, m.Ambient = hardening.CapMask(c.Bounding), hardening.CapMask(c.Ambient)
+	}
+	// A launcher that keeps privileges holds more than the workload may: the workload
+	// must have exactly the sets it was to give it.
+	if c, ok := hardening.LauncherFinalCaps(p.Args); ok {
+		m.Bounding, m.Ambient = c.Bounding, c.Ambient
 	}
 	if len(p.Rlimits) > 0 {
 		m.Rlimits = limitsModel(p.Rlimits)

@@ -2,9 +2,13 @@ package runtime
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
@@ -85,4 +89,56 @@ func tempFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// A configuration that mounts over a point above its own earlier mounts hides them (runc's
+// mount-order test does): those are not expected visible; the others are, in order.
+func TestPostureModelSpecOrder(t *testing.T) {
+	r := &Runtime{root: t.TempDir()}
+	config := &configs.Config{Mounts: []*configs.Mount{
+		{Destination: "/mnt", Device: "bind", Source: "/a"},
+		{Destination: "/mnt/x/y/z/x", Device: "bind", Source: "/b"},
+		{Destination: "/mnt/x/y/z", Device: "bind", Source: "/c"},
+		{Destination: "/final", Device: "bind", Source: "/d"},
+		{Destination: "/proc/kcore", Device: "bind", Source: "/dev/null"},
+	}}
+	var got []string
+	for _, m := range r.postureModel(config, "/nonexistent-root", false).Mounts {
+		got = append(got, m.Path)
+	}
+	if want := []string{"/mnt", "/mnt/x/y/z", "/final"}; !slices.Equal(got, want) {
+		t.Errorf("expected mounts %v, want %v", got, want)
+	}
+}
+
+// A process still in libcontainer's init or in the launcher is told by its argv.
+func TestInLauncher(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "init")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"/usr/local/bin/yoroi", "init"}, true},
+		{[]string{hardening.LandlockExe, hardening.LandlockArg, fifo}, true},
+		{[]string{"cat", "init", "init"}, false},
+		{[]string{"cat", filepath.Join(dir, "init")}, false},
+	} {
+		// cat blocks opening the fifo, whatever its argv[0]: a process with that argv.
+		cmd := exec.Command("cat", tc.args[1:]...)
+		cmd.Args = tc.args
+		cmd.Path, _ = exec.LookPath("cat")
+		cmd.Dir = dir
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if got := inLauncher(cmd.Process.Pid); got != tc.want {
+			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
 }

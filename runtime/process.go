@@ -2,11 +2,14 @@ package runtime
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // newProcess converts an OCI process into a libcontainer process.
@@ -35,6 +38,9 @@ func newProcess(p *specs.Process) (*libcontainer.Process, error) {
 			Permitted:   c.Permitted,
 			Ambient:     c.Ambient,
 		}
+		if hardening.LauncherKeepsPrivileges(p.Args) {
+			withLauncherCapabilities(lp.Capabilities)
+		}
 	}
 	for _, g := range p.User.AdditionalGids {
 		lp.AdditionalGroups = append(lp.AdditionalGroups, int(g))
@@ -52,6 +58,21 @@ func newProcess(p *specs.Process) (*libcontainer.Process, error) {
 	}
 	lp.CPUAffinity = aff
 	return lp, nil
+}
+
+// withLauncherCapabilities adds the capabilities a launcher that keeps privileges needs
+// to confine itself (ambient too: a process of another user than root keeps only those
+// across its execve). The launcher sets the process' own sets before the workload runs.
+func withLauncherCapabilities(c *configs.Capabilities) {
+	for _, set := range []*[]string{&c.Bounding, &c.Permitted, &c.Effective, &c.Inheritable, &c.Ambient} {
+		s := slices.Clone(*set)
+		for _, name := range hardening.LauncherCapabilities {
+			if !slices.Contains(s, name) {
+				s = append(s, name)
+			}
+		}
+		*set = s
+	}
 }
 
 var rlimitTypes = map[string]int{

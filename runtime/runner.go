@@ -35,7 +35,7 @@ type runner struct {
 	pidfdSocket     string
 	// seccomp is the compiled filter the Landlock launcher installs (nil: libcontainer's);
 	// the caller closes it.
-	seccomp        *os.File
+	seccomp        []byte
 	container      *libcontainer.Container
 	action         action
 	notifySocket   *notifySocket

@@ -2,12 +2,12 @@ package runtime
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/opencontainers/runc/libcontainer"
@@ -23,7 +23,8 @@ import (
 // the launcher rather than from libcontainer's init: libcontainer compiles the profile
 // with libseccomp at every start (and again for every exec), which is most of the cost
 // of a filter; yoroi compiles each profile once, keeps the program under the state root,
-// and hands it to the launcher as a sealed memfd. The launcher installs it after
+// and hands it to the launcher as an argument (hexadecimal: no descriptor is held open in
+// the container's init until start, where runc holds none). The launcher installs it after
 // landlock_restrict_self, right before execve, so the workload is filtered from its first
 // instruction as before.
 
@@ -36,15 +37,19 @@ const maxFilterInsns = 4096
 
 func (r *Runtime) filterCacheDir() string { return filepath.Join(r.root, yoroiDir, "seccomp") }
 
-// moveSeccompToLauncher takes the seccomp filter out of config and returns it as a
-// sealed memfd for the launcher, when args run under the launcher and the filter can be
-// installed by it; otherwise config is left as it is and the file is nil. A label that
+// moveSeccompToLauncher takes the seccomp filter out of config and returns its program
+// for the launcher, when args run under the launcher, the filter can be installed by it
+// and no startContainer hook must run under it first; otherwise config is left as it is
+// and the program is nil. A label that
 // names a filter is the runtime's to set: one from the spec's annotations is dropped.
-func (r *Runtime) moveSeccompToLauncher(config *configs.Config, args []string) (*os.File, error) {
+func (r *Runtime) moveSeccompToLauncher(config *configs.Config, args []string) ([]byte, error) {
 	config.Labels = slices.DeleteFunc(config.Labels, func(l string) bool {
 		return strings.HasPrefix(l, seccompFilterLabel+"=")
 	})
-	if !hardening.IsLandlockWrapped(args) || !launcherCanInstall(config.Seccomp) {
+	// startContainer hooks run in the container before the launcher: libcontainer's
+	// filter is in force for them, as with runc.
+	hooksFirst := len(config.Hooks[configs.StartContainer]) > 0
+	if !hardening.IsLandlockWrapped(args) || !launcherCanInstall(config.Seccomp) || hooksFirst {
 		if config.Seccomp != nil && admitsI386(config.Seccomp) {
 			// libcontainer's filter would let socketcall create any socket.
 			return nil, errors.New("seccomp: a filter admitting x86 processes is installed by yoroi's launcher only (its socketcall guard); this process does not run under it")
@@ -62,18 +67,15 @@ func (r *Runtime) moveSeccompToLauncher(config *configs.Config, args []string) (
 			return nil, err
 		}
 	}
-	f, err := sealedFilter(prog)
-	if err != nil {
-		return nil, err
-	}
+	logFilterFlags(prog)
 	config.Seccomp = nil
 	config.Labels = append(config.Labels, seccompFilterLabel+"="+key)
-	return f, nil
+	return prog, nil
 }
 
 // execFilter returns the filter of container c for a process it execs, nil if c's
 // filter is libcontainer's.
-func (r *Runtime) execFilter(c *libcontainer.Container, args []string) (*os.File, error) {
+func (r *Runtime) execFilter(c *libcontainer.Container, args []string) ([]byte, error) {
 	key, ok := utils.SearchLabels(c.Config().Labels, seccompFilterLabel)
 	if !ok {
 		return nil, nil
@@ -86,7 +88,8 @@ func (r *Runtime) execFilter(c *libcontainer.Container, args []string) (*os.File
 	if err != nil {
 		return nil, fmt.Errorf("seccomp filter of the container: %w", err)
 	}
-	return sealedFilter(prog)
+	logFilterFlags(prog)
+	return prog, nil
 }
 
 // readFilter reads and checks the compiled filter named key.
@@ -160,30 +163,13 @@ func (r *Runtime) storeFilter(key string, cfg *configs.Seccomp) ([]byte, error) 
 	return prog, nil
 }
 
-// sealedFilter puts prog into a memfd that can no longer change. It logs the filter's
-// flags at debug level in libcontainer's words (runc's seccomp tests read them).
-func sealedFilter(prog []byte) (*os.File, error) {
+// logFilterFlags logs the filter's flags at debug level in libcontainer's words (runc's
+// seccomp tests read them).
+func logFilterFlags(prog []byte) {
 	logrus.Debugf("seccomp filter flags: %d", binary.NativeEndian.Uint32(prog[:4]))
-	fd, err := unix.MemfdCreate("yoroi-seccomp-filter", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return nil, fmt.Errorf("memfd_create: %w", err)
-	}
-	f := os.NewFile(uintptr(fd), "yoroi-seccomp-filter")
-	if _, err := f.Write(prog); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, unix.F_SEAL_SEAL|unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_WRITE); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("sealing the seccomp filter: %w", err)
-	}
-	return f, nil
 }
 
-// withLauncherFilter hands f to the process as its next extra file and tells the
-// launcher which descriptor that is.
-func withLauncherFilter(p *libcontainer.Process, f *os.File) {
-	fd := 3 + len(p.ExtraFiles)
-	p.ExtraFiles = append(p.ExtraFiles, f)
-	p.Args = slices.Insert(slices.Clone(p.Args), 2, "seccomp="+strconv.Itoa(fd))
+// withLauncherFilter hands prog (header and program, as cached) to the launcher.
+func withLauncherFilter(p *libcontainer.Process, prog []byte) {
+	p.Args = slices.Insert(slices.Clone(p.Args), 2, "seccomp="+hex.EncodeToString(prog))
 }

@@ -15,7 +15,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | probe NAME | ptrace-attach PID | overwrite-exe SECONDS")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -45,6 +45,9 @@ func main() {
 			syscall.Getppid()
 		}
 		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
+	case "euid":
+		// The effective uid: a setuid copy shows whether setuid took effect.
+		fmt.Printf("euid=%d\n", os.Geteuid())
 	case "probe":
 		// One syscall of probes(), by name: prints its errno and exits 0.
 		for _, c := range probes() {

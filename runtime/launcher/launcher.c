@@ -5,13 +5,17 @@
 // workload that cannot be executed is reported as runc's init reports it, "exec PATH:
 // no such file or directory", exit 127 when it is not there and 126 otherwise, the
 // codes a shell uses and Docker derives from runc's words):
-//  1. parse the settings up to "--" (abi=N, exec-writable, seccomp=FD);
-//  2. read the container's mount table and build a Landlock ruleset: read on "/",
-//     read+write (no execute) beneath every writable mount, execute on the read-only
+//  1. parse the settings up to "--" (abi=N, exec-writable, root-writable, keep-privs with
+//     caps=B,P,E,I,A, seccomp=HEX);
+//  2. read the container's mount table and build a Landlock ruleset: read on "/" (and
+//     write with root-writable: the policy left the root writable), read+write (no
+//     execute) beneath every writable mount, execute on the read-only
 //     root's entries that are neither mounts nor hold one (never through a symlink);
 //  3. landlock_restrict_self;
-//  4. install the seccomp filter yoroi compiled on the host (FD: a sealed memfd holding
-//     a header and the BPF program), if any;
+//  4. install the seccomp filter yoroi compiled on the host (HEX: a header and the BPF
+//     program, in hexadecimal), if any; with keep-privs (the process runs without
+//     no_new_privs, and the runtime gave the launcher CAP_SYS_ADMIN and CAP_SETPCAP for
+//     steps 3 and 4), set the process' own capability sets;
 //  5. execve the workload with its argv and environment (PATH searched as Go's
 //     exec.LookPath does).
 
@@ -29,6 +33,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
@@ -324,7 +329,7 @@ static void add_exec(const struct ruleset *rs, const struct mount_table *t, cons
 	closedir(d);
 }
 
-// struct filter_header precedes the BPF program in the seccomp memfd (see runtime's
+// struct filter_header precedes the BPF program in the seccomp setting (see runtime's
 // seccomp filter cache, which writes it).
 struct filter_header {
 	uint32_t flags;
@@ -336,26 +341,32 @@ struct filter {
 	struct sock_filter *insns;
 };
 
-static void read_filter(int fd, struct filter *f)
+static int hexval(char c)
 {
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		die("seccomp filter fd %d: %s", fd, strerror(errno));
-	if (st.st_size < (off_t)sizeof(f->h) || st.st_size > (off_t)(sizeof(f->h) + BPF_MAXINSNS * sizeof(struct sock_filter)))
-		die("seccomp filter fd %d: bad size %lld", fd, (long long)st.st_size);
-	char *buf = xrealloc(NULL, st.st_size);
-	for (off_t off = 0; off < st.st_size;) {
-		ssize_t n = pread(fd, buf + off, st.st_size - off, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			die("seccomp filter fd %d: short read", fd);
-		off += n;
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+// parse_filter decodes the filter from its hexadecimal setting: the header, then the
+// program, whose length the header must give exactly.
+static void parse_filter(const char *hex, struct filter *f)
+{
+	size_t n = strlen(hex);
+	if (n % 2 != 0 || n / 2 < sizeof(f->h) || n / 2 > sizeof(f->h) + BPF_MAXINSNS * sizeof(struct sock_filter))
+		die("seccomp filter: bad size (%zu hexadecimal digits)", n);
+	unsigned char *buf = xrealloc(NULL, n / 2);
+	for (size_t i = 0; i < n / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			die("seccomp filter: not hexadecimal");
+		buf[i] = (unsigned char)(hi << 4 | lo);
 	}
-	close(fd);
 	memcpy(&f->h, buf, sizeof(f->h));
-	if (f->h.len == 0 || sizeof(f->h) + (size_t)f->h.len * sizeof(struct sock_filter) != (size_t)st.st_size)
-		die("seccomp filter fd %d: %u instructions in %lld bytes", fd, f->h.len, (long long)st.st_size);
+	if (f->h.len == 0 || sizeof(f->h) + (size_t)f->h.len * sizeof(struct sock_filter) != n / 2)
+		die("seccomp filter: %u instructions in %zu bytes", f->h.len, n / 2);
 	f->insns = (struct sock_filter *)(buf + sizeof(f->h));
 }
 
@@ -395,22 +406,92 @@ static int parse_int(const char *s, const char *setting)
 	return (int)v;
 }
 
+// caps are a process' capability sets as masks (bit N: capability N).
+struct caps {
+	uint64_t bounding, permitted, effective, inheritable, ambient;
+};
+
+// parse_caps reads "caps=B,P,E,I,A" (hexadecimal masks).
+static void parse_caps(const char *s, const char *setting, struct caps *c)
+{
+	uint64_t *sets[] = {&c->bounding, &c->permitted, &c->effective, &c->inheritable, &c->ambient};
+	for (size_t i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(s, &end, 16);
+		char want = i + 1 < sizeof(sets) / sizeof(sets[0]) ? ',' : '\0';
+		if (errno != 0 || end == s || *end != want)
+			die("bad setting \"%s\"", setting);
+		*sets[i] = v;
+		s = end + 1;
+	}
+}
+
+// set_caps leaves the process what c allows of what it holds, from a superset that
+// includes CAP_SETPCAP: the bounding set first (dropping needs CAP_SETPCAP), then the
+// ambient set cleared; permitted and effective become c's sets within what the process
+// holds (a process of another user than root holds only its ambient capabilities after
+// its execve, as the workload will after its own), inheritable becomes c's; then the
+// ambient set is raised. The workload's execve computes its sets from these as it would
+// have from libcontainer's.
+static void set_caps(const struct caps *c)
+{
+	for (int cap = 0; cap < 64; cap++) {
+		if (c->bounding & (1ULL << cap))
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+			if (errno == EINVAL)
+				break; // beyond the kernel's last capability
+			die("drop capability %d from the bounding set: %s", cap, strerror(errno));
+		}
+	}
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
+		die("clear the ambient capabilities: %s", strerror(errno));
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+	struct __user_cap_data_struct cur[2];
+	if (syscall(SYS_capget, &hdr, cur) < 0)
+		die("capget: %s", strerror(errno));
+	uint64_t held = (uint64_t)cur[0].permitted | (uint64_t)cur[1].permitted << 32;
+	uint64_t permitted = c->permitted & held, effective = c->effective & permitted;
+	struct __user_cap_data_struct data[2] = {
+		{.effective = (uint32_t)effective, .permitted = (uint32_t)permitted, .inheritable = (uint32_t)c->inheritable},
+		{.effective = (uint32_t)(effective >> 32), .permitted = (uint32_t)(permitted >> 32), .inheritable = (uint32_t)(c->inheritable >> 32)},
+	};
+	if (syscall(SYS_capset, &hdr, data) < 0)
+		die("capset: %s", strerror(errno));
+	for (int cap = 0; cap < 64; cap++) {
+		if ((c->ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+			die("raise ambient capability %d: %s", cap, strerror(errno));
+	}
+}
+
 static void launch(int argc, char **argv)
 {
-	int min_abi = 1, exec_writable = 0, i;
+	int min_abi = 1, exec_writable = 0, root_writable = 0, keep_privs = 0, have_caps = 0, i;
+	struct caps caps = {0};
 	struct filter filter = {.insns = NULL};
 	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strncmp(argv[i], "abi=", 4) == 0)
 			min_abi = parse_int(argv[i] + 4, argv[i]);
 		else if (strcmp(argv[i], "exec-writable") == 0)
 			exec_writable = 1;
+		else if (strcmp(argv[i], "root-writable") == 0)
+			root_writable = 1;
+		else if (strcmp(argv[i], "keep-privs") == 0)
+			keep_privs = 1;
+		else if (strncmp(argv[i], "caps=", 5) == 0 && !have_caps) {
+			parse_caps(argv[i] + 5, argv[i], &caps);
+			have_caps = 1;
+		}
 		else if (strncmp(argv[i], "seccomp=", 8) == 0 && filter.insns == NULL)
-			read_filter(parse_int(argv[i] + 8, argv[i]), &filter);
+			parse_filter(argv[i] + 8, &filter);
 		else
 			die("unknown setting \"%s\"", argv[i]);
 	}
 	if (i + 1 >= argc)
 		die("no command");
+	if (keep_privs != have_caps)
+		die("keep-privs and caps= go together");
 	char **cmd = &argv[i + 1];
 
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
@@ -427,7 +508,8 @@ static void launch(int argc, char **argv)
 	if (fd < 0)
 		die("landlock_create_ruleset: %s", strerror(errno));
 	struct ruleset rs = {.fd = fd, .handled = attr.handled_access_fs};
-	add_rule(&rs, "/", LL_READ);
+	// Execute stays limited to the root's own entries (add_exec), writable or not.
+	add_rule(&rs, "/", root_writable ? LL_READ | LL_WRITE : LL_READ);
 	for (size_t m = 0; m < mounts.n; m++) {
 		if (mounts.readonly[m])
 			continue; // readable through "/", never writable, never executable.
@@ -439,7 +521,9 @@ static void launch(int argc, char **argv)
 		add_rule(&rs, mounts.path[m], rights);
 	}
 	add_exec(&rs, &mounts, "/");
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	// Without keep-privs, no_new_privs lets an unprivileged process confine itself; with
+	// it, the runtime handed the launcher CAP_SYS_ADMIN (set_caps takes it away).
+	if (!keep_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		die("no_new_privs: %s", strerror(errno));
 	if (syscall(SYS_landlock_restrict_self, rs.fd, 0) < 0)
 		die("landlock_restrict_self: %s", strerror(errno));
@@ -452,6 +536,8 @@ static void launch(int argc, char **argv)
 		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter.h.flags, &prog) < 0)
 			die("seccomp: %s", strerror(errno));
 	}
+	if (keep_privs)
+		set_caps(&caps);
 	execve(path, cmd, environ);
 	int err = errno;
 	char msg[128];
