@@ -170,12 +170,7 @@ func TestCheck(t *testing.T) {
 // default, and when the spec asks for no_new_privs, setuid does nothing.
 func TestNewPrivilegesRelaxedByProfile(t *testing.T) {
 	e := newEnv(t)
-	rootfs := copyRootfs(t)
-	suid := filepath.Join(rootfs, "bin", "suid-testprog")
-	copyTree(t, filepath.Join(rootfs, "bin", "testprog"), suid)
-	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
-		t.Fatal(err)
-	}
+	rootfs := suidRootfs(t)
 	script := "grep -E '^(NoNewPrivs|CapEff|CapBnd):' /proc/self/status; suid-testprog euid; echo x > /etc/probe; echo write-root=$?"
 	for _, tc := range []struct {
 		name, profile string
@@ -212,16 +207,24 @@ func TestNewPrivilegesRelaxedByProfile(t *testing.T) {
 	}
 }
 
-// exec follows the same rule: --no-new-privs=false is honoured in a container whose
-// profile allows it, and only there.
-func TestNewPrivilegesExec(t *testing.T) {
-	e := newEnv(t)
+// suidRootfs is a private copy of the busybox rootfs with a setuid-root copy of testprog,
+// /bin/suid-testprog.
+func suidRootfs(t *testing.T) string {
+	t.Helper()
 	rootfs := copyRootfs(t)
 	suid := filepath.Join(rootfs, "bin", "suid-testprog")
 	copyTree(t, filepath.Join(rootfs, "bin", "testprog"), suid)
 	if err := os.Chmod(suid, 0o755|os.ModeSetuid); err != nil {
 		t.Fatal(err)
 	}
+	return rootfs
+}
+
+// exec follows the same rule: --no-new-privs=false is honoured in a container whose
+// profile allows it, and only there.
+func TestNewPrivilegesExec(t *testing.T) {
+	e := newEnv(t)
+	rootfs := suidRootfs(t)
 	start := func(profile string) string {
 		b := e.newBundle("sleep", "1000").edit(t, func(s *specs.Spec) {
 			s.Root.Path = rootfs
