@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 )
@@ -39,8 +40,21 @@ func checkIdmap(c *checker) error {
 	var mapped []string
 	for i := range c.spec.Mounts {
 		m := &c.spec.Mounts[i]
+		own := withinRoot(m.Source, c.facts)
+		if own && (len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0) {
+			return c.refuse(rule, fmt.Sprintf("the bind of %s at %s lies in the container's root filesystem, id-mapped with it, and asks for a mapping of its own: a mount cannot be id-mapped twice", m.Source, m.Destination), "userns.allow_host")
+		}
 		if !IsBind(*m) || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || isSysfsBind(*m) {
 			continue // sysfs cannot be id-mapped; it is read-only anyway
+		}
+		if own {
+			// A part of the container's own tree (an earlier mount's content): id-mapped
+			// with it already, and a mount cannot be id-mapped twice.
+			if set, ch := setOptions(m.Options, nil, []string{"idmap", "ridmap"}); ch {
+				m.Options = set
+				c.tightened(rule, "a bind of the container's own tree is id-mapped with it already", m.Destination+" idmap", m.Destination+" (the tree's mapping)")
+			}
+			continue
 		}
 		src := c.facts.Sources[m.Source]
 		switch {
@@ -69,4 +83,18 @@ func checkIdmap(c *checker) error {
 	}
 	c.tightened(rule, "id-mapped with the container's user namespace", "", after)
 	return nil
+}
+
+// withinRoot reports whether a bind source lies beneath the container's root filesystem.
+func withinRoot(source string, facts HostFacts) bool {
+	root := facts.Rootfs.RealPath
+	if root == "" || root == "/" {
+		return false
+	}
+	for _, p := range []string{source, facts.RealPaths[source]} {
+		if p != "" && strings.HasPrefix(path.Clean(p), root+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -110,3 +110,37 @@ func TestCheckIdmapVolumes(t *testing.T) {
 		})
 	}
 }
+
+// A bind of a path inside the container's own root filesystem (runc's mount-order test
+// binds an earlier mount's content) is id-mapped with the tree: yoroi adds no mapping and
+// drops the spec's idmap, which would ask to id-map an id-mapped mount again (EPERM).
+func TestCheckIdmapOwnTree(t *testing.T) {
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
+	s := minimalSpec()
+	s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
+	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
+	s.Mounts = []specs.Mount{
+		{Destination: "/final", Source: "/b/rootfs/mnt", Type: "bind", Options: []string{"rbind", "idmap"}},
+		{Destination: "/img", Source: "/srv/img", Type: "bind", Options: []string{"rbind"}},
+	}
+	facts := HostFacts{Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/b/rootfs"}, Sources: map[string]SourceFacts{"/srv/img": {Type: "directory", FSType: "ext4"}}}
+	out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), facts)
+	wantOutcome(t, d, err, Tightened, "")
+	if own := out.Mounts[0]; len(own.UIDMappings) > 0 || slices.Contains(own.Options, "idmap") {
+		t.Errorf("own tree: %+v", own)
+	}
+	if vol := out.Mounts[1]; len(vol.UIDMappings) == 0 {
+		t.Errorf("volume not id-mapped: %+v", vol)
+	}
+}
+
+func TestCheckIdmapOwnTreeOwnMapping(t *testing.T) {
+	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
+	s := minimalSpec()
+	s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
+	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
+	s.Mounts = []specs.Mount{{Destination: "/final", Source: "/b/rootfs/mnt", Type: "bind", Options: []string{"rbind", "idmap"},
+		UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}}, GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}}}}
+	_, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/b/rootfs"}})
+	wantOutcome(t, d, err, Refused, "userns.allow_host")
+}

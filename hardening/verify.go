@@ -204,7 +204,7 @@ func verifyUserNS(s *specs.Spec, p *Policy, facts HostFacts) error {
 			return fmt.Errorf("verify: rootfs not id-mapped")
 		}
 		for _, m := range s.Mounts {
-			if IsBind(m) && !isSysfsBind(m) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
+			if IsBind(m) && !isSysfsBind(m) && !withinRoot(m.Source, facts) && len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") && !slices.Contains(m.Options, "ridmap") {
 				return fmt.Errorf("verify: bind mount %s not id-mapped", m.Destination)
 			}
 		}

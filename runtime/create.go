@@ -117,12 +117,14 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 		uid, gid := h.idMappings()
-		staged, err := r.prepareRootfs(o.ID, bundle.rootfsPath(spec), kind, uid, gid, spec.Mounts)
+		original := bundle.rootfsPath(spec)
+		staged, err := r.prepareRootfs(o.ID, original, kind, uid, gid, spec.Mounts)
 		if err != nil {
 			cleanup()
 			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
 		}
 		spec.Root.Path = staged
+		rebaseSources(spec.Mounts, original, staged)
 		if err := r.prepareVolumes(o.ID, spec.Mounts, h.facts.Sources, uid, gid); err != nil {
 			cleanup()
 			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: "cannot id-map an overlay volume: " + err.Error(), Key: "userns.idmap_filesystems"}
