@@ -5,7 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"golang.org/x/sys/unix"
@@ -134,6 +136,14 @@ func TestInLauncher(t *testing.T) {
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
+		}
+		// Start returns while the execve is still setting up the new argv (the
+		// transition inLauncher counts as not yet the workload): wait for the argv.
+		for i := 0; i < 1000; i++ {
+			if data, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline"); len(data) > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
 		}
 		if got := inLauncher(cmd.Process.Pid); got != tc.want {
 			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
