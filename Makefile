@@ -17,7 +17,7 @@ CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
 SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites
 
 all: build
 
@@ -56,7 +56,30 @@ $(SAMELIB_SHIM):
 RUNC_VERSION ?= v1.5.3
 RUNC_DIR     := $(CURDIR)/bin/runc-$(RUNC_VERSION)
 $(RUNC_DIR)/runc:
-	GOBIN=$(RUNC_DIR) GOFLAGS=-mod=mod $(GO) install -tags seccomp github.com/opencontainers/runc@$(RUNC_VERSION)
+	GOBIN=$(RUNC_DIR) GOFLAGS=-mod=mod $(GO) install -tags seccomp -ldflags "-X main.gitCommit=$(RUNC_VERSION)" \
+		github.com/opencontainers/runc@$(RUNC_VERSION)
+
+# Peers' test suites, run against yoroi by the integration tests (integration/peers):
+# runc's own bats suite from runc's module, bats from npm, the OCI runtime-tools
+# validation binaries, and the images runc's tests use, built here. Cached by version.
+BATS_VERSION          ?= 1.13.0
+RUNTIME_TOOLS_VERSION ?= v0.9.1-0.20251114084447-edf4cb3d2116
+# Bump when scripts/peer-suites.sh changes what it builds.
+PEER_RECIPE       ?= 2
+BATS_DIR          := $(CURDIR)/bin/bats-$(BATS_VERSION)
+PEER_IMAGES_DIR   := $(CURDIR)/bin/peer-images-$(PEER_RECIPE)
+RUNC_TESTS_DIR    := $(CURDIR)/bin/runc-tests-$(RUNC_VERSION)-$(PEER_RECIPE)
+RUNTIME_TOOLS_DIR := $(CURDIR)/bin/runtime-tools-$(RUNTIME_TOOLS_VERSION)-$(PEER_RECIPE)
+$(BATS_DIR):
+	./scripts/peer-suites.sh bats $@ $(BATS_VERSION)
+$(PEER_IMAGES_DIR):
+	./scripts/peer-suites.sh images $@
+$(RUNC_TESTS_DIR): | $(PEER_IMAGES_DIR)
+	./scripts/peer-suites.sh runc-tests $@ $(RUNC_VERSION) $(PEER_IMAGES_DIR)
+$(RUNTIME_TOOLS_DIR):
+	./scripts/peer-suites.sh runtime-tools $@ $(RUNTIME_TOOLS_VERSION)
+## peer-suites: prepare runc's bats suite and the OCI runtime-tools validation suite
+peer-suites: $(BATS_DIR) $(PEER_IMAGES_DIR) $(RUNC_TESTS_DIR) $(RUNTIME_TOOLS_DIR)
 
 BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RUNC_DIR)/runc -containerd2 $(CONTAINERD2_DIR) \
 	-runc-shim-samelib $(SAMELIB_SHIM)
@@ -88,9 +111,16 @@ unit:
 	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench -e /shim)
 	CGO_ENABLED=0 $(GO) test -count=1 -tags "$(SHIM_TAGS)" ./shim/...
 
-integration: containerd2 $(RUNC_DIR)/runc
+# The peers' suites print their totals ("N passed, N failed") to PEER_RESULTS/totals.txt,
+# shown after the run whatever its outcome; their TAP output is kept beside it.
+PEER_RESULTS := $(CURDIR)/bin/peer-results
+integration: containerd2 $(RUNC_DIR)/runc peer-suites
+	rm -rf $(PEER_RESULTS) && mkdir -p $(PEER_RESULTS)
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \
-		$(GO) test -count=1 -timeout 40m -tags "$(BUILDTAGS)" ./integration/...
+	BATS=$(BATS_DIR)/node_modules/bats/bin/bats RUNC_TESTS=$(RUNC_TESTS_DIR) RUNTIME_TOOLS=$(RUNTIME_TOOLS_DIR) \
+	PEER_RESULTS=$(PEER_RESULTS) \
+		$(GO) test -count=1 -timeout 50m -tags "$(BUILDTAGS)" ./integration/...; \
+	status=$$?; cat $(PEER_RESULTS)/totals.txt 2>/dev/null; exit $$status
 
 ## fuzz: a short run of every fuzz target (FUZZTIME each)
 FUZZTIME ?= 50000x

@@ -4,11 +4,14 @@ set -euo pipefail
 
 packages=(busybox-static libseccomp-dev libc6-dev pkg-config jq gcc make git procps apparmor
 	docker.io containerd podman umoci skopeo containernetworking-plugins iproute2 runc crun hyperfine
-	gcc-multilib)
+	gcc-multilib debootstrap gawk)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# npm installs bats for runc's test suite; a node.js from elsewhere (NodeSource) brings its
+# own npm, which Debian's package would conflict with.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "install-deps: missing ${missing[*]}; run as root" >&2
