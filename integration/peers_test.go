@@ -415,7 +415,7 @@ func runValidation(t *testing.T, dir, binary string, cfg peerConfig) peerResult 
 	cmd.Stdin = nil
 	out, err := runWithTimeout(cmd, 2*time.Minute)
 	r := peerResult{name: binary, outcome: "pass", detail: string(out)}
-	if err != nil || regexp.MustCompile(`(?m)^not ok`).Match(out) {
+	if err != nil || validationNotOK.Match(out) {
 		r.outcome = "fail"
 		if err != nil {
 			r.detail += "\n(" + err.Error() + ")"
@@ -427,13 +427,16 @@ func runValidation(t *testing.T, dir, binary string, cfg peerConfig) peerResult 
 // validationSignature is the first failed assertion of a validation binary, without its
 // number; "exit" when it failed before reporting any.
 func validationSignature(detail string) string {
-	for _, l := range strings.Split(detail, "\n") {
-		if m := regexp.MustCompile(`^not ok \d+ - (.*)$`).FindStringSubmatch(l); m != nil {
-			return "not-ok:" + m[1]
-		}
+	if m := validationFirstNotOK.FindStringSubmatch(detail); m != nil {
+		return "not-ok:" + m[1]
 	}
 	return "exit"
 }
+
+var (
+	validationNotOK      = regexp.MustCompile(`(?m)^not ok`)
+	validationFirstNotOK = regexp.MustCompile(`(?m)^not ok \d+ - (.*)$`)
+)
 
 // runWithTimeout runs cmd and kills it (by its pid) if it outlives d.
 func runWithTimeout(cmd *exec.Cmd, d time.Duration) ([]byte, error) {
