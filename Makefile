@@ -3,7 +3,9 @@ GO        ?= go
 PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 BUILDTAGS ?= seccomp urfave_cli_no_docs
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+# The release this tree leads to, and the commit it was built from (semver build metadata).
+RELEASE   := 0.1.0-dev
+VERSION   ?= $(RELEASE)+$(shell git describe --always --dirty 2>/dev/null || echo unknown)
 COMMIT    ?= $(shell git rev-parse HEAD 2>/dev/null)
 # yoroi is linked statically (like runc's releases): its sealed copy runs inside the
 # container as the Landlock launcher, where the host's libc is not.

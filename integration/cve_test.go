@@ -113,7 +113,7 @@ func TestCVE2021_30465SymlinkSwappedMountDestination(t *testing.T) {
 			ran++
 		} else {
 			failed++
-			if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); !strings.HasPrefix(lines[len(lines)-1], "yoroi: ") {
+			if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); !isErrorLine(lines[len(lines)-1]) {
 				t.Errorf("run %d failed without yoroi's error line: %q", i, r.stderr)
 			}
 		}
@@ -167,7 +167,7 @@ func TestCVE2024_21626LeakedFdCwd(t *testing.T) {
 	if r.code == 0 && (strings.Contains(r.stdout, "cgroup") || strings.Contains(r.stdout, "unreachable")) {
 		t.Errorf("the process started outside the container: %q", r.stdout)
 	}
-	if r.code != 0 && !strings.HasPrefix(strings.TrimSpace(r.stderr), "yoroi: ") {
+	if r.code != 0 && !isErrorLine(strings.TrimSpace(r.stderr)) {
 		t.Errorf("failed without yoroi's error line: %q", r.stderr)
 	}
 	e.assertNoLeftovers(id)
@@ -206,7 +206,7 @@ func TestCVE2025_31133DevNullSymlink(t *testing.T) {
 						t.Errorf("masked path is not the null device: %q", line)
 					}
 				}
-			} else if !strings.HasPrefix(strings.TrimSpace(r.stderr), "yoroi: ") {
+			} else if !isErrorLine(strings.TrimSpace(r.stderr)) {
 				t.Errorf("failed without yoroi's error line: %q", r.stderr)
 			}
 			e.assertNoLeftovers(id)

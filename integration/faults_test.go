@@ -68,7 +68,7 @@ func TestKillBetweenCreateAndStart(t *testing.T) {
 	waitGone(t, pid)
 	if r := e.run("start", id); r.code == 0 {
 		t.Errorf("start of a container whose init was killed succeeded")
-	} else if !strings.HasPrefix(strings.TrimSpace(r.stderr), "yoroi: ") {
+	} else if !isErrorLine(strings.TrimSpace(r.stderr)) {
 		t.Errorf("start: %q", r.stderr)
 	}
 	e.ok("delete", "--force", id)

@@ -240,6 +240,17 @@ func (e *env) ok(args ...string) string {
 	return r.stdout
 }
 
+// isErrorLine reports whether line is yoroi's one error line: "yoroi: …", or for a run or
+// create that failed to start, runc's wording "yoroi run failed: …".
+func isErrorLine(line string) bool {
+	for _, p := range []string{"yoroi: ", "yoroi run failed: ", "yoroi create failed: "} {
+		if strings.HasPrefix(line, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // fails runs yoroi, expects a non-zero exit and exactly one line on stderr that
 // contains want, and returns the result.
 func (e *env) fails(want string, args ...string) result {
@@ -249,7 +260,7 @@ func (e *env) fails(want string, args ...string) result {
 		e.t.Fatalf("yoroi %v succeeded, want failure %q\nstdout: %s", args, want, r.stdout)
 	}
 	lines := strings.Split(strings.TrimRight(r.stderr, "\n"), "\n")
-	if len(lines) != 1 || !strings.HasPrefix(lines[0], "yoroi: ") {
+	if len(lines) != 1 || !isErrorLine(lines[0]) {
 		e.t.Errorf("yoroi %v: want one 'yoroi: ...' line on stderr, got %q", args, r.stderr)
 	}
 	if !strings.Contains(r.stderr, want) {

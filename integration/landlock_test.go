@@ -30,6 +30,30 @@ func TestLandlockConfinesWorkload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer dirFd.Close()
+	// Files passed as descriptors may be reopened by /proc/self/fd/N for what their
+	// descriptor was opened for, and no more.
+	readable := filepath.Join(hostDir, "readable")
+	if err := os.WriteFile(readable, []byte("passed-file\n"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	readFd, err := os.Open(readable)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer readFd.Close()
+	writable := filepath.Join(hostDir, "writable")
+	writeFd, err := os.OpenFile(writable, os.O_CREATE|os.O_WRONLY, 0o666)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer writeFd.Close()
+	// Both writable by the container's root, who is not the host's (the user namespace):
+	// only Landlock keeps the read-only one from being written.
+	for _, f := range []string{readable, writable} {
+		if err := os.Chmod(f, 0o666); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	script := `
 echo "argv: $(tr '\0' ' ' < /proc/$$/cmdline)"
@@ -41,6 +65,10 @@ echo x > /tmp/ok; echo "write-tmp=$?"
 cp /bin/busybox /tmp/true && /tmp/true; echo "exec-tmp=$?"
 grep ' /tmp ' /proc/mounts
 cat /proc/self/fd/3/secret; echo "read-outside=$?"
+cat /proc/self/fd/4; echo "read-passed=$?"
+echo y >> /proc/self/fd/4; echo "write-read-passed=$?"
+echo appended >> /proc/self/fd/5; echo "write-passed=$?"
+cat /proc/self/fd/5; echo "read-write-passed=$?"
 /bin/true; echo "exec-rootfs=$?"
 `
 	b := e.newBundle("sh", "-c", script).edit(t, func(s *specs.Spec) {
@@ -52,14 +80,15 @@ cat /proc/self/fd/3/secret; echo "read-outside=$?"
 		s.Root.Path = copyRootfs(t)
 		s.Process.Env = append(s.Process.Env, "YOROI_TEST_ENV=kept")
 	})
-	cmd := e.cmd("run", "--preserve-fds", "1", "--bundle", b.dir, uniqueID("landlock"))
-	cmd.ExtraFiles = []*os.File{dirFd}
+	cmd := e.cmd("run", "--preserve-fds", "3", "--bundle", b.dir, uniqueID("landlock"))
+	cmd.ExtraFiles = []*os.File{dirFd, readFd, writeFd}
 	r := e.runCmd(cmd)
 	out := r.stdout + r.stderr
 	for _, want := range []string{
 		"argv: sh -c ", "pid: 1\n", "pid1: sh -c ", "env: kept",
 		"write-root=0", "write-tmp=0", "exec-tmp=126", "read-outside=1", "exec-rootfs=0",
-		"Permission denied",
+		"Permission denied", "passed-file\nread-passed=0", "write-read-passed=1",
+		"write-passed=0", "read-write-passed=1",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in:\n%s", want, out)
@@ -67,6 +96,12 @@ cat /proc/self/fd/3/secret; echo "read-outside=$?"
 	}
 	if strings.Contains(out, "host-secret") || strings.Contains(out, "Read-only file system") {
 		t.Errorf("read outside the allowed set, or the writable root was not:\n%s", out)
+	}
+	if data, _ := os.ReadFile(readable); string(data) != "passed-file\n" {
+		t.Errorf("a file passed read-only was written: %q", data)
+	}
+	if data, _ := os.ReadFile(writable); string(data) != "appended\n" {
+		t.Errorf("the file passed for writing holds %q", data)
 	}
 	// Under the default policy the root is read-only, for the mount and for Landlock.
 	b = e.newBundle("sh", "-c", "echo x > /etc/landlock-probe; echo write-root=$?")

@@ -58,11 +58,32 @@ func peerConfigs(t *testing.T) []peerConfig {
 		}
 		return p
 	}
+	// yoroi runs as a drop-in does, installed under runc's name: it then speaks as runc in
+	// its help, version and error lines, and its sealed binary is named runc too.
+	dropIn := installAs(t, yoroiBin, "runc")
 	return []peerConfig{
 		{name: "runc", runtime: runc},
-		{name: "compat", runtime: yoroiBin, env: []string{"YOROI_CONFIG=" + write("compat.toml", base+"\n"+string(compat))}},
-		{name: "default", runtime: yoroiBin, env: []string{"YOROI_CONFIG=" + write("default.toml", base)}},
+		{name: "compat", runtime: dropIn, env: []string{"YOROI_CONFIG=" + write("compat.toml", base+"\n"+string(compat))}},
+		{name: "default", runtime: dropIn, env: []string{"YOROI_CONFIG=" + write("default.toml", base)}},
 	}
+}
+
+// installAs copies the binary at src to a directory of its own under the name name.
+func installAs(t *testing.T, src, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(dir, name)
+	if err := os.WriteFile(dst, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 // peerEnv returns the directory that env var names (prepared by make), or fails.

@@ -48,6 +48,6 @@ var createCommand = &cli.Command{
 		if err != nil {
 			return err
 		}
-		return rt.Create(createOptions(c))
+		return startFailed(c, rt.Create(createOptions(c)))
 	},
 }

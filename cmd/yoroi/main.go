@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/yoroi-runtime/yoroi/hardening"
 	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
@@ -32,9 +34,23 @@ func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }
 
-func newApp(stdout, stderr io.Writer) *cli.App {
+// programName is the name yoroi answers to: the one it was installed and called under.
+// Installed as runc (where an engine or a tool only knows runc's name), it speaks as runc
+// does in its help, version and error lines; its policy is the same under any name.
+func programName(args []string) string {
+	if len(args) == 0 {
+		return "yoroi"
+	}
+	name := filepath.Base(args[0])
+	if name == "" || name == "." || name == "/" {
+		return "yoroi"
+	}
+	return name
+}
+
+func newApp(name string, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:    "yoroi",
+		Name:    name,
 		Usage:   "Open Container Initiative runtime, hardened",
 		Version: version,
 		Description: `yoroi runs OCI bundles like runc, and hardens every container it creates:
@@ -83,7 +99,7 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 	}
 	// runc's layout, which Docker's `docker info` parses: "NAME version V", "commit: C".
 	cli.VersionPrinter = func(c *cli.Context) {
-		fmt.Fprintln(c.App.Writer, "yoroi version", c.App.Version)
+		fmt.Fprintln(c.App.Writer, c.App.Name, "version", c.App.Version)
 		if commit != "" {
 			fmt.Fprintln(c.App.Writer, "commit:", commit)
 		}
@@ -97,24 +113,48 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 // run executes the command line and returns the process exit code. Every failure is
 // reported as one line on stderr (and in the log, where containerd reads it).
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	app := newApp(programName(args), stdout, stderr)
 	err := app.Run(reorderArgs(app, args))
 	if err == nil || runtime.IsExitStatus(err) {
 		return runtime.CodeOf(err)
 	}
-	reportError(err, stderr)
+	reportError(app.Name, err, stderr)
 	return runtime.CodeOf(err)
 }
 
-func reportError(err error, stderr io.Writer) {
+func reportError(name string, err error, stderr io.Writer) {
 	var exitCoder cli.ExitCoder
 	if errors.As(err, &exitCoder) && exitCoder.Error() == "" {
 		return
 	}
-	if !logsToStderr() {
+	if !logsTo(stderr) {
 		logrus.Error(err)
 	}
-	fmt.Fprintln(stderr, "yoroi: "+err.Error())
+	var vf *verbFailed
+	if errors.As(err, &vf) {
+		fmt.Fprintln(stderr, err.Error())
+		return
+	}
+	fmt.Fprintln(stderr, name+": "+err.Error())
+}
+
+// verbFailed is a container that failed to run or be created, worded as runc words it
+// ("runc run failed: unable to start container process: …"), which tools match.
+type verbFailed struct {
+	name, verb string
+	err        error
+}
+
+func (e *verbFailed) Error() string { return e.name + " " + e.verb + " failed: " + e.err.Error() }
+func (e *verbFailed) Unwrap() error { return e.err }
+
+// startFailed words a failed run or create as runc does; a refusal keeps its own line
+// ("yoroi: refused by rule …") and an exit status stays what it is.
+func startFailed(c *cli.Context, err error) error {
+	if err == nil || hardening.IsRefusal(err) || runtime.IsExitStatus(err) {
+		return err
+	}
+	return &verbFailed{name: c.App.Name, verb: c.Command.Name, err: err}
 }
 
 func configureLogging(c *cli.Context, stderr io.Writer) error {
@@ -140,8 +180,14 @@ func configureLogging(c *cli.Context, stderr io.Writer) error {
 	return nil
 }
 
-func logsToStderr() bool {
-	f, ok := logrus.StandardLogger().Out.(*os.File)
+// logsTo reports whether the log goes to stderr already (no --log): the error line is
+// then written once, not twice.
+func logsTo(stderr io.Writer) bool {
+	out := logrus.StandardLogger().Out
+	if out == stderr {
+		return true
+	}
+	f, ok := out.(*os.File)
 	return ok && f.Fd() == os.Stderr.Fd()
 }
 

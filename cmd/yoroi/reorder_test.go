@@ -7,7 +7,7 @@ import (
 )
 
 func TestReorderArgs(t *testing.T) {
-	app := newApp(io.Discard, io.Discard)
+	app := newApp("yoroi", io.Discard, io.Discard)
 	for _, tc := range []struct {
 		in, want []string
 	}{

@@ -29,7 +29,7 @@ var runCommand = &cli.Command{
 		o.NoSubreaper = c.Bool("no-subreaper")
 		status, err := rt.Run(o)
 		if err != nil {
-			return err
+			return startFailed(c, err)
 		}
 		// The container's exit status becomes yoroi's.
 		return &runtime.ExitStatus{Code: status}

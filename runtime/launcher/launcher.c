@@ -10,7 +10,8 @@
 //  2. read the container's mount table and build a Landlock ruleset: read on "/" (and
 //     write with root-writable: the policy left the root writable), read+write (no
 //     execute) beneath every writable mount, execute on the read-only
-//     root's entries that are neither mounts nor hold one (never through a symlink);
+//     root's entries that are neither mounts nor hold one (never through a symlink),
+//     and on each regular file passed as a descriptor what that descriptor allows;
 //  3. landlock_restrict_self;
 //  4. install the seccomp filter yoroi compiled on the host (HEX: a header and the BPF
 //     program, in hexadecimal), if any; with keep-privs (the process runs without
@@ -329,6 +330,41 @@ static void add_exec(const struct ruleset *rs, const struct mount_table *t, cons
 	closedir(d);
 }
 
+// add_passed_files grants each regular file the caller passed to the workload (runc's
+// --preserve-fds, $LISTEN_FDS: every descriptor above stdio still open here, libcontainer
+// closing its own on exec) what its descriptor was opened for, on that file alone: a
+// workload may then reopen it by /proc/self/fd/N, as programs given a file name of that
+// form do, and gains nothing its descriptor does not already give. A passed directory
+// gets nothing beneath it (a leaked directory descriptor is how CVE-2024-21626 reached
+// the host), nor does an O_PATH descriptor, which carries no access.
+static void add_passed_files(const struct ruleset *rs)
+{
+	DIR *d = opendir("/proc/self/fd");
+	if (d == NULL)
+		die("open /proc/self/fd: %s", strerror(errno));
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long fd = strtol(e->d_name, &end, 10);
+		if (*end != '\0' || end == e->d_name || fd <= STDERR_FILENO || fd == dirfd(d) || fd > INT_MAX)
+			continue;
+		int flags = fcntl((int)fd, F_GETFL);
+		struct stat st;
+		if (flags < 0 || (flags & O_PATH) || fstat((int)fd, &st) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		uint64_t rights = 0;
+		if ((flags & O_ACCMODE) != O_WRONLY)
+			rights |= LL_READ_FILE;
+		if ((flags & O_ACCMODE) != O_RDONLY)
+			rights |= LL_WRITE_FILE | LL_TRUNCATE;
+		rights &= rs->handled;
+		struct ll_path_beneath_attr attr = {.allowed_access = rights, .parent_fd = (int32_t)fd};
+		if (rights != 0 && syscall(SYS_landlock_add_rule, rs->fd, LL_RULE_PATH_BENEATH, &attr, 0) < 0)
+			die("landlock_add_rule for descriptor %ld: %s", fd, strerror(errno));
+	}
+	closedir(d);
+}
+
 // struct filter_header precedes the BPF program in the seccomp setting (see runtime's
 // seccomp filter cache, which writes it).
 struct filter_header {
@@ -521,6 +557,7 @@ static void launch(int argc, char **argv)
 		add_rule(&rs, mounts.path[m], rights);
 	}
 	add_exec(&rs, &mounts, "/");
+	add_passed_files(&rs);
 	// Without keep-privs, no_new_privs lets an unprivileged process confine itself; with
 	// it, the runtime handed the launcher CAP_SYS_ADMIN (set_caps takes it away).
 	if (!keep_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
