@@ -91,6 +91,10 @@ type MACPolicy struct {
 	// LandlockExecWritable lets Landlock allow execution from writable mounts (combine
 	// with mounts.allow_exec).
 	LandlockExecWritable bool `toml:"landlock_exec_writable" json:"landlock_exec_writable"`
+	// LandlockMakeDevices lets Landlock allow creating device nodes where writing is
+	// allowed (mknod of block and character devices; which devices may then be opened is
+	// the device cgroup's to decide).
+	LandlockMakeDevices bool `toml:"landlock_make_devices" json:"landlock_make_devices"`
 	// AppArmorProfile is the profile yoroi generates and loads for specs that name none.
 	AppArmorProfile string `toml:"apparmor_profile" json:"apparmor_profile"`
 	// SELinuxType is the default process type.
@@ -101,6 +105,9 @@ type MACPolicy struct {
 type SeccompPolicy struct {
 	// AllowUnconfined accepts a caller profile whose default action allows (no filter).
 	AllowUnconfined bool `toml:"allow_unconfined" json:"allow_unconfined"`
+	// AllowUnset runs a spec that has no seccomp profile without a filter, as runc does,
+	// instead of under the built-in profile.
+	AllowUnset bool `toml:"allow_unset" json:"allow_unset"`
 	// AllowFloor lists deny-floor syscalls a caller's profile may allow ("ptrace").
 	AllowFloor []string `toml:"allow_floor" json:"allow_floor"`
 	// CompatArchitectures admits the compat ABIs (x86 and x32 on x86_64, arm on
@@ -178,6 +185,11 @@ type MountsPolicy struct {
 	// AllowSharedPropagation allows shared/rshared mounts (host mount events leak both
 	// ways through them).
 	AllowSharedPropagation bool `toml:"allow_shared_propagation" json:"allow_shared_propagation"`
+	// AllowWritableCgroup keeps a cgroup mount the spec asks read-write (without "ro")
+	// writable, and delegates the container's cgroup to its root user in a user namespace
+	// (the directory and the files that create and populate sub-cgroups, never its own
+	// limits), for workloads that manage sub-cgroups (systemd, nested runtimes).
+	AllowWritableCgroup bool `toml:"allow_writable_cgroup" json:"allow_writable_cgroup"`
 }
 
 // PathsPolicy is [paths]: additions to the built-in masked and read-only /proc and /sys
@@ -205,6 +217,9 @@ type PidsPolicy struct {
 	Limit int64 `toml:"limit" json:"limit"`
 	// AllowUnlimited keeps a spec's (or update's) explicit unlimited pids limit (-1).
 	AllowUnlimited bool `toml:"allow_unlimited" json:"allow_unlimited"`
+	// AllowUnset runs a spec that sets no pids limit without one, as runc does; a limit
+	// the spec sets is still capped by Limit.
+	AllowUnset bool `toml:"allow_unset" json:"allow_unset"`
 }
 
 // HooksPolicy is [hooks].

@@ -23,6 +23,8 @@ type LandlockSettings struct {
 	ExecWritable bool
 	// RootWritable allows writing beneath "/" (a root the policy leaves writable).
 	RootWritable bool
+	// MakeDevices allows creating device nodes where writing is allowed.
+	MakeDevices bool
 	// KeepPrivileges: the process runs without no_new_privs. The launcher then confines
 	// itself with LauncherCapabilities (landlock_restrict_self and seccomp need
 	// CAP_SYS_ADMIN without no_new_privs) and sets Capabilities before the execve.
@@ -83,6 +85,9 @@ func WrapLandlock(args []string, s LandlockSettings) []string {
 	if s.RootWritable {
 		out = append(out, "root-writable")
 	}
+	if s.MakeDevices {
+		out = append(out, "make-devices")
+	}
 	if s.KeepPrivileges {
 		c := s.Capabilities
 		out = append(out, keepPrivilegesArg, fmt.Sprintf("caps=%x,%x,%x,%x,%x", c.Bounding, c.Permitted, c.Effective, c.Inheritable, c.Ambient))
@@ -119,6 +124,7 @@ func wrapProcess(c *checker, rule string) error {
 	settings := LandlockSettings{
 		MinABI:       c.policy.MAC.LandlockMinABI,
 		ExecWritable: c.policy.MAC.LandlockExecWritable,
+		MakeDevices:  c.policy.MAC.LandlockMakeDevices,
 		// Only where the policy leaves the root writable and the spec does too (an exec
 		// sees no root: the mount itself stays read-only where the container's is).
 		RootWritable: !c.policy.Rootfs.Readonly && c.spec.Root != nil && !c.spec.Root.Readonly,
@@ -131,6 +137,10 @@ func wrapProcess(c *checker, rule string) error {
 	if settings.RootWritable {
 		root = "rwx on / (rootfs.readonly = false)"
 	}
-	c.tightened(rule, fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", rw (no exec) on writable mounts, r on read-only mounts")
+	writable := "rw (no exec) on writable mounts"
+	if settings.MakeDevices {
+		writable = "rw (no exec) and device nodes (mac.landlock_make_devices) on writable mounts"
+	}
+	c.tightened(rule, fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", "+writable+", r on read-only mounts")
 	return nil
 }

@@ -76,7 +76,13 @@ func checkMounts(c *checker) error {
 				m.Options = set
 				changes = append(changes, m.Destination+": nosuid,nodev,noexec (proc)")
 			}
-		case "sysfs", "cgroup", "cgroup2":
+		case "cgroup", "cgroup2":
+			if pol.AllowWritableCgroup && !slices.Contains(m.Options, "ro") {
+				c.relaxed("mounts", fmt.Sprintf("%s: %s kept writable, delegated to the container's root (profile %s, mounts.allow_writable_cgroup)", m.Destination, m.Type, c.policy.Name))
+				break
+			}
+			fallthrough
+		case "sysfs":
 			if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
 				m.Options = set
 				changes = append(changes, m.Destination+": ro ("+m.Type+")")

@@ -9,10 +9,15 @@ import (
 // checkPids gives every container a pids limit: pids.limit when the spec sets none (or
 // unlimited: a negative limit), and never more than it. A limit of 0 is the strictest
 // there is and is kept (libcontainer, like systemd, writes it as 1: the init alone). An
-// explicit unlimited limit is kept only where pids.allow_unlimited says so.
+// explicit unlimited limit is kept only where pids.allow_unlimited says so, and no limit
+// where the spec sets none only where pids.allow_unset does.
 func checkPids(c *checker) error {
 	const rule = "pids"
 	r := c.spec.Linux.Resources
+	if (r == nil || r.Pids == nil || r.Pids.Limit == nil) && c.policy.Pids.AllowUnset {
+		c.relaxed(rule, fmt.Sprintf("no pids limit: the spec sets none (profile %s, pids.allow_unset)", c.policy.Name))
+		return nil
+	}
 	if r == nil {
 		r = &specs.LinuxResources{}
 		c.spec.Linux.Resources = r

@@ -38,6 +38,30 @@ func TestCheckPids(t *testing.T) {
 	}
 }
 
+// pids.allow_unset leaves a spec without a limit without one; what a spec sets is still
+// capped.
+func TestCheckPidsAllowUnset(t *testing.T) {
+	i := func(v int64) *int64 { return &v }
+	p := DefaultPolicy()
+	p.Pids.AllowUnset = true
+	for _, s := range []*specs.LinuxResources{nil, {}, {Pids: &specs.LinuxPids{}}} {
+		spec := minimalSpec()
+		spec.Linux.Resources = s
+		out, d, err := runRule(t, checkPids, spec, p, HostFacts{})
+		wantOutcome(t, d, err, Relaxed, "")
+		if r := out.Linux.Resources; r != nil && r.Pids != nil && r.Pids.Limit != nil {
+			t.Errorf("limit %d set", *r.Pids.Limit)
+		}
+	}
+	spec := minimalSpec()
+	spec.Linux.Resources = &specs.LinuxResources{Pids: &specs.LinuxPids{Limit: i(1 << 30)}}
+	out, d, err := runRule(t, checkPids, spec, p, HostFacts{})
+	wantOutcome(t, d, err, Tightened, "")
+	if got := *out.Linux.Resources.Pids.Limit; got != 4096 {
+		t.Errorf("limit %d, want 4096", got)
+	}
+}
+
 func TestCheckUpdate(t *testing.T) {
 	i := func(v int64) *int64 { return &v }
 	for _, tc := range []struct {

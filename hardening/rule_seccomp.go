@@ -25,6 +25,10 @@ func checkSeccomp(c *checker) error {
 	const rule = "seccomp"
 	pol := c.policy.Seccomp
 	s := c.spec.Linux.Seccomp
+	if s == nil && pol.AllowUnset {
+		c.relaxed(rule, fmt.Sprintf("no seccomp filter: the spec names no profile (profile %s, seccomp.allow_unset)", c.policy.Name))
+		return nil
+	}
 	if s == nil {
 		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch, pol.CompatArchitectures)
 		c.tightened(rule, "no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")

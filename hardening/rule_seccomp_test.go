@@ -177,6 +177,22 @@ func TestConditionSafe(t *testing.T) {
 // A caller's conditional rule yoroi must narrow keeps the caller's conditions beside
 // yoroi's: runc's -ENOSYS test allows socket only for protocols with no bit in 0xF00, and
 // must still get EPERM for the others; a condition that contradicts yoroi's allows nothing.
+// seccomp.allow_unset leaves a spec without a profile unfiltered; a profile the spec
+// brings is still checked.
+func TestCheckSeccompAllowUnset(t *testing.T) {
+	p := DefaultPolicy()
+	p.Seccomp.AllowUnset = true
+	out, d, err := runRule(t, checkSeccomp, minimalSpec(), p, HostFacts{Arch: "amd64"})
+	wantOutcome(t, d, err, Relaxed, "")
+	if out.Linux.Seccomp != nil {
+		t.Errorf("a filter was set: %+v", out.Linux.Seccomp.DefaultAction)
+	}
+	s := minimalSpec()
+	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
+	_, d, err = runRule(t, checkSeccomp, s, p, HostFacts{Arch: "amd64"})
+	wantOutcome(t, d, err, Refused, "seccomp.allow_unconfined")
+}
+
 func TestCheckSeccompKeepsCallerConditions(t *testing.T) {
 	proto := specs.LinuxSeccompArg{Index: 2, Value: 0xF00, ValueTwo: 0, Op: specs.OpMaskedEqual}
 	s := minimalSpec()

@@ -90,7 +90,8 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 		if m.Type == "proc" && !(slices.Contains(m.Options, "nosuid") && slices.Contains(m.Options, "nodev") && slices.Contains(m.Options, "noexec")) {
 			return fmt.Errorf("verify: proc mount %s without nosuid,nodev,noexec", m.Destination)
 		}
-		if (m.Type == "sysfs" || m.Type == "cgroup" || m.Type == "cgroup2") && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
+		writableCgroup := (m.Type == "cgroup" || m.Type == "cgroup2") && p.Mounts.AllowWritableCgroup
+		if (m.Type == "sysfs" || m.Type == "cgroup" || m.Type == "cgroup2") && !writableCgroup && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
 			return fmt.Errorf("verify: %s mount %s is writable", m.Type, m.Destination)
 		}
 		if !slices.Contains(m.Options, "ro") && !p.Mounts.AllowExec && (!slices.Contains(m.Options, "noexec") || slices.Contains(m.Options, "exec")) {
@@ -135,7 +136,8 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 		}
 	}
 	unlimited := r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit < 0 && p.Pids.AllowUnlimited
-	if !unlimited && (r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit) {
+	unset := (r.Pids == nil || r.Pids.Limit == nil) && p.Pids.AllowUnset
+	if !unlimited && !unset && (r.Pids == nil || r.Pids.Limit == nil || *r.Pids.Limit < 0 || *r.Pids.Limit > p.Pids.Limit) {
 		return fmt.Errorf("verify: pids limit missing or above %d", p.Pids.Limit)
 	}
 	if s.Hooks != nil {
@@ -214,6 +216,9 @@ func verifyUserNS(s *specs.Spec, p *Policy, facts HostFacts) error {
 
 func verifySeccomp(s *specs.LinuxSeccomp, p *Policy, arch string) error {
 	if s == nil {
+		if p.Seccomp.AllowUnset {
+			return nil
+		}
 		return fmt.Errorf("verify: no seccomp profile")
 	}
 	if allowsLike(s.DefaultAction) || s.DefaultAction == "" {

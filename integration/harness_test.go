@@ -70,6 +70,14 @@ readonly = false
 [profiles.test-new-privileges.process]
 allow_new_privileges = true
 
+# A cgroup mount the spec asks writable stays so, delegated to the container's root.
+[profiles.test-writable-cgroup.mounts]
+allow_writable_cgroup = true
+
+# Landlock lets the workload create device nodes.
+[profiles.test-make-devices.mac]
+landlock_make_devices = true
+
 # --no-pivot accepted.
 [profiles.test-no-pivot.rootfs]
 allow_no_pivot = true

@@ -141,6 +141,26 @@ func TestLandlockSymlinkToWritableMount(t *testing.T) {
 	}
 }
 
+// Device nodes: Landlock denies creating them unless an administrator's
+// mac.landlock_make_devices allows it. In the container's user namespace the kernel then
+// allows only an overlay whiteout (character device 0:0), which is what nested image
+// builders create; any other device stays the kernel's to refuse.
+func TestLandlockMakeDevices(t *testing.T) {
+	e := newEnv(t)
+	script := "mknod /tmp/whiteout c 0 0; echo whiteout=$?; mknod /tmp/null c 1 3; echo null=$?"
+	out := e.ok("run", "--bundle", e.newBundle("sh", "-c", script).dir, uniqueID("mknod"))
+	if !strings.Contains(out, "whiteout=1") || !strings.Contains(out, "null=1") {
+		t.Errorf("the default policy created a device node:\n%s", out)
+	}
+	b := e.newBundle("sh", "-c", script+"; ls -l /tmp/whiteout").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{"org.yoroi.profile": "test-make-devices"}
+	})
+	out = e.ok("run", "--bundle", b.dir, uniqueID("mknod-allowed"))
+	if !strings.Contains(out, "whiteout=0") || !strings.Contains(out, "null=1") || !strings.Contains(out, "0,   0") {
+		t.Errorf("with mac.landlock_make_devices, want the whiteout and not the device:\n%s", out)
+	}
+}
+
 func TestLandlockConfinesExec(t *testing.T) {
 	e := newEnv(t)
 	id := e.running("landlock-exec-process")

@@ -223,6 +223,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 		seccomp:         filter,
 		action:          act,
 		cleanup:         cleanup,
+		prepared:        func() error { return delegateCgroup(container) },
 		started:         func() { r.clearPending(o.ID) },
 		posture: func(pid int, p *libcontainer.Process) error {
 			cfg := container.Config()

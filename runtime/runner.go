@@ -42,6 +42,8 @@ type runner struct {
 	subCgroupPaths map[string]string
 	// cleanup runs with destroy (yoroi's host-side resources of the container).
 	cleanup func()
+	// prepared runs once the container's init is created, before its workload starts.
+	prepared func() error
 	// started runs once libcontainer has written the container's state.
 	started func()
 	// posture checks the started process (run and exec: start checks a created one).
@@ -94,11 +96,14 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		}
 		defer closeConn()
 	}
-	switch r.action {
-	case actCreate:
-		err = r.container.Start(process)
-	case actRun:
-		err = r.container.Run(process)
+	// Run is Start and, for a container's init, Exec: the steps between them see the
+	// container created and its workload not yet started.
+	err = r.container.Start(process)
+	if err == nil && r.prepared != nil {
+		err = r.prepared()
+	}
+	if err == nil && r.action == actRun && process.Init {
+		err = r.container.Exec()
 	}
 	if err != nil {
 		return -1, err

@@ -96,6 +96,9 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 		},
 		// Errors are reported once, by run, and the exit code decided there.
 		ExitErrHandler: func(*cli.Context, error) {},
+		// A repeated flag's value is one value, commas and all, as with runc: --env
+		// A=1,2 and --cgroup cpu,cpuacct:sub.
+		DisableSliceFlagSeparator: true,
 	}
 	// runc's layout, which Docker's `docker info` parses: "NAME version V", "commit: C".
 	cli.VersionPrinter = func(c *cli.Context) {

@@ -13,7 +13,9 @@ import (
 // their values, before its arguments, as v1 does, except for the commands whose trailing
 // arguments are another program's (exec's command, ps's options), which runc leaves as
 // they are too, and yoroi's commands with subcommands (policy, profile), which are not
-// runc's. "--" ends the reordering.
+// runc's. "--" ends the reordering. A flag given under an alias is renamed to its
+// primary name: urfave/cli v2 refuses a flag given under two of its names ("-e A=1
+// --env B=2"), which v1 takes as one list.
 func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
@@ -23,8 +25,19 @@ func reorderArgs(app *cli.App, args []string) []string {
 		return args
 	}
 	cmd := app.Command(args[i])
-	if cmd == nil || len(cmd.Subcommands) > 0 || slices.Contains([]string{"exec", "ps"}, cmd.Name) {
+	if cmd == nil || len(cmd.Subcommands) > 0 {
 		return args
+	}
+	if slices.Contains([]string{"exec", "ps"}, cmd.Name) {
+		out := slices.Clone(args)
+		for j := i + 1; j < len(out) && isFlag(out[j]) && out[j] != "--"; j++ {
+			value := takesValue(cmd.Flags, out[j]) && !strings.Contains(out[j], "=")
+			out[j] = primaryName(cmd.Flags, out[j])
+			if value {
+				j++
+			}
+		}
+		return out
 	}
 	var flags, positional []string
 	rest := args[i+1:]
@@ -38,7 +51,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 			positional = append(positional, a)
 			continue
 		}
-		flags = append(flags, a)
+		flags = append(flags, primaryName(cmd.Flags, a))
 		if takesValue(cmd.Flags, a) && !strings.Contains(a, "=") && j+1 < len(rest) {
 			j++
 			flags = append(flags, rest[j])
@@ -59,6 +72,26 @@ func flagsSpan(defs []cli.Flag, args []string) int {
 		n++
 	}
 	return n
+}
+
+// primaryName spells a flag argument ("-e", "--env=A=1") with its flag's primary name;
+// anything else (a flag's value too) is returned as it is.
+func primaryName(defs []cli.Flag, arg string) string {
+	if !isFlag(arg) || arg == "--" {
+		return arg
+	}
+	name, value, hasValue := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	for _, f := range defs {
+		names := f.Names()
+		if !slices.Contains(names, name) || names[0] == name {
+			continue
+		}
+		if hasValue {
+			return "--" + names[0] + "=" + value
+		}
+		return "--" + names[0]
+	}
+	return arg
 }
 
 func isFlag(a string) bool { return len(a) > 1 && a[0] == '-' }

@@ -4,6 +4,8 @@ import (
 	"io"
 	"slices"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 func TestReorderArgs(t *testing.T) {
@@ -14,10 +16,12 @@ func TestReorderArgs(t *testing.T) {
 		{[]string{"yoroi", "update", "id", "--cpuset-cpus", "1"}, []string{"yoroi", "update", "--cpuset-cpus", "1", "id"}},
 		{[]string{"yoroi", "--root", "/r", "update", "id", "--pids-limit=10", "--memory", "64m"}, []string{"yoroi", "--root", "/r", "update", "--pids-limit=10", "--memory", "64m", "id"}},
 		{[]string{"yoroi", "--debug", "kill", "id", "KILL", "--all"}, []string{"yoroi", "--debug", "kill", "--all", "id", "KILL"}},
-		{[]string{"yoroi", "delete", "id", "-f"}, []string{"yoroi", "delete", "-f", "id"}},
 		{[]string{"yoroi", "run", "--bundle", "b", "id", "--detach"}, []string{"yoroi", "run", "--bundle", "b", "--detach", "id"}},
 		// exec's and ps's trailing arguments are another program's.
 		{[]string{"yoroi", "exec", "id", "ls", "-l"}, []string{"yoroi", "exec", "id", "ls", "-l"}},
+		// A flag under an alias gets its primary name (v2 refuses two names of one flag).
+		{[]string{"yoroi", "exec", "-e", "A=1", "-t", "--env", "-e", "id", "sh", "-e"}, []string{"yoroi", "exec", "--env", "A=1", "--tty", "--env", "-e", "id", "sh", "-e"}},
+		{[]string{"yoroi", "delete", "id", "-f"}, []string{"yoroi", "delete", "--force", "id"}},
 		{[]string{"yoroi", "ps", "id", "-ef"}, []string{"yoroi", "ps", "id", "-ef"}},
 		// Commands with subcommands are left alone.
 		{[]string{"yoroi", "policy", "explain", "--bundle", "b"}, []string{"yoroi", "policy", "explain", "--bundle", "b"}},
@@ -30,5 +34,25 @@ func TestReorderArgs(t *testing.T) {
 		if got := reorderArgs(app, tc.in); !slices.Equal(got, tc.want) {
 			t.Errorf("%q: got %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// Repeated flags take each value whole, as runc does: an environment value or a --cgroup
+// controller list with commas is not split.
+func TestSliceFlagsKeepCommas(t *testing.T) {
+	app := newApp("yoroi", io.Discard, io.Discard)
+	var env, cgroups []string
+	saved := execCommand.Action
+	defer func() { execCommand.Action = saved }()
+	execCommand.Action = func(c *cli.Context) error {
+		env, cgroups = c.StringSlice("env"), c.StringSlice("cgroup")
+		return nil
+	}
+	args := []string{"yoroi", "exec", "--env", "A=1,2", "-e", "B=3", "--cgroup", "cpu,cpuacct:sub", "--cgroup", "memory:m", "id", "true", "-e"}
+	if err := app.Run(reorderArgs(app, args)); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(env, []string{"A=1,2", "B=3"}) || !slices.Equal(cgroups, []string{"cpu,cpuacct:sub", "memory:m"}) {
+		t.Errorf("env %q, cgroups %q", env, cgroups)
 	}
 }

@@ -5,8 +5,8 @@
 // workload that cannot be executed is reported as runc's init reports it, "exec PATH:
 // no such file or directory", exit 127 when it is not there and 126 otherwise, the
 // codes a shell uses and Docker derives from runc's words):
-//  1. parse the settings up to "--" (abi=N, exec-writable, root-writable, keep-privs with
-//     caps=B,P,E,I,A, seccomp=HEX);
+//  1. parse the settings up to "--" (abi=N, exec-writable, root-writable, make-devices,
+//     keep-privs with caps=B,P,E,I,A, seccomp=HEX);
 //  2. read the container's mount table and build a Landlock ruleset: read on "/" (and
 //     write with root-writable: the policy left the root writable), read+write (no
 //     execute) beneath every writable mount, execute on the read-only
@@ -57,10 +57,12 @@
 #define LL_READ_DIR (1ULL << 3)
 #define LL_REMOVE_DIR (1ULL << 4)
 #define LL_REMOVE_FILE (1ULL << 5)
+#define LL_MAKE_CHAR (1ULL << 6)
 #define LL_MAKE_DIR (1ULL << 7)
 #define LL_MAKE_REG (1ULL << 8)
 #define LL_MAKE_SOCK (1ULL << 9)
 #define LL_MAKE_FIFO (1ULL << 10)
+#define LL_MAKE_BLOCK (1ULL << 11)
 #define LL_MAKE_SYM (1ULL << 12)
 #define LL_REFER (1ULL << 13)
 #define LL_TRUNCATE (1ULL << 14)
@@ -503,7 +505,7 @@ static void set_caps(const struct caps *c)
 
 static void launch(int argc, char **argv)
 {
-	int min_abi = 1, exec_writable = 0, root_writable = 0, keep_privs = 0, have_caps = 0, i;
+	int min_abi = 1, exec_writable = 0, root_writable = 0, make_devices = 0, keep_privs = 0, have_caps = 0, i;
 	struct caps caps = {0};
 	struct filter filter = {.insns = NULL};
 	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -513,6 +515,8 @@ static void launch(int argc, char **argv)
 			exec_writable = 1;
 		else if (strcmp(argv[i], "root-writable") == 0)
 			root_writable = 1;
+		else if (strcmp(argv[i], "make-devices") == 0)
+			make_devices = 1;
 		else if (strcmp(argv[i], "keep-privs") == 0)
 			keep_privs = 1;
 		else if (strncmp(argv[i], "caps=", 5) == 0 && !have_caps) {
@@ -545,11 +549,12 @@ static void launch(int argc, char **argv)
 		die("landlock_create_ruleset: %s", strerror(errno));
 	struct ruleset rs = {.fd = fd, .handled = attr.handled_access_fs};
 	// Execute stays limited to the root's own entries (add_exec), writable or not.
-	add_rule(&rs, "/", root_writable ? LL_READ | LL_WRITE : LL_READ);
+	uint64_t write = LL_WRITE | (make_devices ? LL_MAKE_CHAR | LL_MAKE_BLOCK : 0);
+	add_rule(&rs, "/", root_writable ? LL_READ | write : LL_READ);
 	for (size_t m = 0; m < mounts.n; m++) {
 		if (mounts.readonly[m])
 			continue; // readable through "/", never writable, never executable.
-		uint64_t rights = LL_READ | LL_WRITE;
+		uint64_t rights = LL_READ | write;
 		if (strcmp(mounts.path[m], "/dev") == 0 || strncmp(mounts.path[m], "/dev/", 5) == 0)
 			rights |= LL_IOCTL_DEV;
 		if (exec_writable)
