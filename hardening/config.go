@@ -190,6 +190,10 @@ type MountsPolicy struct {
 	// (the directory and the files that create and populate sub-cgroups, never its own
 	// limits), for workloads that manage sub-cgroups (systemd, nested runtimes).
 	AllowWritableCgroup bool `toml:"allow_writable_cgroup" json:"allow_writable_cgroup"`
+	// AllowBindFlags mounts binds with the flags they name, as runc does: no nosuid,nodev
+	// unless named, and a bind of a read-only source writable unless it says ro (what a
+	// user namespace locks stays locked).
+	AllowBindFlags bool `toml:"allow_bind_flags" json:"allow_bind_flags"`
 }
 
 // PathsPolicy is [paths]: additions to the built-in masked and read-only /proc and /sys

@@ -36,7 +36,8 @@ func checkMounts(c *checker) error {
 	if p := c.spec.Linux.RootfsPropagation; isSharedPropagation(p) && !pol.AllowSharedPropagation {
 		return c.refuse("mounts.propagation", "rootfsPropagation "+p+" requested", "mounts.allow_shared_propagation")
 	}
-	var changes []string
+	var changes, bindFlagsAsNamed []string
+	relaxed := false
 	for i := range c.spec.Mounts {
 		m := &c.spec.Mounts[i]
 		for _, o := range m.Options {
@@ -48,26 +49,10 @@ func checkMounts(c *checker) error {
 			if err := c.checkBindSource(*m); err != nil {
 				return err
 			}
-			flagless := !slices.ContainsFunc(m.Options, isFlagOption)
-			if set, ch := setOptions(m.Options, []string{"nosuid", "nodev"}, []string{"suid", "dev"}); ch {
-				m.Options = set
-				changes = append(changes, m.Destination+": nosuid,nodev")
-				// A bind with no flags keeps its source's (mount(8)'s --bind); with
-				// yoroi's, libcontainer remounts it with only the flags named: name the
-				// source's too, or a noexec source would come out executable.
-				if kept := c.facts.Sources[m.Source].Flags; flagless && len(kept) > 0 {
-					m.Options, _ = setOptions(m.Options, kept, nil)
-					changes = append(changes, m.Destination+": "+strings.Join(kept, ",")+" (kept from its source's mount)")
-				}
-			}
-			// Remounting a bind with nosuid,nodev sets its flags anew: without ro, a
-			// read-only source would come out writable (in the host's user namespace,
-			// where the source's flags are not locked).
-			if c.facts.Sources[m.Source].ReadOnly {
-				if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
-					m.Options = set
-					changes = append(changes, m.Destination+": ro (its source is on a read-only mount)")
-				}
+			if pol.AllowBindFlags {
+				bindFlagsAsNamed = append(bindFlagsAsNamed, m.Destination)
+			} else {
+				changes = append(changes, tightenBind(c, m)...)
 			}
 		}
 		switch m.Type {
@@ -78,6 +63,7 @@ func checkMounts(c *checker) error {
 			}
 		case "cgroup", "cgroup2":
 			if pol.AllowWritableCgroup && !slices.Contains(m.Options, "ro") {
+				relaxed = true
 				c.relaxed("mounts", fmt.Sprintf("%s: %s kept writable, delegated to the container's root (profile %s, mounts.allow_writable_cgroup)", m.Destination, m.Type, c.policy.Name))
 				break
 			}
@@ -102,12 +88,46 @@ func checkMounts(c *checker) error {
 			}
 		}
 	}
+	if len(bindFlagsAsNamed) > 0 {
+		relaxed = true
+		c.relaxed("mounts", fmt.Sprintf("binds with the flags they name, as runc mounts them (profile %s, mounts.allow_bind_flags): %s", c.policy.Name, strings.Join(bindFlagsAsNamed, ", ")))
+	}
 	if len(changes) == 0 {
-		c.kept("mounts", "every mount already satisfies the policy")
+		if !relaxed {
+			c.kept("mounts", "every mount already satisfies the policy")
+		}
 		return nil
 	}
 	c.tightened("mounts", "mount options tightened", "", strings.Join(changes, "; "))
 	return nil
+}
+
+// tightenBind gives bind m nosuid,nodev, keeps its source's flags when it names none,
+// and keeps it read-only when its source is; it returns what it changed.
+func tightenBind(c *checker, m *specs.Mount) []string {
+	var changes []string
+	flagless := !slices.ContainsFunc(m.Options, isFlagOption)
+	if set, ch := setOptions(m.Options, []string{"nosuid", "nodev"}, []string{"suid", "dev"}); ch {
+		m.Options = set
+		changes = append(changes, m.Destination+": nosuid,nodev")
+		// A bind with no flags keeps its source's (mount(8)'s --bind); with
+		// yoroi's, libcontainer remounts it with only the flags named: name the
+		// source's too, or a noexec source would come out executable.
+		if kept := c.facts.Sources[m.Source].Flags; flagless && len(kept) > 0 {
+			m.Options, _ = setOptions(m.Options, kept, nil)
+			changes = append(changes, m.Destination+": "+strings.Join(kept, ",")+" (kept from its source's mount)")
+		}
+	}
+	// Remounting a bind with nosuid,nodev sets its flags anew: without ro, a
+	// read-only source would come out writable (in the host's user namespace,
+	// where the source's flags are not locked).
+	if c.facts.Sources[m.Source].ReadOnly {
+		if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
+			m.Options = set
+			changes = append(changes, m.Destination+": ro (its source is on a read-only mount)")
+		}
+	}
+	return changes
 }
 
 // checkBindSource refuses a bind source by its path (the deny lists) and by what it is

@@ -13,6 +13,11 @@ func TestCheckMounts(t *testing.T) {
 	}
 	allowExec := DefaultPolicy()
 	allowExec.Mounts.AllowExec = true
+	bindFlags := DefaultPolicy()
+	bindFlags.Mounts.AllowBindFlags = true
+	bindFlags.Mounts.AllowExec = true
+	writableCgroup := DefaultPolicy()
+	writableCgroup.Mounts.AllowWritableCgroup = true
 	allowSrc := DefaultPolicy()
 	allowSrc.Mounts.AllowSources = []string{"/etc"}
 	facts := HostFacts{RealPaths: map[string]string{"/srv/link-to-root": "/", "/var/run/docker.sock": "/run/docker.sock"},
@@ -49,6 +54,17 @@ func TestCheckMounts(t *testing.T) {
 			map[string][]string{"/data": {"ro", "nosuid", "nodev", "exec"}}, map[string][]string{"/data": {"noexec", "nosymfollow", "noatime"}}},
 		{"a writable source's atime mode kept", []specs.Mount{bind("/srv/relatime", "/data")}, "", DefaultPolicy(), Tightened, "",
 			map[string][]string{"/data": {"relatime", "noexec"}}, nil},
+		{"allow_bind_flags: a bind gets the flags it names", []specs.Mount{bind("/srv/ro", "/data", "rw", "suid", "dev")}, "", bindFlags, Relaxed, "",
+			map[string][]string{"/data": {"rw", "suid", "dev"}}, map[string][]string{"/data": {"ro", "nosuid", "nodev"}}},
+		{"allow_bind_flags: a bind that names none gets none", []specs.Mount{bind("/srv/noexec", "/data")}, "", bindFlags, Relaxed, "",
+			nil, map[string][]string{"/data": {"ro", "nosuid", "nodev", "noexec"}}},
+		{"allow_bind_flags: sources still judged", []specs.Mount{bind("/etc", "/h")}, "", bindFlags, Refused, "mounts.allow_sources", nil, nil},
+		{"allow_writable_cgroup: a cgroup asked rw stays rw", []specs.Mount{{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "rw"}}}, "", writableCgroup, Relaxed, "",
+			map[string][]string{"/sys/fs/cgroup": {"rw"}}, map[string][]string{"/sys/fs/cgroup": {"ro"}}},
+		{"allow_writable_cgroup: a cgroup asked ro stays ro", []specs.Mount{{Destination: "/sys/fs/cgroup", Type: "cgroup", Source: "cgroup", Options: []string{"nosuid", "noexec", "nodev", "ro"}}}, "", writableCgroup, Tightened, "",
+			map[string][]string{"/sys/fs/cgroup": {"ro"}}, nil},
+		{"allow_writable_cgroup: sysfs still ro", []specs.Mount{{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"rw"}}}, "", writableCgroup, Tightened, "",
+			map[string][]string{"/sys": {"ro"}}, nil},
 		{"host root refused", []specs.Mount{bind("/", "/host")}, "", DefaultPolicy(), Refused, "mounts.allow_sources", nil, nil},
 		{"/etc refused", []specs.Mount{bind("/etc", "/h")}, "", DefaultPolicy(), Refused, "mounts.allow_sources", nil, nil},
 		{"/etc allowed by profile", []specs.Mount{bind("/etc", "/h", "ro")}, "", allowSrc, Tightened, "", nil, nil},

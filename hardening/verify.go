@@ -80,10 +80,11 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 			if err := c.checkBindSource(m); err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
-			if !slices.Contains(m.Options, "nosuid") || !slices.Contains(m.Options, "nodev") || slices.Contains(m.Options, "suid") || slices.Contains(m.Options, "dev") {
+			tightened := !p.Mounts.AllowBindFlags
+			if tightened && (!slices.Contains(m.Options, "nosuid") || !slices.Contains(m.Options, "nodev") || slices.Contains(m.Options, "suid") || slices.Contains(m.Options, "dev")) {
 				return fmt.Errorf("verify: bind mount %s without nosuid,nodev", m.Destination)
 			}
-			if facts.Sources[m.Source].ReadOnly && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
+			if tightened && facts.Sources[m.Source].ReadOnly && (!slices.Contains(m.Options, "ro") || slices.Contains(m.Options, "rw")) {
 				return fmt.Errorf("verify: bind mount %s of a read-only source is writable", m.Destination)
 			}
 		}

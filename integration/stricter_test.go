@@ -65,6 +65,63 @@ func TestReadonlySourceStaysReadonly(t *testing.T) {
 	}
 }
 
+// mounts.allow_bind_flags mounts a bind with the flags it names, as runc does. In the
+// host's user namespace (with userns.allow_host) a bind asked rw,suid,dev of a
+// ro,nosuid,nodev source is writable and the mount table shows what was asked. In the
+// container's own user namespace the source's flags are locked and the same request
+// fails as it does under runc with a user namespace. Without the key the spec gets a
+// read-only bind with nosuid,nodev.
+func TestAllowBindFlags(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + `
+[profiles.bind-flags.mounts]
+allow_bind_flags = true
+[profiles.bind-flags-host.mounts]
+allow_bind_flags = true
+[profiles.bind-flags-host.userns]
+allow_host = true
+`)
+	src := filepath.Join(privateDir(t), "ro-src")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Read-only as a mount, not as a file system: a bind of it can be made writable.
+	if err := unix.Mount("tmpfs", src, "tmpfs", 0, "size=1m,mode=777"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(src, unix.MNT_DETACH) })
+	if err := unix.Mount("", src, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ profile, want string }{
+		{"", "read-only ro,nosuid,nodev"},
+		{"bind-flags-host", "writable rw"},
+		{"bind-flags", "cannot clear locked flags MS_RDONLY|MS_NOSUID|MS_NODEV"},
+	} {
+		t.Run("profile="+tc.profile, func(t *testing.T) {
+			script := `touch /data/x 2>/dev/null && w=writable || w=read-only
+echo "$w $(grep ' /data ' /proc/mounts | cut -d' ' -f4 | tr ',' '\n' | grep -xE 'ro|rw|nosuid|nodev' | paste -sd,)"`
+			b := e.newBundle("sh", "-c", script).edit(t, func(s *specs.Spec) {
+				if tc.profile != "" {
+					s.Annotations = map[string]string{hardening.ProfileAnnotation: tc.profile}
+				}
+				if tc.profile == "bind-flags-host" {
+					s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.UserNamespace)
+					s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
+				}
+				s.Mounts = append(s.Mounts, specs.Mount{Destination: "/data", Source: src, Type: "bind", Options: []string{"rbind", "rw", "suid", "dev"}})
+			})
+			id := uniqueID("bindflags")
+			if tc.profile == "bind-flags" {
+				e.fails(tc.want, "run", "--bundle", b.dir, id)
+			} else if out := strings.TrimSpace(e.ok("run", "--bundle", b.dir, id)); out != tc.want {
+				t.Errorf("bind asked rw,suid,dev of a ro,nosuid,nodev source: %q, want %q", out, tc.want)
+			}
+			e.assertNoLeftovers(id)
+		})
+	}
+}
+
 func removeNamespace(nss []specs.LinuxNamespace, typ specs.LinuxNamespaceType) []specs.LinuxNamespace {
 	var out []specs.LinuxNamespace
 	for _, ns := range nss {
