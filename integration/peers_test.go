@@ -277,8 +277,10 @@ func runBats(t *testing.T, bats, suite string, cfg peerConfig) []byte {
 	tmp := privateDir(t)
 	// A network namespace of its own, with loopback only: runc's tests create network
 	// devices by fixed names, and nothing may leave the host (spec.bats clones from
-	// github.com: it fails here, for runc as for yoroi).
-	cmd := exec.Command("unshare", "--net", "script", "-qfec", bats+" --tap --timing .", "/dev/null")
+	// github.com: it fails here, for runc as for yoroi). tini, a child subreaper, reaps
+	// the processes the tests' containers leave behind at once: this VM's pid 1 reaps
+	// them late, and runc's host-pidns tests check with kill -0 that they are gone.
+	cmd := exec.Command("unshare", "--net", "tini", "-s", "--", "script", "-qfec", bats+" --tap --timing .", "/dev/null")
 	cmd.Dir = suite
 	cmd.Env = append(os.Environ(), append([]string{"RUNC=" + cfg.runtime, "TMPDIR=" + tmp}, cfg.env...)...)
 	stdin, err := cmd.StdinPipe()
