@@ -30,13 +30,8 @@ func reorderArgs(app *cli.App, args []string) []string {
 	}
 	if slices.Contains([]string{"exec", "ps"}, cmd.Name) {
 		out := slices.Clone(args)
-		for j := i + 1; j < len(out) && isFlag(out[j]) && out[j] != "--"; j++ {
-			value := takesValue(cmd.Flags, out[j]) && !strings.Contains(out[j], "=")
-			out[j] = primaryName(cmd.Flags, out[j])
-			if value {
-				j++
-			}
-		}
+		rest := out[i+1:]
+		leadingFlags(cmd.Flags, rest, func(j int) { rest[j] = primaryName(cmd.Flags, rest[j]) })
 		return out
 	}
 	var flags, positional []string
@@ -64,9 +59,20 @@ func reorderArgs(app *cli.App, args []string) []string {
 // flagsSpan is how many of args are flags (and their values) before the first
 // positional argument.
 func flagsSpan(defs []cli.Flag, args []string) int {
+	return leadingFlags(defs, args, nil)
+}
+
+// leadingFlags walks the flags (and their values) before args' first positional
+// argument, calling visit (if any) with each flag's index, and returns how many
+// arguments they take.
+func leadingFlags(defs []cli.Flag, args []string, visit func(int)) int {
 	n := 0
 	for n < len(args) && isFlag(args[n]) && args[n] != "--" {
-		if takesValue(defs, args[n]) && !strings.Contains(args[n], "=") {
+		value := takesValue(defs, args[n]) && !strings.Contains(args[n], "=")
+		if visit != nil {
+			visit(n)
+		}
+		if value {
 			n++
 		}
 		n++
