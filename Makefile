@@ -19,7 +19,7 @@ CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
 SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites apps-image
 
 all: build
 
@@ -80,6 +80,17 @@ $(RUNC_TESTS_DIR): | $(PEER_IMAGES_DIR)
 	./scripts/peer-suites.sh runc-tests $@ $(RUNC_VERSION) $(PEER_IMAGES_DIR)
 $(RUNTIME_TOOLS_DIR):
 	./scripts/peer-suites.sh runtime-tools $@ $(RUNTIME_TOOLS_VERSION)
+# Real applications for the integration tests: a Debian bookworm image with Debian's nginx,
+# PostgreSQL, Redis, Python 3 and Node.js (scripts/app-images.sh), cached under bin/ by
+# the recipe's content.
+APPS_RECIPE := $(shell sha256sum scripts/app-images.sh | cut -c1-12)
+APPS_DIR    := $(CURDIR)/bin/apps-bookworm-$(APPS_RECIPE)
+$(APPS_DIR):
+	rm -rf $(wildcard $(CURDIR)/bin/apps-bookworm-*)
+	./scripts/app-images.sh $@
+## apps-image: build the real-application image the integration tests run
+apps-image: $(APPS_DIR)
+
 ## peer-suites: prepare runc's bats suite and the OCI runtime-tools validation suite
 peer-suites: $(BATS_DIR) $(PEER_IMAGES_DIR) $(RUNC_TESTS_DIR) $(RUNTIME_TOOLS_DIR)
 
@@ -116,11 +127,11 @@ unit:
 # The peers' suites print their totals ("N passed, N failed") to PEER_RESULTS/totals.txt,
 # shown after the run whatever its outcome; their TAP output is kept beside it.
 PEER_RESULTS := $(CURDIR)/bin/peer-results
-integration: containerd2 $(RUNC_DIR)/runc peer-suites
+integration: containerd2 $(RUNC_DIR)/runc peer-suites $(APPS_DIR)
 	rm -rf $(PEER_RESULTS) && mkdir -p $(PEER_RESULTS)
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \
 	BATS=$(BATS_DIR)/node_modules/bats/bin/bats RUNC_TESTS=$(RUNC_TESTS_DIR) RUNTIME_TOOLS=$(RUNTIME_TOOLS_DIR) \
-	PEER_RESULTS=$(PEER_RESULTS) \
+	PEER_RESULTS=$(PEER_RESULTS) APPS_IMAGE=$(APPS_DIR) \
 		$(GO) test -count=1 -timeout 50m -tags "$(BUILDTAGS)" ./integration/...; \
 	status=$$?; cat $(PEER_RESULTS)/totals.txt 2>/dev/null; exit $$status
 

@@ -1,0 +1,217 @@
+package integration
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// appsImage is the real-application image (scripts/app-images.sh, cached by make under
+// bin/): a Debian bookworm rootfs with Debian's nginx, PostgreSQL, Redis, Python 3 and
+// Node.js, as a rootfs directory, a tarball for docker import and a docker-archive for ctr.
+type appsImage struct{ dir string }
+
+const appsRef = "docker.io/library/apps:yoroi"
+
+func appsImageDir(t *testing.T) appsImage {
+	t.Helper()
+	dir := os.Getenv("APPS_IMAGE")
+	if dir == "" {
+		t.Fatal("APPS_IMAGE is not set: run the integration tests with make integration (it builds the application image)")
+	}
+	for _, f := range []string{"rootfs", "rootfs.tar", "apps.tar"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("application image: %v", err)
+		}
+	}
+	return appsImage{dir: dir}
+}
+
+// httpGet is a client in the image itself: the checks run inside the container's own
+// network namespace, on loopback.
+const httpGet = `import sys, urllib.request
+r = urllib.request.urlopen(sys.argv[1], timeout=5)
+print(r.status, r.headers.get("Server", ""), r.read().decode(errors="replace")[:300])`
+
+// realApp is one application as an operator runs it: its command, the writable state it
+// is given (volumes), and a check run inside its container that must print want.
+type realApp struct {
+	name string
+	// tmpfs are directories given a tmpfs; volume is a directory given a persistent
+	// volume (Docker: a named volume; containerd: a bind of a host directory).
+	tmpfs  []string
+	volume string
+	cmd    []string
+	check  []string
+	want   string
+}
+
+var realApps = []realApp{
+	{
+		// Debian's nginx writes its temporary files under /var/lib/nginx and its logs
+		// under /var/log/nginx: the read-only root needs both given.
+		name:  "nginx",
+		tmpfs: []string{"/var/lib/nginx", "/var/log/nginx"},
+		cmd:   []string{"nginx", "-g", "daemon off;"},
+		check: []string{"python3", "-c", httpGet, "http://127.0.0.1/"},
+		want:  "200 nginx/1.22.1",
+	},
+	{
+		// initdb, then the server, as postgres, on a persistent volume; the socket in
+		// the scratch /tmp.
+		name:   "postgresql",
+		volume: "/var/lib/postgresql/data",
+		cmd: []string{"sh", "-ec", `chown postgres:postgres /var/lib/postgresql/data
+exec setpriv --reuid=postgres --regid=postgres --init-groups sh -ec '
+[ -s /var/lib/postgresql/data/PG_VERSION ] || /usr/lib/postgresql/15/bin/initdb -D /var/lib/postgresql/data >/dev/null
+exec /usr/lib/postgresql/15/bin/postgres -D /var/lib/postgresql/data -k /tmp -c listen_addresses=127.0.0.1'`},
+		check: []string{"psql", "-h", "127.0.0.1", "-U", "postgres", "-tAc",
+			"create temp table t (x int); insert into t values (6), (7); select string_agg(x::text, '*') || '=' || exp(sum(ln(x)))::int from t"},
+		want: "6*7=42",
+	},
+	{
+		name:   "redis",
+		volume: "/data",
+		cmd:    []string{"redis-server", "--bind", "127.0.0.1", "--dir", "/data"},
+		check:  []string{"sh", "-c", "redis-cli set answer 42 >/dev/null && redis-cli save && redis-cli get answer"},
+		want:   "OK\n42",
+	},
+	{
+		name:  "python",
+		cmd:   []string{"python3", "-m", "http.server", "8000", "--bind", "127.0.0.1", "--directory", "/etc"},
+		check: []string{"python3", "-c", httpGet, "http://127.0.0.1:8000/os-release"},
+		want:  "200 SimpleHTTP",
+	},
+	{
+		name:  "node",
+		cmd:   []string{"node", "-e", `require("http").createServer((q, s) => s.end("node " + process.version + " on " + require("os").hostname())).listen(8081, "127.0.0.1")`},
+		check: []string{"python3", "-c", httpGet, "http://127.0.0.1:8081/"},
+		want:  "200  node v18",
+	},
+}
+
+// appConfinement prints, inside an application's container, how its process (pid 1) is
+// confined: no_new_privs, seccomp, its user namespace, and the read-only root.
+var appConfinement = []string{"sh", "-c", `grep -E '^(NoNewPrivs|Seccomp):' /proc/1/status | tr -d '\t'; echo "uid_map=$(tr -s ' ' </proc/1/uid_map)"; touch /yoroi-probe 2>&1`}
+
+func assertAppConfined(t *testing.T, what, out string) {
+	t.Helper()
+	for _, want := range []string{"NoNewPrivs:1", "Seccomp:2", "uid_map= 0 ", "Read-only file system"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%s: %q missing:\n%s", what, want, out)
+		}
+	}
+	if strings.Contains(out, "uid_map= 0 0 ") {
+		t.Errorf("%s: the application runs as the host's root:\n%s", what, out)
+	}
+}
+
+// eventually retries check until its output contains want (the application is starting).
+func eventually(t *testing.T, what, want string, check func() (string, error)) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out, err := check()
+		if err == nil && strings.Contains(out, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("%s: want %q in the output: %v\n%s", what, want, err, out)
+			return
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// Real applications from Debian's packages run under yoroi's default policy through
+// Docker: each in its own container with nothing but loopback, checked from inside it by
+// an exec of a client from the same image.
+func TestRealAppsDocker(t *testing.T) {
+	img := appsImageDir(t)
+	d := startDockerd(t)
+	if out, err := d.docker("import", filepath.Join(img.dir, "rootfs.tar"), "apps:yoroi"); err != nil {
+		t.Fatalf("docker import: %v: %s", err, out)
+	}
+	names := map[string]string{}
+	for _, a := range realApps {
+		name := uniqueID("app-" + a.name)
+		args := []string{"run", "-d", "--name", name, "--runtime", "yoroi", "--network", "none"}
+		for _, dst := range a.tmpfs {
+			args = append(args, "--tmpfs", dst)
+		}
+		if a.volume != "" {
+			args = append(args, "-v", name+":"+a.volume)
+		}
+		if out, err := d.docker(append(append(args, "apps:yoroi"), a.cmd...)...); err != nil {
+			t.Fatalf("%s: docker run: %v: %s", a.name, err, out)
+		}
+		names[a.name] = name
+		t.Cleanup(func() { _, _ = d.docker("rm", "-f", "-v", name) })
+	}
+	for _, a := range realApps {
+		name := names[a.name]
+		eventually(t, "docker: "+a.name, a.want, func() (string, error) {
+			return d.docker(append([]string{"exec", name}, a.check...)...)
+		})
+		out, _ := d.docker(append([]string{"exec", name}, appConfinement...)...)
+		assertAppConfined(t, "docker: "+a.name, out)
+		if t.Failed() {
+			logs, _ := d.docker("logs", name)
+			t.Logf("%s logs:\n%s", a.name, logs)
+		}
+	}
+	// An operator who gives nginx no writable state is told where it wanted to write.
+	out, err := d.docker("run", "--rm", "--runtime", "yoroi", "--network", "none", "apps:yoroi", "nginx", "-g", "daemon off;")
+	if err == nil || !strings.Contains(out, `mkdir() "/var/lib/nginx/body" failed (30: Read-only file system)`) {
+		t.Errorf("nginx without a volume: %v\n%s", err, out)
+	}
+}
+
+// The same applications through containerd 2.x and yoroi's shim (ctr run --runtime
+// io.containerd.yoroi.v2), with tmpfs mounts and host directories as volumes; each
+// container has a network namespace of its own with loopback only.
+func TestRealAppsContainerd(t *testing.T) {
+	img := appsImageDir(t)
+	c := startContainerd(t, true, yoroiBin)
+	if out, err := c.run("images", "import", filepath.Join(img.dir, "apps.tar")); err != nil {
+		t.Fatalf("import: %v: %s", err, out)
+	}
+	ids := map[string]string{}
+	for _, a := range realApps {
+		id := uniqueID("app-" + a.name)
+		args := []string{"run", "-d", "--runtime", "io.containerd.yoroi.v2"}
+		for _, dst := range a.tmpfs {
+			args = append(args, "--mount", "type=tmpfs,src=tmpfs,dst="+dst+",options=nosuid:nodev:noexec")
+		}
+		if a.volume != "" {
+			args = append(args, "--mount", "type=bind,src="+privateDir(t)+",dst="+a.volume+",options=rbind:rw")
+		}
+		if out, err := c.run(append(append(args, appsRef, id), a.cmd...)...); err != nil {
+			t.Fatalf("%s: ctr run: %v: %s", a.name, err, out)
+		}
+		ids[a.name] = id
+		t.Cleanup(func() {
+			_, _ = c.run("task", "kill", "-s", "KILL", id)
+			for i := 0; i < 50; i++ {
+				if _, err := c.run("task", "delete", id); err == nil {
+					break
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			_, _ = c.run("container", "delete", id)
+		})
+	}
+	for _, a := range realApps {
+		id := ids[a.name]
+		n := 0
+		eventually(t, "containerd: "+a.name, a.want, func() (string, error) {
+			n++
+			return c.run(append([]string{"task", "exec", "--exec-id", fmt.Sprintf("check%d", n), id}, a.check...)...)
+		})
+		out, _ := c.run(append([]string{"task", "exec", "--exec-id", "confinement", id}, appConfinement...)...)
+		assertAppConfined(t, "containerd: "+a.name, out)
+	}
+}
