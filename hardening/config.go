@@ -115,6 +115,11 @@ type SeccompPolicy struct {
 	// system call. With it, socketcall cannot create sockets (seccomp cannot see the
 	// family it carries): 32-bit programs must use the direct socket call.
 	CompatArchitectures bool `toml:"compat_architectures" json:"compat_architectures"`
+	// Syscalls, when set, is the only syscalls a workload may make: a spec that names no
+	// profile gets a deny-by-default profile allowing exactly these (clone, unshare,
+	// socket and socketcall under yoroi's conditions), and a caller's profile keeps only
+	// these of what it allows. `yoroi profile record --toml` writes it from a run.
+	Syscalls []string `toml:"syscalls" json:"syscalls" diff:"tightens"`
 }
 
 // UsernsPolicy is [userns].
@@ -444,6 +449,9 @@ func (p *Policy) Validate() error {
 			}
 		}
 	}
+	if err := validSyscallList(p.Seccomp.Syscalls, p.Seccomp.AllowFloor); err != nil {
+		return err
+	}
 	if len(p.MAC.Accept) == 0 {
 		return errors.New("mac.accept must name at least one provider")
 	}
@@ -532,7 +540,11 @@ func diff(a, b reflect.Value, prefix string, out *[]Decision) {
 		if !reflect.DeepEqual(av.Interface(), bv.Interface()) {
 			before, _ := json.Marshal(av.Interface())
 			after, _ := json.Marshal(bv.Interface())
-			*out = append(*out, Decision{Rule: "profile", Outcome: Relaxed, Detail: key, Before: string(before), After: string(after)})
+			outcome := Relaxed
+			if f.Tag.Get("diff") == "tightens" {
+				outcome = Tightened
+			}
+			*out = append(*out, Decision{Rule: "profile", Outcome: outcome, Detail: key, Before: string(before), After: string(after)})
 		}
 	}
 }

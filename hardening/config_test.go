@@ -71,6 +71,8 @@ func TestParseConfigFailsClosed(t *testing.T) {
 		{"bad range", "[users]\ndeny_uids = [\"9-1\"]\n", "users"},
 		{"relative audit path", "[audit]\npath = \"audit.log\"\n", "audit.path"},
 		{"bad profile name", "[profiles.\"Bad Name\".pids]\nlimit = 1\n", "invalid profile name"},
+		{"syscall of the deny floor", "[seccomp]\nsyscalls = [\"read\", \"ptrace\"]\n", "ptrace is in yoroi's deny floor"},
+		{"not a syscall", "[seccomp]\nsyscalls = [\"Read\"]\n", "not a syscall name"},
 		{"profile named default", "[profiles.default.pids]\nlimit = 1\n", "invalid profile name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

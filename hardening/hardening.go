@@ -94,6 +94,9 @@ type HostFacts struct {
 	// EngineState are host paths that belong to the engines running this container,
 	// derived from the container itself: no bind source may be one of them or contain one.
 	EngineState []EnginePath
+	// Populated are the scratch paths (rootfs.scratch) at which the root filesystem has
+	// a directory with entries: their scratch tmpfs starts with a copy of them.
+	Populated map[string]bool
 }
 
 // SourceFacts describe one bind-mount source on the host.
@@ -183,6 +186,9 @@ type Request struct {
 	// NoPivot enters the root filesystem with chroot instead of pivot_root (runc's
 	// --no-pivot, containerd's NoPivotRoot, Docker's DOCKER_RAMDISK).
 	NoPivot bool
+	// Record: the container runs under `yoroi profile record`, on a writable overlay
+	// whose writes are recorded, then discarded (see RecordingPolicy).
+	Record bool
 }
 
 // rule is one named step of the policy. Rules run in order; the first refusal stops.

@@ -11,7 +11,9 @@ import (
 
 // checkScratch gives the container writable scratch space on a read-only root: a
 // nosuid,nodev,noexec tmpfs (mode 1777, size-capped) at each rootfs.scratch path the
-// spec does not mount itself. It is mounted before the spec's mounts beneath it (a secret
+// spec does not mount itself, starting with a copy of what the image has there (as
+// Podman's read-only tmpfs mounts do), so that a directory of the image can be made
+// writable without losing its content. It is mounted before the spec's mounts beneath it (a secret
 // at /run/secrets, a volume at /tmp/vol, also through an image's /var/run -> /run), which
 // it would hide if it came after them.
 func checkScratch(c *checker) error {
@@ -28,6 +30,9 @@ func checkScratch(c *checker) error {
 		opts := []string{"nosuid", "nodev", "mode=1777", "size=" + strconv.FormatInt(size, 10)}
 		if !c.policy.Mounts.AllowExec {
 			opts = append(opts, "noexec")
+		}
+		if c.facts.Populated[dst] {
+			opts = append(opts, "tmpcopyup")
 		}
 		scratch := specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts}
 		at := slices.IndexFunc(c.spec.Mounts, func(m specs.Mount) bool { return strings.HasPrefix(c.resolvedDestination(m), dst+"/") })

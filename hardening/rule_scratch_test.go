@@ -78,3 +78,17 @@ func TestScratchBeneathMounts(t *testing.T) {
 		})
 	}
 }
+
+// A scratch path where the image has content starts with a copy of it (tmpcopyup); an
+// empty or missing one does not pay for the copy.
+func TestScratchCopiesImageContent(t *testing.T) {
+	out, _, err := runRule(t, checkScratch, minimalSpec(), DefaultPolicy(), HostFacts{Populated: map[string]bool{"/run": true, "/tmp": false}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range out.Mounts {
+		if got, want := slices.Contains(m.Options, "tmpcopyup"), m.Destination == "/run"; got != want {
+			t.Errorf("%s: tmpcopyup %v, want %v", m.Destination, got, want)
+		}
+	}
+}

@@ -29,6 +29,11 @@ func checkSeccomp(c *checker) error {
 		c.relaxed(rule, fmt.Sprintf("no seccomp filter: the spec names no profile (profile %s, seccomp.allow_unset)", c.policy.Name))
 		return nil
 	}
+	if s == nil && len(pol.Syscalls) > 0 {
+		c.spec.Linux.Seccomp = ListedSeccomp(c.facts.Arch, pol.Syscalls, pol.CompatArchitectures, pol.AllowFloor)
+		c.tightened(rule, fmt.Sprintf("no profile in the spec: profile %s's list of %d syscalls (seccomp.syscalls)", c.policy.Name, len(pol.Syscalls)), "unconfined", "listed (default errno EPERM)")
+		return nil
+	}
 	if s == nil {
 		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch, pol.CompatArchitectures)
 		c.tightened(rule, "no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
@@ -94,6 +99,13 @@ func checkSeccomp(c *checker) error {
 			if both, ok := bothConditions(cr, r); ok && !sameCaseIn(kept, both) {
 				kept = append(kept, both)
 			}
+		}
+	}
+	if len(pol.Syscalls) > 0 {
+		var unlisted []string
+		kept, unlisted = cutToList(kept, pol.Syscalls)
+		for _, n := range slices.Compact(slices.Sorted(slices.Values(unlisted))) {
+			removed = append(removed, n+" (not in seccomp.syscalls)")
 		}
 	}
 	if !allowsAny(kept, "landlock_restrict_self") {

@@ -227,3 +227,47 @@ func TestCheckSeccompKeepsCallerConditions(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// seccomp.syscalls: a spec without a profile gets exactly the list (conditional syscalls
+// under yoroi's conditions); a caller's profile keeps only the listed of what it allows.
+// Both pass Verify, which refuses an unlisted allowed syscall.
+func TestCheckSeccompSyscallList(t *testing.T) {
+	p := DefaultPolicy()
+	p.Seccomp.Syscalls = []string{"read", "openat", "clone", "socket"}
+	facts := HostFacts{Arch: "amd64"}
+	out, d, err := runRule(t, checkSeccomp, minimalSpec(), p, facts)
+	wantOutcome(t, d, err, Tightened, "")
+	allowed := func(s *specs.LinuxSeccomp) []string {
+		names := allowedNames(s)
+		slices.Sort(names)
+		return slices.Compact(names)
+	}
+	if got := allowed(out.Linux.Seccomp); !slices.Equal(got, []string{"clone", "openat", "read", "socket", "write"}) {
+		t.Errorf("allowed %v", got)
+	}
+	if err := verifySeccomp(out.Linux.Seccomp, p, "amd64"); err != nil {
+		t.Error(err)
+	}
+	for _, sc := range out.Linux.Seccomp.Syscalls {
+		for _, n := range sc.Names {
+			if allowsLike(sc.Action) && !conditionSafe(n, sc.Args) {
+				t.Errorf("%s allowed without yoroi's conditions", n)
+			}
+		}
+	}
+
+	s := minimalSpec()
+	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Architectures: []specs.Arch{specs.ArchX86_64},
+		Syscalls: []specs.LinuxSyscall{{Names: []string{"read", "write", "mkdir", "openat"}, Action: specs.ActAllow}}}
+	out, d, err = runRule(t, checkSeccomp, s, p, facts)
+	wantOutcome(t, d, err, Tightened, "")
+	if got := allowed(out.Linux.Seccomp); !slices.Equal(got, []string{"landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "openat", "read", "write"}) {
+		t.Errorf("caller's profile cut to %v", got)
+	}
+	if err := verifySeccomp(out.Linux.Seccomp, p, "amd64"); err != nil {
+		t.Error(err)
+	}
+	if err := verifySeccomp(s.Linux.Seccomp, p, "amd64"); err == nil || !strings.Contains(err.Error(), "mkdir") {
+		t.Errorf("verify of an unlisted syscall: %v", err)
+	}
+}

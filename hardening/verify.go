@@ -248,6 +248,9 @@ func verifySeccomp(s *specs.LinuxSeccomp, p *Policy, arch string) error {
 			if !conditionSafe(n, sc.Args) {
 				return fmt.Errorf("verify: seccomp allows %s without yoroi's conditions", n)
 			}
+			if len(p.Seccomp.Syscalls) > 0 && !slices.Contains(p.Seccomp.Syscalls, n) && !slices.Contains(listedAlways, n) {
+				return fmt.Errorf("verify: seccomp allows %s, which seccomp.syscalls does not list", n)
+			}
 		}
 	}
 	return nil

@@ -4,9 +4,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // appsImage is the real-application image (scripts/app-images.sh, cached by make under
@@ -213,5 +218,106 @@ func TestRealAppsContainerd(t *testing.T) {
 		})
 		out, _ := c.run(append([]string{"task", "exec", "--exec-id", "confinement", id}, appConfinement...)...)
 		assertAppConfined(t, "containerd: "+a.name, out)
+	}
+}
+
+// appsRootfs is a private copy of the application image's rootfs (hard links: nothing of
+// the cached image is written through it, the root being read-only), to run directly.
+func appsRootfs(t *testing.T, img appsImage) string {
+	t.Helper()
+	dir := filepath.Join(privateDir(t), "rootfs")
+	if out, err := runClient("cp", "-al", filepath.Join(img.dir, "rootfs"), dir); err != nil {
+		t.Fatalf("cp -al: %v: %s", err, out)
+	}
+	return dir
+}
+
+// dockerCaps are the capabilities Docker and containerd give a container by default (all
+// within yoroi's allowlist); `yoroi spec` gives runc's three.
+var dockerCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID",
+	"CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_KILL", "CAP_AUDIT_WRITE", "CAP_SETFCAP", "CAP_MKNOD", "CAP_SYS_CHROOT", "CAP_NET_RAW"}
+
+// nginxOnce starts nginx, fetches its page from inside the container and stops it.
+const nginxOnce = `nginx || exit 1
+python3 -c '` + httpGet + `' http://127.0.0.1/
+nginx -s quit
+while [ -e /run/nginx.pid ]; do sleep 0.1; done
+`
+
+// "Run it once under record, then under the profile": Debian's nginx fails on the read-only
+// root; `yoroi profile record --toml` learns where it writes, what it executes and the
+// syscalls it makes, and writes a profile; pasted into config.toml, that profile runs it
+// with nothing relaxed but those scratch paths (and a narrower seccomp filter).
+func TestProfileRecordNginx(t *testing.T) {
+	img := appsImageDir(t)
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", nginxOnce).edit(t, func(s *specs.Spec) {
+		s.Root.Path = appsRootfs(t, img)
+		s.Process.Capabilities = &specs.LinuxCapabilities{Bounding: dockerCaps, Effective: dockerCaps, Permitted: dockerCaps}
+	})
+
+	id := uniqueID("nginx-default")
+	r := e.run("run", "--bundle", b.dir, id)
+	if r.code == 0 || !strings.Contains(r.stderr, `mkdir() "/var/lib/nginx/body" failed (30: Read-only file system)`) {
+		t.Fatalf("nginx under the default policy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	e.assertNoLeftovers(id)
+
+	profile := filepath.Join(privateDir(t), "nginx.toml")
+	id = uniqueID("nginx-record")
+	if out := e.ok("profile", "record", "--bundle", b.dir, "--toml", profile, "--profile-name", "nginx", id); !strings.Contains(out, "200 nginx/") {
+		t.Fatalf("recording run: %q", out)
+	}
+	e.assertNoLeftovers(id)
+	if ents, err := os.ReadDir(filepath.Join(e.root, ".yoroi", "record")); err != nil || len(ents) != 0 {
+		t.Errorf("recording state left behind: %v %v", ents, err)
+	}
+	data, err := os.ReadFile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := hardening.ParseConfig(data)
+	if err != nil {
+		t.Fatalf("the recorded profile does not parse: %v\n%s", err, data)
+	}
+	p, err := cfg.Policy("nginx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Rootfs.Scratch, []string{"/tmp", "/run", "/var/lib/nginx", "/var/log/nginx"}) {
+		t.Errorf("recorded scratch paths %v\n%s", p.Rootfs.Scratch, data)
+	}
+	for _, want := range []string{"accept4", "execve", "setuid", "socket"} {
+		if !slices.Contains(p.Seccomp.Syscalls, want) {
+			t.Errorf("%s not recorded: %v", want, p.Seccomp.Syscalls)
+		}
+	}
+	for _, want := range []string{"#   /usr/sbin/nginx\n", "#   /usr/bin/python3.11\n", "#   /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("executed file %q not recorded:\n%s", want, data)
+		}
+	}
+	for _, d := range p.Differences() {
+		if d.Detail != "rootfs.scratch" && d.Detail != "seccomp.syscalls" {
+			t.Errorf("the recorded profile changes %s", d.Detail)
+		}
+	}
+
+	e.writeConfig(e.baseConfig() + "\n" + string(data))
+	b.edit(t, func(s *specs.Spec) { s.Annotations = map[string]string{hardening.ProfileAnnotation: "nginx"} })
+	id = uniqueID("nginx-profile")
+	if out := e.ok("run", "--bundle", b.dir, id); !strings.Contains(out, "200 nginx/") {
+		t.Errorf("nginx under its recorded profile: %q", out)
+	}
+	e.assertNoLeftovers(id)
+	// The profile's filter is the recorded list: what nginx never did is denied.
+	b.edit(t, func(s *specs.Spec) {
+		s.Process.Args = []string{"sh", "-c", "nginx -t 2>&1; mount -t tmpfs none /mnt; echo mount=$?; chroot / true; echo chroot=$?"}
+	})
+	out := e.ok("run", "--bundle", b.dir, uniqueID("nginx-profile"))
+	for _, want := range []string{"syntax is ok", "mount=1", "chroot=1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("%q missing under the recorded profile:\n%s", want, out)
+		}
 	}
 }

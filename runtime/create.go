@@ -1,16 +1,13 @@
 package runtime
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/specconv"
-	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
@@ -35,23 +32,8 @@ type CreateOptions struct {
 	Keep        bool
 	NoSubreaper bool
 
-	// recordTo, set by Record, is where the recorded seccomp profile goes.
-	recordTo string
-}
-
-// Record runs a container (in the foreground, as Run) under a recording seccomp filter
-// and writes the deny-by-default profile of the syscalls it made to output. Every other
-// rule applies as for run, and the deny floor stays denied during the recording.
-func (r *Runtime) Record(o CreateOptions, output string) (int, error) {
-	if output == "" {
-		return -1, errors.New("profile record needs --output")
-	}
-	out, err := filepath.Abs(output)
-	if err != nil {
-		return -1, err
-	}
-	o.Detach, o.Keep, o.recordTo = false, false, out
-	return r.startContainer(o, actRun)
+	// record, set by Record, is where what the run taught goes.
+	record *RecordOutputs
 }
 
 // Create creates a container from a bundle and leaves it in the "created" state.
@@ -66,7 +48,7 @@ func (r *Runtime) Run(o CreateOptions) (int, error) {
 	return r.startContainer(o, actRun)
 }
 
-func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
+func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr error) {
 	if o.ID == "" {
 		return -1, errEmptyID
 	}
@@ -87,7 +69,7 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 	if r.exists(o.ID) {
 		return -1, fmt.Errorf("container %q already exists", o.ID)
 	}
-	h, err := r.harden(bundle, o.ID, hardening.Request{NoPivot: o.NoPivot})
+	h, err := r.harden(bundle, o.ID, hardening.Request{NoPivot: o.NoPivot, Record: o.record != nil})
 	if err != nil {
 		if hardening.IsRefusal(err) {
 			profile := ""
@@ -148,12 +130,18 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 	}
-	var rec *recorder
-	if o.recordTo != "" {
-		if rec, err = r.startRecording(o.ID, spec); err != nil {
+	if o.record != nil {
+		rec, err := r.startRecording(o.ID, bundle.Path, bundle.rootfsPath(bundle.Spec), h, *o.record)
+		if err != nil {
 			cleanup()
 			return -1, err
 		}
+		defer rec.close()
+		defer func() {
+			if err := rec.finish(); err != nil && retErr == nil {
+				retErr = err
+			}
+		}()
 	}
 	// Runtime-owned mounts are added after the policy: their sources are yoroi's own
 	// state, which the policy rightly refuses to a workload.
@@ -242,62 +230,5 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (int, error) {
 			return -1, err
 		}
 	}
-	status, err := rn.run(spec.Process)
-	if rec != nil {
-		if werr := writeRecorded(rec, o.recordTo); err == nil && werr != nil {
-			return status, werr
-		}
-	}
-	return status, err
-}
-
-// startRecording replaces the hardened spec's seccomp profile by the recording one and
-// starts the agent that receives the container's notify fd.
-func (r *Runtime) startRecording(id string, spec *specs.Spec) (*recorder, error) {
-	names, err := syscallNames()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(r.root, yoroiDir, "record")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
-	}
-	sock := filepath.Join(dir, id+".sock")
-	_ = os.Remove(sock)
-	rec, err := newRecorder(sock)
-	if err != nil {
-		return nil, err
-	}
-	spec.Linux.Seccomp = hardening.RecordingSeccomp(goruntime.GOARCH, names, sock)
-	return rec, nil
-}
-
-// writeRecorded writes the recorded profile atomically (a temporary file renamed over
-// the output), so a reader never sees half a profile.
-func writeRecorded(rec *recorder, output string) error {
-	names, err := rec.recorded()
-	if err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(hardening.RecordedProfile(goruntime.GOARCH, names), "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(output), ".yoroi-profile-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), output)
+	return rn.run(spec.Process)
 }

@@ -245,3 +245,23 @@ func rootfsFacts(root string) hardening.RootfsFacts {
 	}
 	return rf
 }
+
+// populatedDirs returns which of paths is, inside the root filesystem (its symlinks
+// resolved within it), a directory with at least one entry.
+func populatedDirs(rootfs string, paths []string) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range paths {
+		real, err := securejoin.SecureJoin(rootfs, p)
+		if err != nil {
+			continue
+		}
+		d, err := os.Open(real)
+		if err != nil {
+			continue
+		}
+		names, _ := d.Readdirnames(1)
+		d.Close()
+		out[p] = len(names) > 0
+	}
+	return out
+}

@@ -160,13 +160,13 @@ func idmapOverlay(src, dir, target string, userns *os.File) error {
 			return fmt.Errorf("layer %s: %w", l, err)
 		}
 	}
-	return mountReadonlyOverlay(mapped, target)
+	return mountOverlay(mapped, "", "", target)
 }
 
-// mountReadonlyOverlay mounts an overlay of lowers (topmost first) on target, with the
-// new mount API ("lowerdir+" per layer, no mount-data size limit), falling back to one
-// lowerdir string on kernels before 6.8.
-func mountReadonlyOverlay(lowers []string, target string) error {
+// mountOverlay mounts an overlay of lowers (topmost first) on target, read-only unless
+// given an upper and work directory, with the new mount API ("lowerdir+" per layer, no
+// mount-data size limit), falling back to one lowerdir string on kernels before 6.8.
+func mountOverlay(lowers []string, upper, work, target string) error {
 	try := func(each bool) error {
 		fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
 		if err != nil {
@@ -182,10 +182,20 @@ func mountReadonlyOverlay(lowers []string, target string) error {
 		} else if err := unix.FsconfigSetString(fsfd, "lowerdir", strings.Join(lowers, ":")); err != nil {
 			return err
 		}
+		attr := unix.MOUNT_ATTR_RDONLY
+		if upper != "" {
+			attr = 0
+			if err := unix.FsconfigSetString(fsfd, "upperdir", upper); err != nil {
+				return err
+			}
+			if err := unix.FsconfigSetString(fsfd, "workdir", work); err != nil {
+				return err
+			}
+		}
 		if err := unix.FsconfigCreate(fsfd); err != nil {
 			return fmt.Errorf("create overlay: %w", err)
 		}
-		mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+		mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attr)
 		if err != nil {
 			return fmt.Errorf("fsmount overlay: %w", err)
 		}

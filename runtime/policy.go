@@ -67,8 +67,14 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *harden
 	if err != nil {
 		return &hardened{}, err
 	}
+	if req.Record {
+		policy = hardening.RecordingPolicy(policy)
+	}
 	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
 	facts.EngineState = r.engineState(b, facts.Rootfs)
+	if b.Spec.Root != nil {
+		facts.Populated = populatedDirs(b.rootfsPath(b.Spec), policy.Rootfs.Scratch)
+	}
 	if hardening.NeedsIDRange(b.Spec, policy, facts) {
 		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
 		if err != nil {

@@ -1,0 +1,117 @@
+package hardening
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// RecordedRun is what `yoroi profile record` learnt from one run of a workload.
+type RecordedRun struct {
+	// Name is the profile to write; ID and Bundle the container recorded.
+	Name, ID, Bundle string
+	At               time.Time
+	// Base is the policy the run was recorded under (its root made writable).
+	Base *Policy
+	// Syscalls are the syscalls made; Written the directories written in on the root
+	// filesystem ("/" for the root directory itself); Executed the files executed.
+	Syscalls, Written, Executed []string
+}
+
+// RecordedConfig is the config.toml profile an administrator pastes to run the recorded
+// workload on a read-only root: the base policy's scratch paths plus a scratch tmpfs
+// (starting with the image's content) at each directory it wrote in, and its syscalls as
+// seccomp.syscalls. Nothing is relaxed: what would need a relaxation (writing in "/"
+// itself, executing from a written directory) is said in comments, not written as keys.
+func RecordedConfig(r RecordedRun) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Recorded by yoroi profile record on %s: container %s, bundle %s.\n", r.At.Format(time.RFC3339), r.ID, r.Bundle)
+	fmt.Fprintf(&b, "# Paste into config.toml; a container selects it with the annotation %s=%s.\n", ProfileAnnotation, r.Name)
+	if r.Base != nil && r.Base.Name != "" && r.Base.Name != DefaultProfile {
+		fmt.Fprintf(&b, "# Recorded under profile %s, whose other settings are not repeated here.\n", r.Base.Name)
+	}
+	var base []string
+	if r.Base != nil {
+		base = r.Base.Rootfs.Scratch
+	}
+	scratch := slices.Clone(base)
+	var added []string
+	for _, w := range r.Written {
+		if w == "/" {
+			b.WriteString("# It wrote in the root directory itself, which no scratch path can cover: it needs\n")
+			b.WriteString("# rootfs.readonly = false (not set here) or an image that does not write there.\n")
+			continue
+		}
+		if slices.ContainsFunc(scratch, func(s string) bool { return w == s || strings.HasPrefix(w, s+"/") }) {
+			continue
+		}
+		scratch = append(scratch, w)
+		added = append(added, w)
+	}
+	if len(added) > 0 {
+		b.WriteString("# It wrote beneath " + strings.Join(added, ", ") + ": each becomes a scratch tmpfs\n")
+		b.WriteString("# (nosuid, nodev, noexec, rootfs.scratch_size) that starts with the image's content.\n")
+	}
+	for _, e := range r.Executed {
+		if at := slices.IndexFunc(added, func(s string) bool { return strings.HasPrefix(e, s+"/") }); at >= 0 {
+			fmt.Fprintf(&b, "# It executed %s, beneath the scratch path %s, which is noexec: it needs\n", e, added[at])
+			b.WriteString("# mounts.allow_exec and mac.landlock_exec_writable (not set here).\n")
+		}
+	}
+	if len(r.Executed) > 0 {
+		b.WriteString("# Files it executed (the program, interpreters, the dynamic loader):\n")
+		for _, e := range r.Executed {
+			b.WriteString("#   " + e + "\n")
+		}
+	}
+	key := r.Name
+	fmt.Fprintf(&b, "\n[profiles.%s.rootfs]\nscratch = %s\n", key, tomlList(scratch, "  "))
+	fmt.Fprintf(&b, "\n[profiles.%s.seccomp]\nsyscalls = %s\n", key, tomlList(r.Syscalls, "  "))
+	return b.String()
+}
+
+// ProfileNameValid reports whether name can name a profile in config.toml.
+func ProfileNameValid(name string) bool { return validProfileName(name) && name != DefaultProfile }
+
+// tomlString is s as a TOML basic string.
+func tomlString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// tomlList is a TOML array of strings, on one line when short, else one line per few.
+func tomlList(items []string, indent string) string {
+	quoted := make([]string, len(items))
+	for i, s := range items {
+		quoted[i] = tomlString(s)
+	}
+	if one := "[" + strings.Join(quoted, ", ") + "]"; len(one) <= 80 {
+		return one
+	}
+	var b strings.Builder
+	b.WriteString("[\n")
+	line := indent
+	for _, q := range quoted {
+		if len(line)+len(q)+2 > 88 && line != indent {
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
+			line = indent
+		}
+		line += q + ", "
+	}
+	b.WriteString(strings.TrimRight(line, " ") + "\n]")
+	return b.String()
+}

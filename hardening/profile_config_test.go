@@ -1,0 +1,54 @@
+package hardening
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A recorded profile parses as config.toml, adds a scratch path per written directory
+// to the base policy's, lists the syscalls, and relaxes nothing: what would need a
+// relaxation is only said in comments.
+func TestRecordedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		written  []string
+		executed []string
+		scratch  []string
+		comments []string
+	}{
+		{"nginx", []string{"/var/lib/nginx", "/var/log/nginx"}, []string{"/usr/sbin/nginx"},
+			[]string{"/tmp", "/run", "/var/lib/nginx", "/var/log/nginx"}, []string{"#   /usr/sbin/nginx"}},
+		{"writes only where scratch is", []string{"/run/app"}, nil, []string{"/tmp", "/run"}, nil},
+		{"writes in /", []string{"/"}, nil, []string{"/tmp", "/run"}, []string{"rootfs.readonly = false (not set here)"}},
+		{"executes what it wrote", []string{"/opt/cache"}, []string{"/opt/cache/jit.so"},
+			[]string{"/tmp", "/run", "/opt/cache"}, []string{"# It executed /opt/cache/jit.so, beneath the scratch path /opt/cache, which is noexec"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := RecordedConfig(RecordedRun{Name: "app", ID: "c1", Bundle: "/b", At: time.Unix(0, 0), Base: DefaultPolicy(),
+				Syscalls: []string{"read", "socket", "openat"}, Written: tc.written, Executed: tc.executed})
+			cfg, err := ParseConfig([]byte(out))
+			if err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			p, err := cfg.Policy("app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(p.Rootfs.Scratch, tc.scratch) || !slices.Equal(p.Seccomp.Syscalls, []string{"read", "socket", "openat"}) {
+				t.Errorf("scratch %v, syscalls %v\n%s", p.Rootfs.Scratch, p.Seccomp.Syscalls, out)
+			}
+			for _, d := range p.Differences() {
+				if d.Detail != "rootfs.scratch" && d.Detail != "seccomp.syscalls" {
+					t.Errorf("the recorded profile changes %s", d.Detail)
+				}
+			}
+			for _, c := range tc.comments {
+				if !strings.Contains(out, c) {
+					t.Errorf("%q missing:\n%s", c, out)
+				}
+			}
+		})
+	}
+}
