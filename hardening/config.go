@@ -154,6 +154,10 @@ type RootfsPolicy struct {
 	// Scratch lists where a nosuid,nodev,noexec tmpfs is mounted unless the spec mounts
 	// something there itself.
 	Scratch []string `toml:"scratch" json:"scratch"`
+	// ScratchCopy lists more scratch paths whose tmpfs starts with a copy of what the
+	// image has there (an image directory made writable without losing its files).
+	// `yoroi profile record --toml` lists here the directories a workload writes in.
+	ScratchCopy []string `toml:"scratch_copy" json:"scratch_copy"`
 	// ScratchSize caps each scratch tmpfs ("64m", "1g").
 	ScratchSize string `toml:"scratch_size" json:"scratch_size"`
 	// AllowNoPivot accepts --no-pivot (chroot instead of pivot_root), for a rootfs on a
@@ -420,7 +424,7 @@ func (c *Config) Policy(name string) (*Policy, error) {
 
 // Validate checks one policy's values and normalizes capability names.
 func (p *Policy) Validate() error {
-	for _, s := range p.Rootfs.Scratch {
+	for _, s := range slices.Concat(p.Rootfs.Scratch, p.Rootfs.ScratchCopy) {
 		if !path.IsAbs(s) || path.Clean(s) != s || s == "/" {
 			return fmt.Errorf("rootfs.scratch: %q must be a clean absolute path other than /", s)
 		}

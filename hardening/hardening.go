@@ -94,8 +94,8 @@ type HostFacts struct {
 	// EngineState are host paths that belong to the engines running this container,
 	// derived from the container itself: no bind source may be one of them or contain one.
 	EngineState []EnginePath
-	// Populated are the scratch paths (rootfs.scratch) at which the root filesystem has
-	// a directory with entries: their scratch tmpfs starts with a copy of them.
+	// Populated are the rootfs.scratch_copy paths at which the root filesystem has a
+	// directory with entries: their scratch tmpfs starts with a copy of them.
 	Populated map[string]bool
 }
 
@@ -136,6 +136,9 @@ type MACFacts struct {
 	// SELinux: enabled at all, and enforcing (permissive does not count).
 	SELinuxEnabled   bool
 	SELinuxEnforcing bool
+	// SELinuxUndefined are the process types yoroi would use (mac.selinux_type, the
+	// spec's label) that the loaded policy does not define (Debian's lacks container_t).
+	SELinuxUndefined []string
 	// LandlockABI is the kernel's Landlock ABI version (0: unavailable).
 	LandlockABI int
 	// MCS is the unique category pair reserved for this container ("c12,c345").

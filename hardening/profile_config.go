@@ -20,9 +20,9 @@ type RecordedRun struct {
 }
 
 // RecordedConfig is the config.toml profile an administrator pastes to run the recorded
-// workload on a read-only root: the base policy's scratch paths plus a scratch tmpfs
-// (starting with the image's content) at each directory it wrote in, and its syscalls as
-// seccomp.syscalls. Nothing is relaxed: what would need a relaxation (writing in "/"
+// workload on a read-only root: a scratch tmpfs starting with the image's content at each
+// directory it wrote in (rootfs.scratch_copy, beside the base policy's), and its syscalls
+// as seccomp.syscalls. Nothing is relaxed: what would need a relaxation (writing in "/"
 // itself, executing from a written directory) is said in comments, not written as keys.
 func RecordedConfig(r RecordedRun) string {
 	var b strings.Builder
@@ -31,11 +31,11 @@ func RecordedConfig(r RecordedRun) string {
 	if r.Base != nil && r.Base.Name != "" && r.Base.Name != DefaultProfile {
 		fmt.Fprintf(&b, "# Recorded under profile %s, whose other settings are not repeated here.\n", r.Base.Name)
 	}
-	var base []string
+	var covered, copies []string
 	if r.Base != nil {
-		base = r.Base.Rootfs.Scratch
+		covered = slices.Concat(r.Base.Rootfs.Scratch, r.Base.Rootfs.ScratchCopy)
+		copies = slices.Clone(r.Base.Rootfs.ScratchCopy)
 	}
-	scratch := slices.Clone(base)
 	var added []string
 	for _, w := range r.Written {
 		if w == "/" {
@@ -43,10 +43,11 @@ func RecordedConfig(r RecordedRun) string {
 			b.WriteString("# rootfs.readonly = false (not set here) or an image that does not write there.\n")
 			continue
 		}
-		if slices.ContainsFunc(scratch, func(s string) bool { return w == s || strings.HasPrefix(w, s+"/") }) {
+		if slices.ContainsFunc(covered, func(s string) bool { return w == s || strings.HasPrefix(w, s+"/") }) {
 			continue
 		}
-		scratch = append(scratch, w)
+		covered = append(covered, w)
+		copies = append(copies, w)
 		added = append(added, w)
 	}
 	if len(added) > 0 {
@@ -66,7 +67,9 @@ func RecordedConfig(r RecordedRun) string {
 		}
 	}
 	key := r.Name
-	fmt.Fprintf(&b, "\n[profiles.%s.rootfs]\nscratch = %s\n", key, tomlList(scratch, "  "))
+	if len(added) > 0 {
+		fmt.Fprintf(&b, "\n[profiles.%s.rootfs]\nscratch_copy = %s\n", key, tomlList(copies, "  "))
+	}
 	fmt.Fprintf(&b, "\n[profiles.%s.seccomp]\nsyscalls = %s\n", key, tomlList(r.Syscalls, "  "))
 	return b.String()
 }

@@ -19,11 +19,11 @@ func TestRecordedConfig(t *testing.T) {
 		comments []string
 	}{
 		{"nginx", []string{"/var/lib/nginx", "/var/log/nginx"}, []string{"/usr/sbin/nginx"},
-			[]string{"/tmp", "/run", "/var/lib/nginx", "/var/log/nginx"}, []string{"#   /usr/sbin/nginx"}},
-		{"writes only where scratch is", []string{"/run/app"}, nil, []string{"/tmp", "/run"}, nil},
-		{"writes in /", []string{"/"}, nil, []string{"/tmp", "/run"}, []string{"rootfs.readonly = false (not set here)"}},
+			[]string{"/var/lib/nginx", "/var/log/nginx"}, []string{"#   /usr/sbin/nginx"}},
+		{"writes only where scratch is", []string{"/run/app"}, nil, nil, nil},
+		{"writes in /", []string{"/"}, nil, nil, []string{"rootfs.readonly = false (not set here)"}},
 		{"executes what it wrote", []string{"/opt/cache"}, []string{"/opt/cache/jit.so"},
-			[]string{"/tmp", "/run", "/opt/cache"}, []string{"# It executed /opt/cache/jit.so, beneath the scratch path /opt/cache, which is noexec"}},
+			[]string{"/opt/cache"}, []string{"# It executed /opt/cache/jit.so, beneath the scratch path /opt/cache, which is noexec"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := RecordedConfig(RecordedRun{Name: "app", ID: "c1", Bundle: "/b", At: time.Unix(0, 0), Base: DefaultPolicy(),
@@ -36,11 +36,11 @@ func TestRecordedConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !slices.Equal(p.Rootfs.Scratch, tc.scratch) || !slices.Equal(p.Seccomp.Syscalls, []string{"read", "socket", "openat"}) {
-				t.Errorf("scratch %v, syscalls %v\n%s", p.Rootfs.Scratch, p.Seccomp.Syscalls, out)
+			if !slices.Equal(p.Rootfs.ScratchCopy, tc.scratch) || !slices.Equal(p.Rootfs.Scratch, []string{"/tmp", "/run"}) || !slices.Equal(p.Seccomp.Syscalls, []string{"read", "socket", "openat"}) {
+				t.Errorf("scratch_copy %v, syscalls %v\n%s", p.Rootfs.ScratchCopy, p.Seccomp.Syscalls, out)
 			}
 			for _, d := range p.Differences() {
-				if d.Detail != "rootfs.scratch" && d.Detail != "seccomp.syscalls" {
+				if d.Detail != "rootfs.scratch_copy" && d.Detail != "seccomp.syscalls" {
 					t.Errorf("the recorded profile changes %s", d.Detail)
 				}
 			}

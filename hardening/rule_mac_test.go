@@ -77,6 +77,9 @@ func TestCheckSELinux(t *testing.T) {
 		{"spc_t refused", "system_u:system_r:spc_t:s0", se, Refused, "mac.selinux_type"},
 		{"unconfined_t refused", "unconfined_u:unconfined_r:unconfined_t:s0", se, Refused, "mac.selinux_type"},
 		{"malformed refused", "container_t", se, Refused, "mac.selinux_type"},
+		// Debian's policy has no container_t: a clear refusal, not libcontainer's EINVAL.
+		{"default type not in the policy", "", MACFacts{SELinuxEnabled: true, SELinuxEnforcing: true, MCS: "c1,c2", SELinuxUndefined: []string{"container_t"}}, Refused, "mac.selinux_type"},
+		{"label's type not in the policy", "system_u:system_r:svirt_lxc_net_t:s0:c1,c2", MACFacts{SELinuxEnabled: true, SELinuxEnforcing: true, MCS: "c1,c2", SELinuxUndefined: []string{"svirt_lxc_net_t"}}, Refused, "mac.selinux_type"},
 		{"permissive: not in force", "", MACFacts{SELinuxEnabled: true, LandlockABI: 7}, Kept, ""},
 		{"disabled: a label cannot be honoured", "system_u:system_r:container_t:s0", MACFacts{LandlockABI: 7}, Refused, "mac.accept"},
 	} {

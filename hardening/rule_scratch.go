@@ -10,10 +10,11 @@ import (
 )
 
 // checkScratch gives the container writable scratch space on a read-only root: a
-// nosuid,nodev,noexec tmpfs (mode 1777, size-capped) at each rootfs.scratch path the
-// spec does not mount itself, starting with a copy of what the image has there (as
-// Podman's read-only tmpfs mounts do), so that a directory of the image can be made
-// writable without losing its content. It is mounted before the spec's mounts beneath it (a secret
+// nosuid,nodev,noexec tmpfs (mode 1777, size-capped) at each rootfs.scratch and
+// rootfs.scratch_copy path the spec does not mount itself; at a scratch_copy path it
+// starts with a copy of what the image has there (tmpcopyup, as Podman's read-only tmpfs
+// mounts), so that a directory of the image can be made writable without losing its
+// content. It is mounted before the spec's mounts beneath it (a secret
 // at /run/secrets, a volume at /tmp/vol, also through an image's /var/run -> /run), which
 // it would hide if it came after them.
 func checkScratch(c *checker) error {
@@ -23,7 +24,7 @@ func checkScratch(c *checker) error {
 		return err
 	}
 	var added []string
-	for _, dst := range c.policy.Rootfs.Scratch {
+	for _, dst := range slices.Concat(c.policy.Rootfs.Scratch, c.policy.Rootfs.ScratchCopy) {
 		if slices.ContainsFunc(c.spec.Mounts, func(m specs.Mount) bool { return c.resolvedDestination(m) == dst }) {
 			continue
 		}
@@ -31,7 +32,7 @@ func checkScratch(c *checker) error {
 		if !c.policy.Mounts.AllowExec {
 			opts = append(opts, "noexec")
 		}
-		if c.facts.Populated[dst] {
+		if c.facts.Populated[dst] && slices.Contains(c.policy.Rootfs.ScratchCopy, dst) {
 			opts = append(opts, "tmpcopyup")
 		}
 		scratch := specs.Mount{Destination: dst, Type: "tmpfs", Source: "tmpfs", Options: opts}

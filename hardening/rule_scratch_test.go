@@ -79,15 +79,21 @@ func TestScratchBeneathMounts(t *testing.T) {
 	}
 }
 
-// A scratch path where the image has content starts with a copy of it (tmpcopyup); an
-// empty or missing one does not pay for the copy.
+// A scratch_copy path where the image has content starts with a copy of it (tmpcopyup);
+// an empty or missing one does not pay for the copy, nor does a plain scratch path.
 func TestScratchCopiesImageContent(t *testing.T) {
-	out, _, err := runRule(t, checkScratch, minimalSpec(), DefaultPolicy(), HostFacts{Populated: map[string]bool{"/run": true, "/tmp": false}})
+	p := DefaultPolicy()
+	p.Rootfs.ScratchCopy = []string{"/var/lib/app", "/var/cache/app"}
+	facts := HostFacts{Populated: map[string]bool{"/run": true, "/tmp": false, "/var/lib/app": true, "/var/cache/app": false}}
+	out, _, err := runRule(t, checkScratch, minimalSpec(), p, facts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if len(out.Mounts) != 4 {
+		t.Fatalf("mounts %v", out.Mounts)
+	}
 	for _, m := range out.Mounts {
-		if got, want := slices.Contains(m.Options, "tmpcopyup"), m.Destination == "/run"; got != want {
+		if got, want := slices.Contains(m.Options, "tmpcopyup"), m.Destination == "/var/lib/app"; got != want {
 			t.Errorf("%s: tmpcopyup %v, want %v", m.Destination, got, want)
 		}
 	}

@@ -2,6 +2,7 @@ package hardening
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -31,12 +32,18 @@ func checkSELinux(c *checker) error {
 				return c.refuse(rule, fmt.Sprintf("SELinux type %s is not a confinement", t), "mac.selinux_type")
 			}
 		}
+		if slices.Contains(c.facts.MAC.SELinuxUndefined, parts[2]) {
+			return c.refuse(rule, fmt.Sprintf("SELinux type %s is not defined by the loaded policy", parts[2]), "mac.selinux_type")
+		}
 		c.kept(rule, "SELinux label "+p.SelinuxLabel)
 		return nil
 	}
 	if c.exec {
 		c.kept(rule, "the exec'd process keeps the container's SELinux label")
 		return nil
+	}
+	if t := c.policy.MAC.SELinuxType; slices.Contains(c.facts.MAC.SELinuxUndefined, t) {
+		return c.refuse(rule, fmt.Sprintf("SELinux type %s is not defined by the loaded policy (a container policy module defines it: container-selinux, or the reference policy's container module)", t), "mac.selinux_type")
 	}
 	if c.facts.MAC.MCS == "" {
 		return fmt.Errorf("hardening: no MCS categories were reserved for the container")

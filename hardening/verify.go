@@ -158,7 +158,7 @@ func Verify(s *specs.Spec, p *Policy, facts HostFacts) error {
 			}
 		}
 	}
-	for _, dst := range p.Rootfs.Scratch {
+	for _, dst := range slices.Concat(p.Rootfs.Scratch, p.Rootfs.ScratchCopy) {
 		at := slices.IndexFunc(s.Mounts, func(m specs.Mount) bool { return c.resolvedDestination(m) == dst })
 		if at < 0 {
 			return fmt.Errorf("verify: no mount at scratch path %s", dst)

@@ -55,11 +55,19 @@ func (r *Runtime) Check() ([]CheckItem, error) {
 	} else {
 		defer ns.Close()
 		add("userns", true, true, "user namespaces with a %d-id range", p.Userns.RangeSize)
-		fs := rootfsFacts(r.root).FSType
-		if err := r.probeIdmap(ns); err != nil {
-			add("idmap", false, true, "id-mapped mounts on the state root's filesystem (%s) fail: %v", fs, err)
-		} else {
-			add("idmap", true, true, "id-mapped mounts work on the state root's filesystem (%s)", fs)
+		// Images live on disk (ext4, xfs, btrfs, overlay); the state root is usually a
+		// tmpfs, which only Linux 6.3 and later can id-map: a root filesystem or volume on
+		// it is refused, which is worth knowing but does not stop the host.
+		stateErr := probeIdmap(r.root, ns)
+		diskErr := probeIdmap(idmapProbeDisk, ns)
+		stateFS, diskFS := rootfsFacts(r.root).FSType, rootfsFacts(idmapProbeDisk).FSType
+		switch {
+		case diskErr != nil:
+			add("idmap", false, true, "id-mapped mounts fail on %s's filesystem (%s): %v", idmapProbeDisk, diskFS, diskErr)
+		case stateErr != nil:
+			add("idmap", true, true, "id-mapped mounts work on %s's filesystem (%s), not on the state root's (%s: %v): a root filesystem or volume there is refused", idmapProbeDisk, diskFS, stateFS, stateErr)
+		default:
+			add("idmap", true, true, "id-mapped mounts work on the state root's filesystem (%s) and on %s's (%s)", stateFS, idmapProbeDisk, diskFS)
 		}
 	}
 	if seccomp.Enabled {
@@ -72,13 +80,16 @@ func (r *Runtime) Check() ([]CheckItem, error) {
 	return items, nil
 }
 
-// probeIdmap id-maps a directory of the state root's filesystem onto another with the
-// user namespace ns.
-func (r *Runtime) probeIdmap(ns *os.File) error {
-	if err := os.MkdirAll(r.root, 0o711); err != nil {
+// idmapProbeDisk is a directory on the host's disk, where images are kept.
+const idmapProbeDisk = "/var/tmp"
+
+// probeIdmap id-maps a directory created in parent onto another with the user namespace
+// ns.
+func probeIdmap(parent string, ns *os.File) error {
+	if err := os.MkdirAll(parent, 0o711); err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp(r.root, ".yoroi-check-")
+	dir, err := os.MkdirTemp(parent, ".yoroi-check-")
 	if err != nil {
 		return err
 	}

@@ -168,6 +168,9 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr err
 		cleanup()
 		return -1, fmt.Errorf("invalid configuration: %w", err)
 	}
+	// The container's AppArmor profile, which specconv leaves to the process: kept in the
+	// container's config, every process exec'd into it gets it too (as SELinux's label).
+	config.AppArmorProfile = spec.Process.ApparmorProfile
 	filter, err := r.moveSeccompToLauncher(config, spec.Process.Args)
 	if err != nil {
 		cleanup()

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -221,12 +222,15 @@ func (a *idRanges) allocateMCS(id string) (string, error) {
 				used[al.MCS] = true
 			}
 		}
-		for i := 0; i < mcsCategories && got == ""; i++ {
-			for j := i + 1; j < mcsCategories; j++ {
-				if pair := fmt.Sprintf("c%d,c%d", i, j); !used[pair] {
-					got = pair
-					break
-				}
+		// From a random place among the pairs, as container-selinux picks them: a pair
+		// freed by a deleted container is not the next one's, which could otherwise read
+		// what the first left on a volume.
+		total := mcsCategories * (mcsCategories - 1) / 2
+		start := rand.IntN(total)
+		for k := 0; k < total; k++ {
+			if pair := mcsPair((start + k) % total); !used[pair] {
+				got = pair
+				break
 			}
 		}
 		if got == "" {
@@ -242,4 +246,16 @@ func (a *idRanges) allocateMCS(id string) (string, error) {
 		return true, nil
 	})
 	return got, err
+}
+
+// mcsPair is the n-th category pair "ci,cj" (i < j) in the order c0,c1 … c0,c1023, c1,c2 ….
+func mcsPair(n int) string {
+	for i := 0; i < mcsCategories-1; i++ {
+		row := mcsCategories - 1 - i
+		if n < row {
+			return fmt.Sprintf("c%d,c%d", i, i+1+n)
+		}
+		n -= row
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -66,5 +67,32 @@ func TestAllocateMCSUnique(t *testing.T) {
 		}
 		seen[mcs] = true
 		live[id] = true
+	}
+}
+
+// mcsPair enumerates every pair once, and a deleted container's pair is not handed
+// straight to the next container.
+func TestMCSPairs(t *testing.T) {
+	total := mcsCategories * (mcsCategories - 1) / 2
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "c0,c1"}, {mcsCategories - 2, fmt.Sprintf("c0,c%d", mcsCategories-1)}, {mcsCategories - 1, "c1,c2"}, {total - 1, fmt.Sprintf("c%d,c%d", mcsCategories-2, mcsCategories-1)}} {
+		if got := mcsPair(tc.n); got != tc.want {
+			t.Errorf("mcsPair(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+	if got := mcsPair(total); got != "" {
+		t.Errorf("mcsPair(total) = %q", got)
+	}
+	live := map[string]bool{}
+	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	first, err := a.allocateMCS("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := a.allocateMCS("b") // "a" was deleted: its pair is free again
+	if err != nil || second == first {
+		t.Errorf("the next container got the deleted one's pair %q (%v)", second, err)
 	}
 }

@@ -73,7 +73,7 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *harden
 	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
 	facts.EngineState = r.engineState(b, facts.Rootfs)
 	if b.Spec.Root != nil {
-		facts.Populated = populatedDirs(b.rootfsPath(b.Spec), policy.Rootfs.Scratch)
+		facts.Populated = populatedDirs(b.rootfsPath(b.Spec), policy.Rootfs.ScratchCopy)
 	}
 	if hardening.NeedsIDRange(b.Spec, policy, facts) {
 		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
@@ -99,6 +99,9 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *harden
 				}
 			}()
 		}
+	}
+	if facts.MAC.SELinuxEnabled {
+		facts.MAC.SELinuxUndefined = undefinedSELinuxTypes(policy.MAC.SELinuxType, b.Spec.Process)
 	}
 	if facts.MAC.SELinuxEnforcing {
 		if id == "" {
