@@ -19,7 +19,7 @@ CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
 SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites apps-image
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites apps-image guest-image
 
 all: build
 
@@ -91,6 +91,16 @@ $(APPS_DIR):
 ## apps-image: build the real-application image the integration tests run
 apps-image: $(APPS_DIR)
 
+# The guest the VM tests boot under QEMU (scripts/guest-image.sh): Debian bookworm with its
+# 6.1 kernel, systemd, AppArmor and SELinux, cached under bin/ by the recipe's content.
+GUEST_RECIPE := $(shell cat scripts/guest-image.sh scripts/selinux/yoroi.te | sha256sum | cut -c1-12)
+GUEST_DIR    := $(CURDIR)/bin/guest-bookworm-$(GUEST_RECIPE)
+$(GUEST_DIR):
+	rm -rf $(wildcard $(CURDIR)/bin/guest-bookworm-*)
+	./scripts/guest-image.sh $@
+## guest-image: build the VM tests' guest image
+guest-image: $(GUEST_DIR)
+
 ## peer-suites: prepare runc's bats suite and the OCI runtime-tools validation suite
 peer-suites: $(BATS_DIR) $(PEER_IMAGES_DIR) $(RUNC_TESTS_DIR) $(RUNTIME_TOOLS_DIR)
 
@@ -127,11 +137,11 @@ unit:
 # The peers' suites print their totals ("N passed, N failed") to PEER_RESULTS/totals.txt,
 # shown after the run whatever its outcome; their TAP output is kept beside it.
 PEER_RESULTS := $(CURDIR)/bin/peer-results
-integration: containerd2 $(RUNC_DIR)/runc peer-suites $(APPS_DIR)
+integration: containerd2 $(RUNC_DIR)/runc peer-suites $(APPS_DIR) $(GUEST_DIR)
 	rm -rf $(PEER_RESULTS) && mkdir -p $(PEER_RESULTS)
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \
 	BATS=$(BATS_DIR)/node_modules/bats/bin/bats RUNC_TESTS=$(RUNC_TESTS_DIR) RUNTIME_TOOLS=$(RUNTIME_TOOLS_DIR) \
-	PEER_RESULTS=$(PEER_RESULTS) APPS_IMAGE=$(APPS_DIR) \
+	PEER_RESULTS=$(PEER_RESULTS) APPS_IMAGE=$(APPS_DIR) GUEST_IMAGE=$(GUEST_DIR) \
 		$(GO) test -count=1 -timeout 50m -tags "$(BUILDTAGS)" ./integration/...; \
 	status=$$?; cat $(PEER_RESULTS)/totals.txt 2>/dev/null; exit $$status
 

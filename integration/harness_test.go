@@ -35,6 +35,8 @@ type env struct {
 	hostState string
 	// extraEnv is added to every yoroi invocation.
 	extraEnv []string
+	// globalArgs come before the verb in every invocation (--systemd-cgroup).
+	globalArgs []string
 }
 
 // testConfig is the config.toml of the tests: the default policy, with the audit log in
@@ -138,7 +140,7 @@ func (e *env) writeConfig(content string) {
 }
 
 func (e *env) cmd(args ...string) *exec.Cmd {
-	cmd := exec.Command(yoroiBin, append([]string{"--root", e.root}, args...)...)
+	cmd := exec.Command(yoroiBin, append(append([]string{"--root", e.root}, e.globalArgs...), args...)...)
 	cmd.Env = append(os.Environ(), "YOROI_CONFIG="+e.config)
 	cmd.Env = append(cmd.Env, e.extraEnv...)
 	return cmd

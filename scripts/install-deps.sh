@@ -4,7 +4,7 @@ set -euo pipefail
 
 packages=(busybox-static libseccomp-dev libc6-dev pkg-config jq gcc make git procps apparmor
 	docker.io containerd podman umoci skopeo containernetworking-plugins iproute2 runc crun hyperfine
-	gcc-multilib debootstrap gawk tini)
+	gcc-multilib debootstrap gawk tini qemu-system-x86 e2fsprogs)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -81,6 +81,8 @@ func probes() []probe {
 		{"personality(query)", raw(unix.SYS_PERSONALITY, 0xffffffff)},
 		{"getppid", raw(unix.SYS_GETPPID)},
 		{"socket(raw)", raw(unix.SYS_SOCKET, unix.AF_INET, unix.SOCK_RAW, unix.IPPROTO_ICMP)},
+		// Allowed by seccomp (NETLINK_ROUTE), denied by yoroi's AppArmor profile.
+		{"socket(netlink-dgram)", raw(unix.SYS_SOCKET, unix.AF_NETLINK, unix.SOCK_DGRAM, unix.NETLINK_ROUTE)},
 		{"socket(packet)", raw(unix.SYS_SOCKET, unix.AF_PACKET, unix.SOCK_RAW, 0)},
 		{"socket(alg)", raw(unix.SYS_SOCKET, unix.AF_ALG, unix.SOCK_SEQPACKET, 0)},
 		{"socket(vsock)", raw(unix.SYS_SOCKET, unix.AF_VSOCK, unix.SOCK_STREAM, 0)},
