@@ -94,6 +94,27 @@ func TestAppArmorConfinesContainer(t *testing.T) {
 	e.ok("kill", id, "KILL")
 }
 
+// Docker on an AppArmor host loads its own docker-default profile and names it in the
+// spec: yoroi keeps it (it is loaded and confines), for init and for docker exec.
+func TestAppArmorDockerDefault(t *testing.T) {
+	if !appArmorEnabled() {
+		t.Skip("AppArmor is not enabled on this host (TestGuests runs this in a guest that has it)")
+	}
+	d := startDockerd(t)
+	name := uniqueID("docker-default")
+	out, err := d.docker("run", "-d", "--name", name, "--runtime", "yoroi", "--network", "none", "busybox:yoroi", "sleep", "1000")
+	if err != nil {
+		t.Fatalf("docker run: %v: %s", err, out)
+	}
+	t.Cleanup(func() { _, _ = d.docker("rm", "-f", name) })
+	for _, args := range [][]string{{"exec", name, "cat", "/proc/1/attr/current"}, {"exec", name, "cat", "/proc/self/attr/current"}} {
+		out, err := d.docker(args...)
+		if err != nil || !strings.Contains(out, "docker-default (enforce)") {
+			t.Errorf("docker %v: %q %v", args, out, err)
+		}
+	}
+}
+
 // Where none of the accepted providers is in force (AppArmor and SELinux compiled in but
 // disabled, Landlock not accepted), every create is refused and nothing is left behind.
 func TestNoAcceptedMACRefused(t *testing.T) {

@@ -164,49 +164,71 @@ func idmapOverlay(src, dir, target string, userns *os.File) error {
 }
 
 // mountOverlay mounts an overlay of lowers (topmost first) on target, read-only unless
-// given an upper and work directory, with the new mount API ("lowerdir+" per layer, no
-// mount-data size limit), falling back to one lowerdir string on kernels before 6.8.
+// given an upper and work directory: with the new mount API, one "lowerdir+" per layer (no
+// size limit on the layers), or on kernels before 6.8, which lack "lowerdir+", with
+// mount(2), whose option string may take a page (fsconfig's strings stop at 255 bytes:
+// three layers of an engine's long container ids are already more).
 func mountOverlay(lowers []string, upper, work, target string) error {
-	try := func(each bool) error {
-		fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
-		if err != nil {
-			return fmt.Errorf("fsopen overlay: %w", err)
-		}
-		defer unix.Close(fsfd)
-		if each {
-			for _, l := range lowers {
-				if err := unix.FsconfigSetString(fsfd, "lowerdir+", l); err != nil {
-					return err
-				}
-			}
-		} else if err := unix.FsconfigSetString(fsfd, "lowerdir", strings.Join(lowers, ":")); err != nil {
-			return err
-		}
-		attr := unix.MOUNT_ATTR_RDONLY
-		if upper != "" {
-			attr = 0
-			if err := unix.FsconfigSetString(fsfd, "upperdir", upper); err != nil {
-				return err
-			}
-			if err := unix.FsconfigSetString(fsfd, "workdir", work); err != nil {
-				return err
-			}
-		}
-		if err := unix.FsconfigCreate(fsfd); err != nil {
-			return fmt.Errorf("create overlay: %w", err)
-		}
-		mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attr)
-		if err != nil {
-			return fmt.Errorf("fsmount overlay: %w", err)
-		}
-		defer unix.Close(mfd)
-		return unix.MoveMount(mfd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+	err := mountOverlayEach(lowers, upper, work, target)
+	if !errors.Is(err, errNoLowerdirPlus) {
+		return err
 	}
-	err := try(true)
-	if errors.Is(err, unix.EINVAL) {
-		err = try(false)
+	data := "lowerdir=" + strings.Join(lowers, ":")
+	var flags uintptr = unix.MS_RDONLY
+	if upper != "" {
+		data += ",upperdir=" + upper + ",workdir=" + work
+		flags = 0
 	}
-	return err
+	if err := unix.Mount("overlay", target, "overlay", flags, data); err != nil {
+		return fmt.Errorf("mount overlay (%d layers) on %s: %w", len(lowers), target, err)
+	}
+	return nil
+}
+
+var errNoLowerdirPlus = errors.New("overlay: lowerdir+ is not supported")
+
+// mountOverlayEach mounts the overlay with the new mount API and a "lowerdir+" per layer.
+func mountOverlayEach(lowers []string, upper, work, target string) error {
+	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return fmt.Errorf("fsopen overlay: %w", err)
+	}
+	defer unix.Close(fsfd)
+	for _, l := range lowers {
+		if err := unix.FsconfigSetString(fsfd, "lowerdir+", l); err != nil {
+			// 6.5 to 6.7 parse options as they come, and do not know this one.
+			if errors.Is(err, unix.EINVAL) {
+				return errNoLowerdirPlus
+			}
+			return fmt.Errorf("overlay lowerdir+ %s: %w", l, err)
+		}
+	}
+	attr := unix.MOUNT_ATTR_RDONLY
+	if upper != "" {
+		attr = 0
+		if err := unix.FsconfigSetString(fsfd, "upperdir", upper); err != nil {
+			return fmt.Errorf("overlay upperdir: %w", err)
+		}
+		if err := unix.FsconfigSetString(fsfd, "workdir", work); err != nil {
+			return fmt.Errorf("overlay workdir: %w", err)
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		// Before 6.8 (overlay's legacy option parsing) an unknown option fails here.
+		if errors.Is(err, unix.EINVAL) {
+			return errNoLowerdirPlus
+		}
+		return fmt.Errorf("create overlay: %w", err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, attr)
+	if err != nil {
+		return fmt.Errorf("fsmount overlay: %w", err)
+	}
+	defer unix.Close(mfd)
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move overlay to %s: %w", target, err)
+	}
+	return nil
 }
 
 // overlayLayers reads the layers of the overlay mounted at dir: its upper directory

@@ -2,12 +2,14 @@
 # Builds the guest the VM tests boot under QEMU (TCG), cached under bin/ by recipe (make
 # passes DIR):
 #   guest-image.sh DIR
-# DIR/root.img     an ext4 root filesystem: Debian bookworm with its 6.1 cloud kernel,
-#                  systemd, D-Bus, AppArmor, SELinux's default policy with the reference
+# DIR/root.img     an ext4 root filesystem: Debian bookworm with its 6.1 and 6.12 cloud
+#                  kernels, systemd, D-Bus, Docker (Debian's, for its AppArmor profile),
+#                  umoci and skopeo (the tests build their images), AppArmor, SELinux's default policy with the reference
 #                  policy's container module (container_t, container_file_t: Debian's
 #                  source has it, its binary policy does not), every file labelled so that
 #                  the same image boots with either LSM, busybox-static
-# DIR/vmlinuz, DIR/initrd.img   the guest's kernel and its own initramfs
+# DIR/vmlinuz-6.1, DIR/initrd.img-6.1, DIR/vmlinuz-6.12, DIR/initrd.img-6.12
+#                  the guest's kernels and their own initramfs
 # At boot the guest runs /usr/local/sbin/yoroi-guest: it mounts the second disk (the test
 # payload the host builds for each run), runs its run.sh with the output on the second
 # serial port, and powers off. It runs as a systemd unit, or as pid 1 (init=) for a guest
@@ -15,13 +17,20 @@
 set -euo pipefail
 
 dir=$1
-packages=(linux-image-cloud-amd64 systemd-sysv dbus apparmor selinux-policy-default policycoreutils
-	selinux-policy-dev selinux-policy-src zstd busybox-static kmod)
+packages=(linux-image-cloud-amd64 linux-image-6.12-cloud-amd64 systemd-sysv dbus apparmor
+	selinux-policy-default policycoreutils selinux-policy-dev selinux-policy-src zstd busybox-static
+	kmod docker.io umoci skopeo)
 
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"
 root=$dir.tmp/root
 debootstrap --variant=minbase bookworm "$root" http://deb.debian.org/debian >"$dir.tmp/debootstrap.log" 2>&1
+# bookworm's updates and security archive too: the 6.12 kernel comes from there.
+cat >"$root/etc/apt/sources.list" <<'EOF'
+deb http://deb.debian.org/debian bookworm main
+deb http://deb.debian.org/debian bookworm-updates main
+deb http://deb.debian.org/debian-security bookworm-security main
+EOF
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
 chmod 755 "$root/usr/sbin/policy-rc.d"
 # yoroi's own module (scripts/selinux/yoroi.te), as an operator installs it.
@@ -32,6 +41,7 @@ unshare --mount --propagation private -- sh -ec '
 	mount -t sysfs sys "$root/sys"
 	mount --rbind /dev "$root/dev"
 	export DEBIAN_FRONTEND=noninteractive
+	chroot "$root" apt-get update -qq
 	chroot "$root" apt-get install -y -qq --no-install-recommends "$@"
 	chroot "$root" apt-get clean
 	# The reference policy'"'"'s container module, built from Debian'"'"'s policy source.
@@ -56,7 +66,8 @@ echo '/dev/vda / ext4 rw,errors=panic 0 1' >"$root/etc/fstab"
 printf 'SELINUX=permissive\nSELINUXTYPE=default\n' >"$root/etc/selinux/config"
 # Nothing but the test: no login prompts, timers or network waits.
 for unit in serial-getty@ttyS0.service getty@tty1.service apt-daily.timer apt-daily-upgrade.timer \
-	e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service; do
+	e2scrub_all.timer fstrim.timer systemd-networkd-wait-online.service docker.service docker.socket \
+	containerd.service; do
 	ln -sf /dev/null "$root/etc/systemd/system/$unit"
 done
 
@@ -97,8 +108,10 @@ WantedBy=multi-user.target
 EOF
 ln -sf /etc/systemd/system/yoroi-guest.service "$root/etc/systemd/system/multi-user.target.wants/yoroi-guest.service"
 
-cp -L "$root/vmlinuz" "$dir.tmp/vmlinuz"
-cp -L "$root/initrd.img" "$dir.tmp/initrd.img"
+for v in 6.1 6.12; do
+	cp "$root"/boot/vmlinuz-"$v".*-cloud-amd64 "$dir.tmp/vmlinuz-$v"
+	cp "$root"/boot/initrd.img-"$v".*-cloud-amd64 "$dir.tmp/initrd.img-$v"
+done
 dpkg-query --admindir="$root/var/lib/dpkg" -W -f '${Package} ${Version}\n' "${packages[@]}" >"$dir.tmp/versions.txt"
 # ext4 populated from the tree (extended attributes, SELinux labels included), no loop mount.
 mke2fs -q -t ext4 -L guest -d "$root" "$dir.tmp/root.img" 3G

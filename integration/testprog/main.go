@@ -15,7 +15,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | whiteout-under-landlock DIR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -68,6 +68,8 @@ func main() {
 		// and try to open their executable for writing.
 		secs, _ := strconv.Atoi(os.Args[2])
 		overwriteExe(time.Duration(secs) * time.Second)
+	case "whiteout-under-landlock":
+		whiteoutUnderLandlock(os.Args[2])
 	case "http":
 		http.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "hello from a static Go server") })
 		if err := http.ListenAndServe(os.Args[2], nil); err != nil {
