@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,10 +122,16 @@ func TestNoAcceptedMACRefused(t *testing.T) {
 	if appArmorEnabled() || seLinuxEnforcing() {
 		t.Skip("AppArmor or SELinux is in force on this host")
 	}
-	e := newEnv(t)
-	e.writeConfig(e.baseConfig() + "\n[mac]\naccept = [\"apparmor\", \"selinux\"]\n")
-	id := uniqueID("no-mac")
-	e.fails("refused by rule mac", "run", "--bundle", e.newBundle("true").dir, id)
+	newEnv(t).refusedUnder("[mac]\naccept = [\"apparmor\", \"selinux\"]\n", "refused by rule mac", "no-mac")
+}
+
+// refusedUnder runs a container under the tests' config plus extra and checks that it is
+// refused with want and leaves nothing behind.
+func (e *env) refusedUnder(extra, want, prefix string) {
+	e.t.Helper()
+	e.writeConfig(e.baseConfig() + "\n" + extra)
+	id := uniqueID(prefix)
+	e.fails(want, "run", "--bundle", e.newBundle("true").dir, id)
 	e.assertNoLeftovers(id)
 }
 
@@ -188,11 +195,33 @@ func TestSELinuxUndefinedTypeRefused(t *testing.T) {
 	if !seLinuxEnforcing() {
 		t.Skip("SELinux is not enforcing on this host (TestGuests runs this in a guest that is)")
 	}
+	newEnv(t).refusedUnder("[mac]\nselinux_type = \"no_such_container_t\"\n",
+		"SELinux type no_such_container_t is not defined by the loaded policy", "selinux-undefined")
+}
+
+// SELinux in permissive mode confines nothing: it does not count as in force, and with
+// only SELinux accepted every create is refused. An enforcing host is made permissive for
+// the test and set back.
+func TestSELinuxPermissiveNotInForce(t *testing.T) {
+	data, err := os.ReadFile("/sys/fs/selinux/enforce")
+	if err != nil {
+		t.Skip("SELinux is not enabled on this host (TestGuests runs this in a guest where it is)")
+	}
+	if strings.TrimSpace(string(data)) == "1" {
+		if err := os.WriteFile("/sys/fs/selinux/enforce", []byte("0"), 0); err != nil {
+			t.Fatalf("setenforce 0: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := os.WriteFile("/sys/fs/selinux/enforce", []byte("1"), 0); err != nil {
+				t.Errorf("setenforce 1: %v", err)
+			}
+		})
+	}
 	e := newEnv(t)
-	e.writeConfig(e.baseConfig() + "\n[mac]\nselinux_type = \"no_such_container_t\"\n")
-	id := uniqueID("selinux-undefined")
-	e.fails("SELinux type no_such_container_t is not defined by the loaded policy", "run", "--bundle", e.newBundle("true").dir, id)
-	e.assertNoLeftovers(id)
+	if out := e.run("check").stdout; !strings.Contains(out, "permissive (does not count)") {
+		t.Errorf("check on a permissive host:\n%s", out)
+	}
+	e.refusedUnder("[mac]\naccept = [\"selinux\"]\n", "refused by rule mac", "selinux-permissive")
 }
 
 // cgroupPathFor is where a container's cgroup lands on a unified hierarchy.
@@ -297,10 +326,12 @@ func TestCgroupV2Limits(t *testing.T) {
 func TestCheckReportsHost(t *testing.T) {
 	e := newEnv(t)
 	out := e.run("check").stdout
+	abi, _, _ := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, 1) // LANDLOCK_CREATE_RULESET_VERSION
 	want := map[string]bool{
-		"apparmor  ok  enabled":      appArmorEnabled(),
-		"cgroup    ok  v2 (unified)": cgroupV2Only(),
-		"selinux   ok  enforcing":    seLinuxEnforcing(),
+		"apparmor  ok  enabled":                        appArmorEnabled(),
+		"cgroup    ok  v2 (unified)":                   cgroupV2Only(),
+		"selinux   ok  enforcing":                      seLinuxEnforcing(),
+		fmt.Sprintf("landlock  ok  ABI %d ", int(abi)): true,
 	}
 	for line, present := range want {
 		if strings.Contains(out, line) != present {

@@ -2,9 +2,9 @@ package runtime
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
 	"slices"
+	"strings"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
@@ -19,23 +19,12 @@ func ensureAppArmorProfile(h *hardened) error {
 	return loadAppArmorProfile(name, hardening.AppArmorProfile(name), "-r")
 }
 
-// loadAppArmorProfile runs apparmor_parser on the profile text; mode "-r" loads (or
-// replaces) it, "-Q" only compiles it.
+// loadAppArmorProfile runs apparmor_parser on the profile text (on its standard input);
+// mode "-r" loads (or replaces) it, "-Q" only compiles it.
 func loadAppArmorProfile(name, text, mode string) error {
-	f, err := os.CreateTemp("", "yoroi-apparmor-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.WriteString(text); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	out, err := exec.Command("apparmor_parser", "-K", mode, f.Name()).CombinedOutput()
-	if err != nil {
+	cmd := exec.Command("apparmor_parser", "-K", mode)
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("apparmor_parser %s %s: %v: %s", mode, name, err, out)
 	}
 	return nil
