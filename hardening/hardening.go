@@ -115,6 +115,9 @@ type SourceFacts struct {
 	// OverlayMount: the source is the root of an overlay mount (containerd's image
 	// volumes), which cannot be id-mapped itself but can be rebuilt from its layers.
 	OverlayMount bool `json:"overlayMount,omitempty"`
+	// NoIdmap: this kernel cannot id-map the filesystem the source is on (tmpfs before
+	// Linux 6.3).
+	NoIdmap bool `json:"noIdmap,omitempty"`
 	// Sockets are the listening UNIX sockets of the host bound at or beneath the source
 	// (the host's socket table), a few at most.
 	Sockets []string `json:"sockets,omitempty"`
@@ -181,6 +184,8 @@ type RootfsFacts struct {
 	// OverlayMount: root.path is itself an overlay mount (Docker's and containerd's
 	// snapshotters), to be rebuilt from id-mapped layers.
 	OverlayMount bool
+	// NoIdmap: this kernel cannot id-map the filesystem (tmpfs before Linux 6.3).
+	NoIdmap bool
 }
 
 // Request is what the caller asked for beyond the spec: options of the create command

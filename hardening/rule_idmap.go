@@ -22,6 +22,9 @@ func checkIdmap(c *checker) error {
 	if !slices.Contains(c.policy.Userns.IdmapFilesystems, fs.FSType) {
 		return c.refuse(rule, fmt.Sprintf("the root filesystem is on %q, which yoroi cannot id-map (it would look owned by nobody inside the user namespace)", fs.FSType), "userns.idmap_filesystems")
 	}
+	if fs.NoIdmap {
+		return c.refuse(rule, fmt.Sprintf("the root filesystem is on %s, which this kernel cannot id-map (tmpfs can be from Linux 6.3): put the image on one of %s", fs.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
+	}
 	kind := "bind"
 	switch {
 	case fs.OverlayMount:
@@ -65,6 +68,9 @@ func checkIdmap(c *checker) error {
 				m.Options = set
 				c.tightened(rule, "the rebuilt overlay volume is read-only", m.Destination+" rw", m.Destination+" ro")
 			}
+		case src.NoIdmap:
+			return c.refuse(rule, fmt.Sprintf("the volume at %s (%s) is on %s, which this kernel cannot id-map (tmpfs can be from Linux 6.3): it would look owned by nobody; put it on one of %s",
+				m.Destination, m.Source, src.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
 		case src.FSType != "" && (src.FSType == "overlay" || !slices.Contains(c.policy.Userns.IdmapFilesystems, src.FSType)):
 			return c.refuse(rule, fmt.Sprintf("the volume at %s (%s) is on %s, which cannot be id-mapped: it would look owned by nobody; put it on one of %s, or a whole overlay mount",
 				m.Destination, m.Source, src.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")

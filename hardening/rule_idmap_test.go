@@ -25,6 +25,7 @@ func TestCheckIdmap(t *testing.T) {
 		{"overlay mount (docker, containerd)", "allocated", RootfsFacts{FSType: "overlay", OverlayMount: true}, Tightened, "overlay", "mappings"},
 		{"directory inside an overlay refused", "allocated", RootfsFacts{FSType: "overlay"}, Refused, "", ""},
 		{"nfs refused", "allocated", RootfsFacts{FSType: "nfs"}, Refused, "", ""},
+		{"tmpfs the kernel cannot id-map refused", "allocated", RootfsFacts{FSType: "tmpfs", NoIdmap: true}, Refused, "", ""},
 		{"pod container uses the joined mapping", "pod", RootfsFacts{FSType: "ext4"}, Tightened, "bind", "idmap"},
 		{"caller's userns left alone", "caller", RootfsFacts{FSType: "nfs"}, Kept, "", ""},
 		{"joined userns left alone", "joined", RootfsFacts{FSType: "ext4"}, Kept, "", ""},
@@ -90,6 +91,7 @@ func TestCheckIdmapVolumes(t *testing.T) {
 		{"overlay mount: read-only", SourceFacts{Type: "directory", FSType: "overlay", OverlayMount: true}, Tightened, ""},
 		{"inside an overlay", SourceFacts{Type: "directory", FSType: "overlay"}, Refused, "the volume at /img (/srv/img) is on overlay"},
 		{"nfs", SourceFacts{Type: "directory", FSType: "nfs"}, Refused, "the volume at /img (/srv/img) is on nfs, which cannot be id-mapped"},
+		{"tmpfs before Linux 6.3", SourceFacts{Type: "file", FSType: "tmpfs", NoIdmap: true}, Refused, "the volume at /img (/srv/img) is on tmpfs, which this kernel cannot id-map (tmpfs can be from Linux 6.3)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()

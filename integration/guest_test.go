@@ -36,11 +36,11 @@ var guests = []guest{
 		[]string{"TestSELinuxConfinesContainers", "TestSELinuxUndefinedTypeRefused", "TestCheckReportsHost",
 			"TestSELinuxPermissiveNotInForce"}},
 	{"cgroupfs-no-systemd", "6.1", "apparmor=0 init=/usr/local/sbin/yoroi-guest",
-		[]string{"TestNoAcceptedMACRefused", "TestCgroupV2Limits", "TestCheckReportsHost", "TestLandlockConfinesWorkload",
+		[]string{"TestNoAcceptedMACRefused", "TestCgroupV2Limits", "TestCheckReportsHost", "TestTmpfsVolume", "TestLandlockConfinesWorkload",
 			"TestLandlockSymlinkToWritableMount", "TestLandlockMakeDevices", "TestLandlockConfinesExec"}},
 	// Landlock ABI 6 (6.1 has 2, this host's kernel more).
 	{"kernel-6.12", "6.12", "apparmor=0 init=/usr/local/sbin/yoroi-guest",
-		[]string{"TestCheckReportsHost", "TestLandlockConfinesWorkload", "TestLandlockSymlinkToWritableMount",
+		[]string{"TestCheckReportsHost", "TestTmpfsVolume", "TestLandlockConfinesWorkload", "TestLandlockSymlinkToWritableMount",
 			"TestLandlockMakeDevices", "TestLandlockConfinesExec", "TestCgroupV2Limits"}},
 }
 

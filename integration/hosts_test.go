@@ -224,6 +224,50 @@ func TestSELinuxPermissiveNotInForce(t *testing.T) {
 	e.refusedUnder("[mac]\naccept = [\"selinux\"]\n", "refused by rule mac", "selinux-permissive")
 }
 
+// kernelAtLeast reports whether the running kernel is at least major.minor.
+func kernelAtLeast(t *testing.T, major, minor int) bool {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err != nil {
+		t.Fatal(err)
+	}
+	var ma, mi int
+	if _, err := fmt.Sscanf(unix.ByteSliceToString(u.Release[:]), "%d.%d", &ma, &mi); err != nil {
+		t.Fatal(err)
+	}
+	return ma > major || ma == major && mi >= minor
+}
+
+// A volume on tmpfs (Kubernetes' secrets and service account tokens are): id-mapped where
+// the kernel can (Linux 6.3), refused where it cannot, with the volume, the filesystem and
+// what to do named, never the kernel's bare EINVAL from mount_setattr.
+func TestTmpfsVolume(t *testing.T) {
+	// A tmpfs of the test's own, as the kubelet mounts one per secret volume.
+	src := privateDir(t)
+	if err := unix.Mount("tmpfs", src, "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { _ = unix.Unmount(src, unix.MNT_DETACH) })
+	if err := os.Chmod(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "token"), []byte("secret\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", "stat -c '%u %U' /secrets/token; cat /secrets/token").edit(t, func(s *specs.Spec) {
+		s.Mounts = append(s.Mounts, specs.Mount{Destination: "/secrets", Type: "bind", Source: src, Options: []string{"rbind", "ro"}})
+	})
+	id := uniqueID("tmpfs-volume")
+	if kernelAtLeast(t, 6, 3) {
+		if out := e.ok("run", "--bundle", b.dir, id); out != "0 root\nsecret\n" {
+			t.Errorf("the tmpfs volume inside: %q, want it owned by the container's root", out)
+		}
+		return
+	}
+	e.fails("refused by rule rootfs.idmap: the volume at /secrets ("+src+") is on tmpfs, which this kernel cannot id-map", "run", "--bundle", b.dir, id)
+	e.assertNoLeftovers(id)
+}
+
 // cgroupPathFor is where a container's cgroup lands on a unified hierarchy.
 func cgroupPathFor(systemd bool, id string) string {
 	if systemd {

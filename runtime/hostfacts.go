@@ -238,6 +238,7 @@ func rootfsFacts(root string) hardening.RootfsFacts {
 		return rf
 	}
 	rf.RealPath = real
+	rf.NoIdmap = !idmappable(name, real)
 	if name == "overlay" {
 		if m, err := findMount(real); err == nil && m != nil && m.fstype == "overlay" {
 			rf.OverlayMount = true

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
@@ -517,4 +518,47 @@ func ensureMountpoints(root string, mounts []specs.Mount) error {
 		h.Close()
 	}
 	return nil
+}
+
+// idmappable tells whether this kernel can id-map the filesystem path is on. Only tmpfs
+// is asked (id-mapped from Linux 6.3); the other filesystems yoroi id-maps have been for
+// longer than its kernel floor. The question costs a user namespace, asked once per run.
+func idmappable(fstype, path string) bool {
+	if fstype != "tmpfs" {
+		return true
+	}
+	ok, err := tmpfsIdmappable(path)
+	return err != nil || ok // the probe failing says nothing: the mount would tell
+}
+
+var tmpfsIdmap struct {
+	once sync.Once
+	ok   bool
+	err  error
+}
+
+// tmpfsIdmappable id-maps a detached copy of the mount at path (never attached anywhere).
+func tmpfsIdmappable(path string) (bool, error) {
+	tmpfsIdmap.once.Do(func() {
+		m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1 << 30, Size: 1}}
+		ns, err := newUserNS(m, m)
+		if err != nil {
+			tmpfsIdmap.err = err
+			return
+		}
+		defer ns.Close()
+		fd, err := unix.OpenTree(unix.AT_FDCWD, path, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+		if err != nil {
+			tmpfsIdmap.err = err
+			return
+		}
+		defer unix.Close(fd)
+		attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(ns.Fd())}
+		err = unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr)
+		tmpfsIdmap.ok = err == nil
+		if err != nil && !errors.Is(err, unix.EINVAL) {
+			tmpfsIdmap.err = err
+		}
+	})
+	return tmpfsIdmap.ok, tmpfsIdmap.err
 }

@@ -48,6 +48,7 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 				f.OverlayMount = true
 			}
 		}
+		f.NoIdmap = !idmappable(f.FSType, real)
 		if f.Type == "directory" {
 			if !socketsRead {
 				sockets, socketsRead = boundSockets(), true
