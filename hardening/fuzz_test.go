@@ -42,12 +42,12 @@ func FuzzApply(f *testing.F) {
 			return
 		}
 		facts := factsFor(&s)
-		out, decisions, err := Apply(&s, DefaultPolicy(), facts, Request{})
+		plan, err := Apply(&s, DefaultPolicy(), facts, Request{})
 		if err != nil {
 			return
 		}
-		if err := Verify(out, DefaultPolicy(), facts); err != nil {
-			t.Fatalf("Apply accepted a spec that violates the policy: %v\ndecisions: %+v", err, decisions)
+		if err := Verify(plan, DefaultPolicy(), facts); err != nil {
+			t.Fatalf("Apply accepted a spec that violates the policy: %v\ndecisions: %+v", err, plan.Decisions)
 		}
 	})
 }

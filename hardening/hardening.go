@@ -199,103 +199,110 @@ type Request struct {
 	Record bool
 }
 
-// rule is one named step of the policy. Rules run in order; the first refusal stops.
-type rule struct {
-	id    string
-	apply func(c *checker) error
-	// process: the rule concerns the container's process, so it applies, from this
-	// same table, to every process exec'd into the container as well.
-	process bool
-}
-
-// rules is the ordered policy. Privileged comes first so that a privileged request is
-// refused as such, not for the first of its many symptoms.
-var rules = []rule{
-	{"privileged", checkPrivileged, false},
-	{"profile", checkProfile, false},
-	{"process.no-new-privileges", checkNoNewPrivileges, true},
-	{"process.cwd", checkCwd, true},
-	{"users", checkUsers, true},
-	{"capabilities", checkCapabilities, true},
-	{"namespaces", checkNamespaces, false},
-	{"userns", checkUserNS, false},
-	{"rootfs.source", checkRootfsSource, false},
-	{"rootfs.pivot", checkPivot, false},
-	{"rootfs.readonly", checkReadonlyRoot, false},
-	{"mounts", checkMounts, false},
-	{"mounts.sysfs", checkSysfs, false},
-	{"rootfs.idmap", checkIdmap, false},
-	{"rootfs.scratch", checkScratch, false},
-	{"paths", checkMaskedPaths, false},
-	{"devices", checkDevices, false},
-	{"sysctls", checkSysctls, false},
-	{"seccomp", checkSeccomp, false},
-	{"mac", checkMAC, true},
-	{"mac.apparmor", checkAppArmor, true},
-	{"mac.selinux", checkSELinux, true},
-	{"mac.landlock", checkLandlock, true},
-	{"pids", checkPids, false},
-	{"hooks", checkHooks, false},
+// Plan is what Apply decided: the hardened spec, and what the runtime must do for it
+// that a spec cannot say. The runtime acts on these typed fields, never on annotations.
+type Plan struct {
+	// Spec is the hardened spec (nil after a refusal).
+	Spec *specs.Spec
+	// Decisions are every rule's, in table order; after a refusal they end with it.
+	Decisions []Decision
+	// UserNS is how the container gets its user namespace.
+	UserNS UserNSMode
+	// IDRange is the private range the container's user namespace maps (UserNSAllocated).
+	IDRange *IDRange
+	// RootfsIdmap is how the runtime id-maps the root filesystem ("" : not at all).
+	RootfsIdmap IdmapKind
+	// NetSysctls are net.* sysctls the runtime sets from the host in the network
+	// namespace the container joins, when that namespace belongs to another user
+	// namespace than the container's (its root could not write them).
+	NetSysctls map[string]string
+	// Staged is what the runtime changed in Spec for what it set up on the host.
+	Staged *Staging
 }
 
 // checker carries one Apply: the spec being hardened, the policy and the decisions.
 type checker struct {
-	spec      *specs.Spec
-	policy    *Policy
-	facts     HostFacts
-	request   Request
-	decisions []Decision
+	spec    *specs.Spec
+	policy  *Policy
+	facts   HostFacts
+	request Request
+	plan    *Plan
+	// rule is the rule running: every decision it records bears its name.
+	rule string
 	// exec: the spec carries a process exec'd into an existing container, which
 	// inherits what it does not set (its MAC label) from the container.
 	exec bool
 }
 
-func (c *checker) record(rule string, o Outcome, detail, before, after string) {
-	c.decisions = append(c.decisions, Decision{Rule: rule, Outcome: o, Detail: detail, Before: before, After: after})
+func (c *checker) record(o Outcome, detail, before, after string) {
+	c.plan.Decisions = append(c.plan.Decisions, Decision{Rule: c.rule, Outcome: o, Detail: detail, Before: before, After: after})
 }
 
-func (c *checker) kept(rule, detail string) { c.record(rule, Kept, detail, "", "") }
+func (c *checker) kept(detail string) { c.record(Kept, detail, "", "") }
 
-func (c *checker) tightened(rule, detail, before, after string) {
-	c.record(rule, Tightened, detail, before, after)
+func (c *checker) tightened(detail, before, after string) { c.record(Tightened, detail, before, after) }
+
+func (c *checker) relaxed(detail string) { c.record(Relaxed, detail, "", "") }
+
+func (c *checker) refuse(what, key string) error {
+	c.record(Refused, what, "", "")
+	return &Refusal{Rule: c.rule, What: what, Key: key}
 }
 
-func (c *checker) relaxed(rule, detail string) { c.record(rule, Relaxed, detail, "", "") }
-
-func (c *checker) refuse(rule, what, key string) error {
-	c.record(rule, Refused, what, "", "")
-	return &Refusal{Rule: rule, What: what, Key: key}
+// run applies the rules of the table in scope, in order; the first refusal stops.
+func (c *checker) run(scope Scope) error {
+	for _, r := range rules {
+		if scope == ProcessScope && r.scope != ProcessScope {
+			continue
+		}
+		c.rule = r.name
+		if err := r.apply(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// Apply hardens a copy of spec under policy for a create asking req. It returns the
-// hardened spec and every decision; on refusal the error is a *Refusal and the decisions
-// end with it.
-func Apply(spec *specs.Spec, policy *Policy, facts HostFacts, req Request) (*specs.Spec, []Decision, error) {
+// Apply hardens a copy of spec under policy for a create asking req. It returns the plan;
+// on refusal the error is a *Refusal and the plan's decisions end with it.
+func Apply(spec *specs.Spec, policy *Policy, facts HostFacts, req Request) (*Plan, error) {
 	if spec == nil || spec.Process == nil || spec.Root == nil {
-		return nil, nil, errors.New("hardening: spec without process or root")
+		return &Plan{}, errors.New("hardening: spec without process or root")
 	}
 	if policy == nil {
-		return nil, nil, errors.New("hardening: no policy")
+		return &Plan{}, errors.New("hardening: no policy")
 	}
 	out, err := cloneSpec(spec)
 	if err != nil {
-		return nil, nil, err
+		return &Plan{}, err
 	}
 	if out.Linux == nil {
 		out.Linux = &specs.Linux{}
 	}
-	c := &checker{spec: out, policy: policy, facts: facts, request: req}
-	for _, r := range rules {
-		if err := r.apply(c); err != nil {
-			return nil, c.decisions, err
+	// yoroi's own annotations are its to write.
+	delete(out.Annotations, AnnotationUserNS)
+	delete(out.Annotations, AnnotationIDRange)
+	plan := &Plan{}
+	c := &checker{spec: out, policy: policy, facts: facts, request: req, plan: plan}
+	if err := c.run(ContainerScope); err != nil {
+		return plan, err
+	}
+	if plan.UserNS != "" {
+		if out.Annotations == nil {
+			out.Annotations = map[string]string{}
+		}
+		out.Annotations[AnnotationUserNS] = string(plan.UserNS)
+		if r := plan.IDRange; r != nil {
+			out.Annotations[AnnotationIDRange] = fmt.Sprintf("%d:%d", r.Start, r.Size)
 		}
 	}
-	return out, c.decisions, nil
+	plan.Spec = out
+	return plan, nil
 }
 
 // ApplyProcess hardens a process exec'd into an existing container: every rule of the
-// table that concerns a process applies to it as to init, so that exec can never accept
-// what create refuses.
+// table whose scope is the process applies to it as to init, so that exec can never
+// accept what create refuses.
 func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Process, []Decision, error) {
 	if p == nil {
 		return nil, nil, errors.New("hardening: no process")
@@ -305,16 +312,12 @@ func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Pro
 	if err != nil {
 		return nil, nil, err
 	}
-	c := &checker{spec: out, policy: policy, facts: facts, exec: true}
-	for _, r := range rules {
-		if !r.process {
-			continue
-		}
-		if err := r.apply(c); err != nil {
-			return nil, c.decisions, err
-		}
+	plan := &Plan{}
+	c := &checker{spec: out, policy: policy, facts: facts, plan: plan, exec: true}
+	if err := c.run(ProcessScope); err != nil {
+		return nil, plan.Decisions, err
 	}
-	return out.Process, c.decisions, nil
+	return out.Process, plan.Decisions, nil
 }
 
 func cloneSpec(s *specs.Spec) (*specs.Spec, error) {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,7 +96,7 @@ func TestApplyFixtures(t *testing.T) {
 		t.Run(tc.fixture, func(t *testing.T) {
 			in := loadFixture(t, tc.fixture)
 			orig, _ := json.Marshal(in)
-			out, decisions, err := Apply(in, DefaultPolicy(), factsFor(in), Request{})
+			plan, err := Apply(in, DefaultPolicy(), factsFor(in), Request{})
 			if after, _ := json.Marshal(in); string(after) != string(orig) {
 				t.Fatal("Apply modified its input")
 			}
@@ -103,11 +104,11 @@ func TestApplyFixtures(t *testing.T) {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
 				}
-				if err := Verify(out, DefaultPolicy(), factsFor(in)); err != nil {
+				if err := Verify(plan, DefaultPolicy(), factsFor(in)); err != nil {
 					t.Fatalf("hardened spec violates the policy: %v", err)
 				}
-				if len(decisions) < len(rules) {
-					t.Errorf("%d decisions for %d rules", len(decisions), len(rules))
+				if len(plan.Decisions) < len(rules) {
+					t.Errorf("%d decisions for %d rules", len(plan.Decisions), len(rules))
 				}
 				return
 			}
@@ -121,7 +122,7 @@ func TestApplyFixtures(t *testing.T) {
 			if !refusalLine.MatchString(r.Error()) {
 				t.Errorf("refusal %q is not one line in the documented form", r.Error())
 			}
-			if last := decisions[len(decisions)-1]; last.Outcome != Refused {
+			if last := plan.Decisions[len(plan.Decisions)-1]; last.Outcome != Refused {
 				t.Errorf("last decision %+v, want the refusal", last)
 			}
 		})
@@ -167,6 +168,47 @@ func minimalSpec() *specs.Spec {
 // runRule applies one rule to a copy of s and returns the spec, the decisions and the error.
 func runRule(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, facts HostFacts) (*specs.Spec, []Decision, error) {
 	t.Helper()
+	return runRuleRequest(t, f, s, p, facts, Request{})
+}
+
+// runTable applies the named rules of the table, in the table's order, as Apply does.
+func runTable(t *testing.T, names []string, s *specs.Spec, p *Policy, facts HostFacts) (*specs.Spec, []Decision, error) {
+	t.Helper()
+	out, err := cloneSpec(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := &Plan{}
+	c := &checker{spec: out, policy: p, facts: facts, plan: plan}
+	for _, r := range rules {
+		if slices.Contains(names, r.name) {
+			c.rule = r.name
+			if err := r.apply(c); err != nil {
+				return out, plan.Decisions, err
+			}
+		}
+	}
+	return out, plan.Decisions, nil
+}
+
+// runRuleMode applies one rule after the userns rule decided mode.
+func runRuleMode(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, facts HostFacts, mode UserNSMode) (*specs.Spec, []Decision, *Plan, error) {
+	t.Helper()
+	out, plan, err := runRulePlan(t, f, s, p, facts, mode, Request{})
+	return out, plan.Decisions, plan, err
+}
+
+// runRuleRequest applies one rule for a create asking req.
+func runRuleRequest(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, facts HostFacts, req Request) (*specs.Spec, []Decision, error) {
+	t.Helper()
+	out, plan, err := runRulePlan(t, f, s, p, facts, "", req)
+	return out, plan.Decisions, err
+}
+
+// runRulePlan applies one rule to a copy of s, after the userns rule decided mode, and
+// returns the spec, the plan and the error.
+func runRulePlan(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, facts HostFacts, mode UserNSMode, req Request) (*specs.Spec, *Plan, error) {
+	t.Helper()
 	out, err := cloneSpec(s)
 	if err != nil {
 		t.Fatal(err)
@@ -174,9 +216,10 @@ func runRule(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, fac
 	if out.Linux == nil {
 		out.Linux = &specs.Linux{}
 	}
-	c := &checker{spec: out, policy: p, facts: facts}
+	plan := &Plan{UserNS: mode}
+	c := &checker{spec: out, policy: p, facts: facts, request: req, plan: plan, rule: "test"}
 	err = f(c)
-	return out, c.decisions, err
+	return out, plan, err
 }
 
 // wantOutcome asserts the rule's last decision and, on refusal, its config key.
@@ -257,7 +300,7 @@ func TestApplyProcessMatchesApply(t *testing.T) {
 			for i := range spec.Linux.Namespaces {
 				spec.Linux.Namespaces[i].Path = ""
 			}
-			hardened, _, err := Apply(spec, DefaultPolicy(), facts, Request{})
+			plan, err := Apply(spec, DefaultPolicy(), facts, Request{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -265,7 +308,7 @@ func TestApplyProcessMatchesApply(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, _ := json.Marshal(hardened.Process)
+			a, _ := json.Marshal(plan.Spec.Process)
 			b, _ := json.Marshal(proc)
 			if string(a) != string(b) {
 				t.Errorf("create and exec harden the process differently:\ncreate %s\nexec   %s", a, b)
@@ -281,15 +324,15 @@ func TestApplyKeepsEmptySeccompFlags(t *testing.T) {
 	s.Linux.Seccomp = BuiltinSeccomp("amd64", false)
 	s.Linux.Seccomp.Flags = []specs.LinuxSeccompFlag{}
 	facts := HostFacts{MAC: MACFacts{LandlockABI: 7}, Arch: "amd64", UserNS: UserNSFacts{Allocated: &IDRange{Start: 1 << 30, Size: 65536}}, Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/srv/rootfs"}}
-	out, _, err := Apply(s, DefaultPolicy(), facts, Request{})
+	plan, err := Apply(s, DefaultPolicy(), facts, Request{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := out.Linux.Seccomp.Flags; f == nil || len(f) != 0 {
+	if f := plan.Spec.Linux.Seccomp.Flags; f == nil || len(f) != 0 {
 		t.Errorf("flags %#v, want an empty list", f)
 	}
 	s.Linux.Seccomp.Flags = nil
-	if out, _, _ := Apply(s, DefaultPolicy(), facts, Request{}); out.Linux.Seccomp.Flags != nil {
-		t.Errorf("absent flags became %#v", out.Linux.Seccomp.Flags)
+	if plan, _ := Apply(s, DefaultPolicy(), facts, Request{}); plan.Spec.Linux.Seccomp.Flags != nil {
+		t.Errorf("absent flags became %#v", plan.Spec.Linux.Seccomp.Flags)
 	}
 }

@@ -14,14 +14,13 @@ import (
 // it is left out and recorded, as runc ignores it. A process without a capabilities block
 // gets none.
 func checkCapabilities(c *checker) error {
-	const rule = "capabilities"
 	p := c.spec.Process
 	if p.Capabilities == nil {
 		p.Capabilities = &specs.LinuxCapabilities{
 			Bounding: []string{}, Effective: []string{}, Inheritable: []string{},
 			Permitted: []string{}, Ambient: []string{},
 		}
-		c.tightened(rule, "no capabilities block: the process gets none", "(unset: all of root's)", "[]")
+		c.tightened("no capabilities block: the process gets none", "(unset: all of root's)", "[]")
 		return nil
 	}
 	allow, drop := c.policy.Capabilities.Allow, c.policy.Capabilities.Drop
@@ -54,21 +53,41 @@ func checkCapabilities(c *checker) error {
 					dropped = append(dropped, name)
 				}
 			default:
-				return c.refuse(rule, fmt.Sprintf("capability %s requested (%s set)", name, s.name), "capabilities.allow")
+				return c.refuse(fmt.Sprintf("capability %s requested (%s set)", name, s.name), "capabilities.allow")
 			}
 		}
 		*s.set = kept
 	}
 	if len(unknown) > 0 {
-		c.tightened(rule, "unknown capabilities ignored", strings.Join(unknown, ","), "not granted")
+		c.tightened("unknown capabilities ignored", strings.Join(unknown, ","), "not granted")
 	}
 	if len(dropped) == 0 {
 		if len(unknown) > 0 {
 			return nil
 		}
-		c.kept(rule, "all requested capabilities are allowed: "+strings.Join(p.Capabilities.Bounding, ","))
+		c.kept("all requested capabilities are allowed: " + strings.Join(p.Capabilities.Bounding, ","))
 		return nil
 	}
-	c.tightened(rule, "engine-default capabilities dropped", strings.Join(dropped, ","), "bounding="+strings.Join(p.Capabilities.Bounding, ","))
+	c.tightened("engine-default capabilities dropped", strings.Join(dropped, ","), "bounding="+strings.Join(p.Capabilities.Bounding, ","))
+	return nil
+}
+
+// verifyCapabilities: every capability of every set is on the allowlist.
+func verifyCapabilities(v *verifier) error {
+	c := v.spec.Process.Capabilities
+	if c == nil {
+		return fmt.Errorf("capabilities unset (all of root's)")
+	}
+	for _, set := range [][]string{c.Bounding, c.Effective, c.Inheritable, c.Permitted, c.Ambient} {
+		for _, name := range set {
+			n := strings.ToUpper(name)
+			if !strings.HasPrefix(n, "CAP_") {
+				n = "CAP_" + n
+			}
+			if !slices.Contains(v.policy.Capabilities.Allow, n) {
+				return fmt.Errorf("capability %s outside the allowlist", name)
+			}
+		}
+	}
 	return nil
 }

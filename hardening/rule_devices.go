@@ -25,7 +25,7 @@ const ptsMajor = 136
 // checkDevices refuses host devices beyond the default set (devices.allow) and keeps the
 // device cgroup to deny-by-default with allow rules for the default devices only.
 func checkDevices(c *checker) error {
-	const rule, key = "devices", "devices.allow"
+	const key = "devices.allow"
 	l := c.spec.Linux
 	allowedNums := map[deviceNum]bool{}
 	for _, d := range l.Devices {
@@ -35,10 +35,10 @@ func checkDevices(c *checker) error {
 		}
 		i := slices.IndexFunc(defaultDevices, func(dd defaultDevice) bool { return dd.path == d.Path })
 		if i < 0 {
-			return c.refuse(rule, fmt.Sprintf("host device %s (%d:%d) requested", d.Path, d.Major, d.Minor), key)
+			return c.refuse(fmt.Sprintf("host device %s (%d:%d) requested", d.Path, d.Major, d.Minor), key)
 		}
 		if dd := defaultDevices[i]; d.Type != "c" || d.Major != dd.major || d.Minor != dd.minor {
-			return c.refuse(rule, fmt.Sprintf("device %s is %s %d:%d, not the standard %d:%d", d.Path, d.Type, d.Major, d.Minor, dd.major, dd.minor), key)
+			return c.refuse(fmt.Sprintf("device %s is %s %d:%d, not the standard %d:%d", d.Path, d.Type, d.Major, d.Minor, dd.major, dd.minor), key)
 		}
 	}
 	if l.Resources == nil {
@@ -59,10 +59,10 @@ func checkDevices(c *checker) error {
 	}
 	l.Resources.Devices = rules
 	if len(removed) == 0 {
-		c.kept(rule, "default devices only")
+		c.kept("default devices only")
 		return nil
 	}
-	c.tightened(rule, "device cgroup rules limited to the default devices", strings.Join(removed, ","), fmt.Sprintf("%d rules", len(rules)))
+	c.tightened("device cgroup rules limited to the default devices", strings.Join(removed, ","), fmt.Sprintf("%d rules", len(rules)))
 	return nil
 }
 
@@ -107,4 +107,25 @@ func describeDeviceRule(d specs.LinuxDeviceCgroup) string {
 		t = "a"
 	}
 	return fmt.Sprintf("%s %s:%s %s", t, num(d.Major), num(d.Minor), d.Access)
+}
+
+// verifyDevices: only the default devices and devices.allow are created, and the device
+// cgroup starts by denying everything.
+func verifyDevices(v *verifier) error {
+	for _, d := range v.spec.Linux.Devices {
+		isDefault := slices.ContainsFunc(defaultDevices, func(dd defaultDevice) bool {
+			return dd.path == d.Path && dd.major == d.Major && dd.minor == d.Minor && d.Type == "c"
+		})
+		if !isDefault && !slices.Contains(v.policy.Devices.Allow, d.Path) {
+			return fmt.Errorf("device %s not allowed", d.Path)
+		}
+	}
+	r := v.spec.Linux.Resources
+	if r == nil || len(r.Devices) == 0 {
+		return fmt.Errorf("no device cgroup rules")
+	}
+	if first := r.Devices[0]; first.Allow || first.Type != "a" && first.Type != "" || first.Major != nil || first.Minor != nil || first.Access != "rwm" && first.Access != "" {
+		return fmt.Errorf("the device cgroup does not start by denying every device")
+	}
+	return nil
 }

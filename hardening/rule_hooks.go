@@ -8,22 +8,13 @@ import (
 )
 
 // checkHooks: OCI hooks run on the host as root, so every hook binary (resolved, e.g.
-// /proc/PID/exe to the daemon's binary) must be on hooks.allow. startContainer hooks run
-// inside the container, but before its seccomp filter and Landlock domain (the launcher
-// installs both at the workload's execve): they are refused unless
-// hooks.allow_start_container says they may run so, and are then not host binaries.
+// /proc/PID/exe to the daemon's binary) must be on hooks.allow. (startContainer hooks run
+// in the container: hooks.start-container.)
 func checkHooks(c *checker) error {
-	const rule = "hooks"
 	h := c.spec.Hooks
 	if h == nil {
-		c.kept(rule, "no hooks")
+		c.kept("no hooks")
 		return nil
-	}
-	if len(h.StartContainer) > 0 {
-		if !c.policy.Hooks.AllowStartContainer {
-			return c.refuse("hooks.start-container", fmt.Sprintf("startContainer hook %s would run in the container outside its seccomp filter and Landlock domain", h.StartContainer[0].Path), "hooks.allow_start_container")
-		}
-		c.relaxed("hooks.start-container", fmt.Sprintf("%d startContainer hooks run without the container's seccomp filter and Landlock domain (profile %s)", len(h.StartContainer), c.policy.Name))
 	}
 	n := 0
 	for _, list := range [][]struct{ kind, path string }{
@@ -39,12 +30,12 @@ func checkHooks(c *checker) error {
 				real = r
 			}
 			if !slices.Contains(c.policy.Hooks.Allow, real) {
-				return c.refuse(rule, fmt.Sprintf("%s hook %s (%s) is not an allowed hook binary", hk.kind, hk.path, real), "hooks.allow")
+				return c.refuse(fmt.Sprintf("%s hook %s (%s) is not an allowed hook binary", hk.kind, hk.path, real), "hooks.allow")
 			}
 			n++
 		}
 	}
-	c.kept(rule, fmt.Sprintf("%d allowed hooks", n))
+	c.kept(fmt.Sprintf("%d allowed hooks", n))
 	return nil
 }
 
@@ -54,4 +45,22 @@ func hookPaths(kind string, hooks []specs.Hook) []struct{ kind, path string } {
 		out[i] = struct{ kind, path string }{kind, h.Path}
 	}
 	return out
+}
+
+// verifyHooks: every host hook's binary, resolved, is on hooks.allow.
+func verifyHooks(v *verifier) error {
+	h := v.spec.Hooks
+	if h == nil {
+		return nil
+	}
+	for _, hook := range slices.Concat(h.Prestart, h.CreateRuntime, h.CreateContainer, h.Poststart, h.Poststop) { //nolint:staticcheck // prestart still runs.
+		real := hook.Path
+		if rp, ok := v.facts.RealPaths[hook.Path]; ok {
+			real = rp
+		}
+		if !slices.Contains(v.policy.Hooks.Allow, real) {
+			return fmt.Errorf("hook %s not allowed", hook.Path)
+		}
+	}
+	return nil
 }

@@ -41,13 +41,16 @@ func TestCheckStartContainerHooks(t *testing.T) {
 	hooks := &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/sh"}}}
 	s := minimalSpec()
 	s.Hooks = hooks
-	_, d, err := runRule(t, checkHooks, s, DefaultPolicy(), HostFacts{})
+	_, d, err := runTable(t, hookRules, s, DefaultPolicy(), HostFacts{})
 	wantOutcome(t, d, err, Refused, "hooks.allow_start_container")
 	if r := err.(*Refusal); r.Rule != "hooks.start-container" {
 		t.Errorf("rule %s", r.Rule)
 	}
-	_, d, err = runRule(t, checkHooks, s, allowed, HostFacts{})
+	_, d, err = runTable(t, hookRules, s, allowed, HostFacts{})
 	if err != nil || len(d) != 2 || d[0].Rule != "hooks.start-container" || d[0].Outcome != Relaxed {
 		t.Errorf("allowed by profile: %v %+v", err, d)
 	}
 }
+
+// hookRules are the rules that judge hooks, in table order.
+var hookRules = []string{"hooks.start-container", "hooks"}

@@ -12,40 +12,39 @@ import (
 // id-mapped mount with the container's mapping. A rootfs the caller prepared for its own
 // user namespace is left alone.
 func checkIdmap(c *checker) error {
-	const rule = "rootfs.idmap"
-	mode := c.spec.Annotations[AnnotationUserNS]
-	if mode != "allocated" && mode != "pod" {
-		c.kept(rule, "root filesystem prepared by the caller for its user namespace ("+mode+")")
+	mode := c.plan.UserNS
+	if !mode.yoroiChoseUserNS() {
+		c.kept("root filesystem prepared by the caller for its user namespace (" + string(mode) + ")")
 		return nil
 	}
 	fs := c.facts.Rootfs
 	if !slices.Contains(c.policy.Userns.IdmapFilesystems, fs.FSType) {
-		return c.refuse(rule, fmt.Sprintf("the root filesystem is on %q, which yoroi cannot id-map (it would look owned by nobody inside the user namespace)", fs.FSType), "userns.idmap_filesystems")
+		return c.refuse(fmt.Sprintf("the root filesystem is on %q, which yoroi cannot id-map (it would look owned by nobody inside the user namespace)", fs.FSType), "userns.idmap_filesystems")
 	}
 	if fs.NoIdmap {
-		return c.refuse(rule, fmt.Sprintf("the root filesystem is on %s, which this kernel cannot id-map (tmpfs can be from Linux 6.3): put the image on one of %s", fs.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
+		return c.refuse(fmt.Sprintf("the root filesystem is on %s, which this kernel cannot id-map (tmpfs can be from Linux 6.3): put the image on one of %s", fs.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
 	}
-	kind := "bind"
+	kind := IdmapBind
 	switch {
 	case fs.OverlayMount:
 		// An overlay mount cannot itself be id-mapped: rebuilt from id-mapped layers,
 		// read-only (the engine's upper directory is in use by its own overlay).
-		kind = "overlay"
+		kind = IdmapOverlay
 		if !c.spec.Root.Readonly {
 			c.spec.Root.Readonly = true
-			c.tightened(rule, "the rebuilt overlay root is read-only", "readonly=false", "readonly=true")
+			c.tightened("the rebuilt overlay root is read-only", "readonly=false", "readonly=true")
 		}
 	case fs.FSType == "overlay":
-		return c.refuse(rule, "the root filesystem is a directory inside an overlay mount, not the overlay mount itself", "userns.idmap_filesystems")
+		return c.refuse("the root filesystem is a directory inside an overlay mount, not the overlay mount itself", "userns.idmap_filesystems")
 	}
-	c.annotate(AnnotationRootfsIdmap, kind)
+	c.plan.RootfsIdmap = kind
 	uid, gid := c.spec.Linux.UIDMappings, c.spec.Linux.GIDMappings
 	var mapped []string
 	for i := range c.spec.Mounts {
 		m := &c.spec.Mounts[i]
 		own := withinRoot(m.Source, c.facts)
 		if own && (len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0) {
-			return c.refuse(rule, fmt.Sprintf("the bind of %s at %s lies in the container's root filesystem, id-mapped with it, and asks for a mapping of its own: a mount cannot be id-mapped twice", m.Source, m.Destination), "userns.allow_host")
+			return c.refuse(fmt.Sprintf("the bind of %s at %s lies in the container's root filesystem, id-mapped with it, and asks for a mapping of its own: a mount cannot be id-mapped twice", m.Source, m.Destination), "userns.allow_host")
 		}
 		if !IsBind(*m) || len(m.UIDMappings) > 0 || len(m.GIDMappings) > 0 || isSysfsBind(*m) {
 			continue // sysfs cannot be id-mapped; it is read-only anyway
@@ -55,7 +54,7 @@ func checkIdmap(c *checker) error {
 			// with it already, and a mount cannot be id-mapped twice.
 			if set, ch := setOptions(m.Options, nil, []string{"idmap", "ridmap"}); ch {
 				m.Options = set
-				c.tightened(rule, "a bind of the container's own tree is id-mapped with it already", m.Destination+" idmap", m.Destination+" (the tree's mapping)")
+				c.tightened("a bind of the container's own tree is id-mapped with it already", m.Destination+" idmap", m.Destination+" (the tree's mapping)")
 			}
 			continue
 		}
@@ -66,16 +65,16 @@ func checkIdmap(c *checker) error {
 			// (the engine's upper directory is in use by its own overlay).
 			if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {
 				m.Options = set
-				c.tightened(rule, "the rebuilt overlay volume is read-only", m.Destination+" rw", m.Destination+" ro")
+				c.tightened("the rebuilt overlay volume is read-only", m.Destination+" rw", m.Destination+" ro")
 			}
 		case src.NoIdmap:
-			return c.refuse(rule, fmt.Sprintf("the volume at %s (%s) is on %s, which this kernel cannot id-map (tmpfs can be from Linux 6.3): it would look owned by nobody; put it on one of %s",
+			return c.refuse(fmt.Sprintf("the volume at %s (%s) is on %s, which this kernel cannot id-map (tmpfs can be from Linux 6.3): it would look owned by nobody; put it on one of %s",
 				m.Destination, m.Source, src.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
 		case src.FSType != "" && (src.FSType == "overlay" || !slices.Contains(c.policy.Userns.IdmapFilesystems, src.FSType)):
-			return c.refuse(rule, fmt.Sprintf("the volume at %s (%s) is on %s, which cannot be id-mapped: it would look owned by nobody; put it on one of %s, or a whole overlay mount",
+			return c.refuse(fmt.Sprintf("the volume at %s (%s) is on %s, which cannot be id-mapped: it would look owned by nobody; put it on one of %s, or a whole overlay mount",
 				m.Destination, m.Source, src.FSType, strings.Join(c.policy.Userns.IdmapFilesystems, ", ")), "userns.idmap_filesystems")
 		}
-		if mode == "pod" {
+		if mode == UserNSPod {
 			// The mappings of a joined user namespace are read by libcontainer.
 			m.Options = append(m.Options, "idmap")
 		} else {
@@ -83,13 +82,23 @@ func checkIdmap(c *checker) error {
 		}
 		mapped = append(mapped, m.Destination)
 	}
-	after := "rootfs (" + kind + ")"
+	after := "rootfs (" + string(kind) + ")"
 	if len(mapped) > 0 {
 		after += ", volumes " + strings.Join(mapped, ",")
 	}
-	c.tightened(rule, "id-mapped with the container's user namespace", "", after)
+	c.tightened("id-mapped with the container's user namespace", "", after)
 	return nil
 }
+
+// IdmapKind is how the runtime id-maps the root filesystem.
+type IdmapKind string
+
+const (
+	// IdmapBind: an id-mapped bind mount of root.path.
+	IdmapBind IdmapKind = "bind"
+	// IdmapOverlay: root.path is an overlay mount, rebuilt from id-mapped layers.
+	IdmapOverlay IdmapKind = "overlay"
+)
 
 // withinRoot reports whether a bind source lies beneath the container's root filesystem.
 func withinRoot(source string, facts HostFacts) bool {
@@ -103,4 +112,23 @@ func withinRoot(source string, facts HostFacts) bool {
 		}
 	}
 	return false
+}
+
+// verifyIdmap: when yoroi chose the user namespace, the root filesystem and every bind of
+// a host path outside it are id-mapped with it.
+func verifyIdmap(v *verifier) error {
+	mode := v.plan.UserNS
+	if mode != UserNSAllocated && mode != UserNSPod {
+		return nil
+	}
+	if v.plan.RootfsIdmap == "" {
+		return fmt.Errorf("the root filesystem is not id-mapped")
+	}
+	for _, m := range v.binds() {
+		idmapped := len(m.UIDMappings) > 0 || hasOption(m, "idmap") || hasOption(m, "ridmap") || v.stagedVolume(m)
+		if !idmapped && !isSysfsBind(m) && !withinRoot(v.hostPath(m.Source), v.facts) {
+			return fmt.Errorf("bind mount %s is not id-mapped", m.Destination)
+		}
+	}
+	return nil
 }

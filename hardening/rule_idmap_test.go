@@ -33,14 +33,13 @@ func TestCheckIdmap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
 			s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
-			s.Annotations = map[string]string{AnnotationUserNS: tc.mode}
 			s.Mounts = []specs.Mount{vol, own, {Destination: "/tmp", Type: "tmpfs", Source: "tmpfs"}}
-			out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: tc.fs})
+			out, d, plan, err := runRuleMode(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: tc.fs}, UserNSMode(tc.mode))
 			wantOutcome(t, d, err, tc.want, "userns.idmap_filesystems")
 			if tc.want == Refused {
 				return
 			}
-			if got := out.Annotations[AnnotationRootfsIdmap]; got != tc.kind {
+			if got := string(plan.RootfsIdmap); got != tc.kind {
 				t.Errorf("rootfs idmap %q, want %q", got, tc.kind)
 			}
 			v := out.Mounts[0]
@@ -68,8 +67,7 @@ func TestCheckIdmap(t *testing.T) {
 func TestIdmapOverlayIsReadOnly(t *testing.T) {
 	s := minimalSpec()
 	s.Root.Readonly = false
-	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
-	out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "overlay", OverlayMount: true}})
+	out, d, _, err := runRuleMode(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "overlay", OverlayMount: true}}, UserNSMode("allocated"))
 	wantOutcome(t, d, err, Tightened, "")
 	if !out.Root.Readonly || len(d) != 2 || d[0].Detail != "the rebuilt overlay root is read-only" {
 		t.Errorf("readonly %v, decisions %+v", out.Root.Readonly, d)
@@ -96,9 +94,8 @@ func TestCheckIdmapVolumes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
 			s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
-			s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
 			s.Mounts = []specs.Mount{{Destination: "/img", Source: "/srv/img", Type: "bind", Options: []string{"rbind"}}}
-			out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "ext4"}, Sources: map[string]SourceFacts{"/srv/img": tc.source}})
+			out, d, _, err := runRuleMode(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "ext4"}, Sources: map[string]SourceFacts{"/srv/img": tc.source}}, UserNSMode("allocated"))
 			wantOutcome(t, d, err, tc.want, "userns.idmap_filesystems")
 			if tc.want == Refused {
 				if !strings.Contains(err.Error(), tc.detail) {
@@ -120,13 +117,12 @@ func TestCheckIdmapOwnTree(t *testing.T) {
 	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
 	s := minimalSpec()
 	s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
-	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
 	s.Mounts = []specs.Mount{
 		{Destination: "/final", Source: "/b/rootfs/mnt", Type: "bind", Options: []string{"rbind", "idmap"}},
 		{Destination: "/img", Source: "/srv/img", Type: "bind", Options: []string{"rbind"}},
 	}
 	facts := HostFacts{Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/b/rootfs"}, Sources: map[string]SourceFacts{"/srv/img": {Type: "directory", FSType: "ext4"}}}
-	out, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), facts)
+	out, d, _, err := runRuleMode(t, checkIdmap, s, DefaultPolicy(), facts, UserNSMode("allocated"))
 	wantOutcome(t, d, err, Tightened, "")
 	if own := out.Mounts[0]; len(own.UIDMappings) > 0 || slices.Contains(own.Options, "idmap") {
 		t.Errorf("own tree: %+v", own)
@@ -140,9 +136,8 @@ func TestCheckIdmapOwnTreeOwnMapping(t *testing.T) {
 	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: 1000000000, Size: 65536}}
 	s := minimalSpec()
 	s.Linux.UIDMappings, s.Linux.GIDMappings = m, m
-	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
 	s.Mounts = []specs.Mount{{Destination: "/final", Source: "/b/rootfs/mnt", Type: "bind", Options: []string{"rbind", "idmap"},
 		UIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}}, GIDMappings: []specs.LinuxIDMapping{{ContainerID: 0, HostID: 100000, Size: 10}}}}
-	_, d, err := runRule(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/b/rootfs"}})
+	_, d, _, err := runRuleMode(t, checkIdmap, s, DefaultPolicy(), HostFacts{Rootfs: RootfsFacts{FSType: "ext4", RealPath: "/b/rootfs"}}, UserNSMode("allocated"))
 	wantOutcome(t, d, err, Refused, "userns.allow_host")
 }

@@ -105,21 +105,20 @@ func IsLandlockWrapped(args []string) bool {
 // read+execute on the read-only root, read+write without execute on writable mounts,
 // read-only on read-only mounts, nothing else.
 func checkLandlock(c *checker) error {
-	const rule = "mac.landlock"
 	if !macActive(c, "landlock") {
-		c.kept(rule, "Landlock not accepted or not available")
+		c.kept("Landlock not accepted or not available")
 		return nil
 	}
-	return wrapProcess(c, rule)
+	return wrapProcess(c)
 }
 
-func wrapProcess(c *checker, rule string) error {
+func wrapProcess(c *checker) error {
 	p := c.spec.Process
 	if IsLandlockWrapped(p.Args) {
-		return c.refuse(rule, "process.args already name yoroi's Landlock launcher", "mac.accept")
+		return c.refuse("process.args already name yoroi's Landlock launcher", "mac.accept")
 	}
 	if slices.Contains(p.Args, LandlockArg) && len(p.Args) > 0 && p.Args[0] == LandlockExe {
-		return c.refuse(rule, "process.args imitate yoroi's Landlock launcher", "mac.accept")
+		return c.refuse("process.args imitate yoroi's Landlock launcher", "mac.accept")
 	}
 	settings := LandlockSettings{
 		MinABI:       c.policy.MAC.LandlockMinABI,
@@ -141,6 +140,15 @@ func wrapProcess(c *checker, rule string) error {
 	if settings.MakeDevices {
 		writable = "rw (no exec) and device nodes (mac.landlock_make_devices) on writable mounts"
 	}
-	c.tightened(rule, fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", "+writable+", r on read-only mounts")
+	c.tightened(fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", "+writable+", r on read-only mounts")
+	return nil
+}
+
+// verifyLandlock: where Landlock is yoroi's confinement, the process runs under the
+// launcher.
+func verifyLandlock(v *verifier) error {
+	if slices.Contains(InForce(v.policy, v.facts.MAC), "landlock") && !IsLandlockWrapped(v.spec.Process.Args) {
+		return fmt.Errorf("process not confined by Landlock")
+	}
 	return nil
 }

@@ -23,11 +23,10 @@ func InForce(p *Policy, f MACFacts) []string {
 // checkMAC refuses every container when none of the accepted providers is in force:
 // no container runs without mandatory access control.
 func checkMAC(c *checker) error {
-	const rule = "mac"
 	f := c.facts.MAC
 	active := InForce(c.policy, f)
 	if len(active) > 0 {
-		c.kept(rule, "confined by "+strings.Join(active, " + "))
+		c.kept("confined by " + strings.Join(active, " + "))
 		return nil
 	}
 	var found []string
@@ -49,10 +48,18 @@ func checkMAC(c *checker) error {
 		found = append(found, fmt.Sprintf("Landlock ABI %d", f.LandlockABI))
 	}
 	how := "enable AppArmor (apparmor=1 security=apparmor), SELinux in enforcing mode, or Landlock (lsm=...,landlock)"
-	return c.refuse(rule, fmt.Sprintf("no accepted mandatory access control is in force (accepted: %s; found: %s); %s",
+	return c.refuse(fmt.Sprintf("no accepted mandatory access control is in force (accepted: %s; found: %s); %s",
 		strings.Join(c.policy.MAC.Accept, ", "), strings.Join(found, ", "), how), "mac.accept")
 }
 
 func macActive(c *checker, provider string) bool {
 	return slices.Contains(InForce(c.policy, c.facts.MAC), provider)
+}
+
+// verifyMAC: some accepted mandatory access control is in force.
+func verifyMAC(v *verifier) error {
+	if len(InForce(v.policy, v.facts.MAC)) == 0 {
+		return fmt.Errorf("no mandatory access control in force")
+	}
+	return nil
 }

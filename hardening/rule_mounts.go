@@ -29,26 +29,15 @@ var defaultDenySubtrees = []string{
 	"/etc/ssh", "/etc/kubernetes", "/etc/yoroi", "/var/lib/kubelet/pki", "/run/yoroi",
 }
 
-// checkMounts refuses bind mounts of sensitive host paths and shared propagation, and
-// tightens options: nosuid,nodev on binds, noexec on writable mounts, sysfs/cgroup ro.
+// checkMounts tightens mount options: nosuid,nodev on binds, noexec on writable mounts,
+// sysfs/cgroup ro (what may be mounted at all is mounts.source's and mounts.propagation's).
 func checkMounts(c *checker) error {
 	pol := c.policy.Mounts
-	if p := c.spec.Linux.RootfsPropagation; isSharedPropagation(p) && !pol.AllowSharedPropagation {
-		return c.refuse("mounts.propagation", "rootfsPropagation "+p+" requested", "mounts.allow_shared_propagation")
-	}
 	var changes, bindFlagsAsNamed []string
 	relaxed := false
 	for i := range c.spec.Mounts {
 		m := &c.spec.Mounts[i]
-		for _, o := range m.Options {
-			if isSharedPropagation(o) && !pol.AllowSharedPropagation {
-				return c.refuse("mounts.propagation", fmt.Sprintf("%s propagation on mount %s", o, m.Destination), "mounts.allow_shared_propagation")
-			}
-		}
 		if IsBind(*m) {
-			if err := c.checkBindSource(*m); err != nil {
-				return err
-			}
 			if pol.AllowBindFlags {
 				bindFlagsAsNamed = append(bindFlagsAsNamed, m.Destination)
 			} else {
@@ -64,7 +53,7 @@ func checkMounts(c *checker) error {
 		case "cgroup", "cgroup2":
 			if pol.AllowWritableCgroup && !slices.Contains(m.Options, "ro") {
 				relaxed = true
-				c.relaxed("mounts", fmt.Sprintf("%s: %s kept writable, delegated to the container's root (profile %s, mounts.allow_writable_cgroup)", m.Destination, m.Type, c.policy.Name))
+				c.relaxed(fmt.Sprintf("%s: %s kept writable, delegated to the container's root (profile %s, mounts.allow_writable_cgroup)", m.Destination, m.Type, c.policy.Name))
 				break
 			}
 			fallthrough
@@ -90,15 +79,15 @@ func checkMounts(c *checker) error {
 	}
 	if len(bindFlagsAsNamed) > 0 {
 		relaxed = true
-		c.relaxed("mounts", fmt.Sprintf("binds with the flags they name, as runc mounts them (profile %s, mounts.allow_bind_flags): %s", c.policy.Name, strings.Join(bindFlagsAsNamed, ", ")))
+		c.relaxed(fmt.Sprintf("binds with the flags they name, as runc mounts them (profile %s, mounts.allow_bind_flags): %s", c.policy.Name, strings.Join(bindFlagsAsNamed, ", ")))
 	}
 	if len(changes) == 0 {
 		if !relaxed {
-			c.kept("mounts", "every mount already satisfies the policy")
+			c.kept("every mount already satisfies the policy")
 		}
 		return nil
 	}
-	c.tightened("mounts", "mount options tightened", "", strings.Join(changes, "; "))
+	c.tightened("mount options tightened", "", strings.Join(changes, "; "))
 	return nil
 }
 
@@ -130,15 +119,6 @@ func tightenBind(c *checker, m *specs.Mount) []string {
 	return changes
 }
 
-// checkBindSource refuses a bind source by its path (the deny lists) and by what it is
-// (engineSource).
-func (c *checker) checkBindSource(m specs.Mount) error {
-	if err := c.deniedSource("mounts.source", checkedSource{given: m.Source, real: c.facts.RealPaths[m.Source], what: "bind mount", dest: m.Destination}); err != nil {
-		return err
-	}
-	return c.engineSource(m)
-}
-
 // checkedSource is a host path the container would see: a bind source or the rootfs.
 type checkedSource struct {
 	given, real string // as written, and with symlinks resolved ("" if unknown)
@@ -147,7 +127,7 @@ type checkedSource struct {
 
 // deniedSource refuses src when it (as written or resolved) is a denied path or an
 // ancestor of one, or lies under a denied subtree, unless mounts.allow_sources lists it.
-func (c *checker) deniedSource(rule string, src checkedSource) error {
+func (c *checker) deniedSource(src checkedSource) error {
 	pol := c.policy.Mounts
 	at := ""
 	if src.dest != "" {
@@ -168,12 +148,12 @@ func (c *checker) deniedSource(rule string, src checkedSource) error {
 		}
 		for _, d := range pol.DenySources {
 			if cand == d || cand == "/" || strings.HasPrefix(d, cand+"/") {
-				return c.refuse(rule, fmt.Sprintf("%s of host path %s (%s%s)%s", src.what, src.given, resolved, describeDeny(cand, d), at), "mounts.allow_sources")
+				return c.refuse(fmt.Sprintf("%s of host path %s (%s%s)%s", src.what, src.given, resolved, describeDeny(cand, d), at), "mounts.allow_sources")
 			}
 		}
 		for _, d := range pol.DenySubtrees {
 			if cand == d || strings.HasPrefix(cand, d+"/") {
-				return c.refuse(rule, fmt.Sprintf("%s of host path %s (%sunder %s)%s", src.what, src.given, resolved, d, at), "mounts.allow_sources")
+				return c.refuse(fmt.Sprintf("%s of host path %s (%sunder %s)%s", src.what, src.given, resolved, d, at), "mounts.allow_sources")
 			}
 		}
 	}
@@ -191,8 +171,6 @@ func describeDeny(cand, d string) string {
 func IsBind(m specs.Mount) bool {
 	return m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
 }
-
-func isSharedPropagation(o string) bool { return o == "shared" || o == "rshared" }
 
 // flagOptions are the mount options that set or clear a mount flag (libcontainer then
 // remounts a bind with exactly the flags named).
@@ -223,4 +201,34 @@ func setOptions(opts, add, remove []string) ([]string, bool) {
 		}
 	}
 	return out, changed
+}
+
+// verifyMounts: binds are nosuid,nodev (read-only where their source is) unless
+// mounts.allow_bind_flags; proc is nosuid,nodev,noexec; sysfs and cgroup are read-only
+// (cgroup writable only by mounts.allow_writable_cgroup); writable mounts are noexec
+// unless mounts.allow_exec.
+func verifyMounts(v *verifier) error {
+	pol := v.policy.Mounts
+	for _, m := range v.spec.Mounts {
+		bind := m.Type == "bind" || hasOption(m, "bind") || hasOption(m, "rbind")
+		if bind && !pol.AllowBindFlags && !isSysfsBind(m) {
+			if !hasFlag(m, "nosuid", "suid") || !hasFlag(m, "nodev", "dev") {
+				return fmt.Errorf("bind mount %s without nosuid,nodev", m.Destination)
+			}
+			if v.facts.Sources[v.hostPath(m.Source)].ReadOnly && !hasFlag(m, "ro", "rw") {
+				return fmt.Errorf("bind mount %s of a read-only source is writable", m.Destination)
+			}
+		}
+		if m.Type == "proc" && !(hasFlag(m, "nosuid", "suid") && hasFlag(m, "nodev", "dev") && hasFlag(m, "noexec", "exec")) {
+			return fmt.Errorf("proc mount %s without nosuid,nodev,noexec", m.Destination)
+		}
+		cgroup := m.Type == "cgroup" || m.Type == "cgroup2"
+		if (m.Type == "sysfs" || cgroup && !pol.AllowWritableCgroup) && !hasFlag(m, "ro", "rw") {
+			return fmt.Errorf("%s mount %s is writable", m.Type, m.Destination)
+		}
+		if !hasOption(m, "ro") && !pol.AllowExec && !hasFlag(m, "noexec", "exec") {
+			return fmt.Errorf("writable mount %s is executable", m.Destination)
+		}
+	}
+	return nil
 }

@@ -91,7 +91,7 @@ func TestCheckMounts(t *testing.T) {
 			s := minimalSpec()
 			s.Mounts = tc.mounts
 			s.Linux.RootfsPropagation = tc.prop
-			out, d, err := runRule(t, checkMounts, s, tc.policy, facts)
+			out, d, err := runTable(t, mountRules, s, tc.policy, facts)
 			wantOutcome(t, d, err, tc.want, tc.key)
 			for _, m := range out.Mounts {
 				for _, o := range tc.wantOpt[m.Destination] {
@@ -108,3 +108,6 @@ func TestCheckMounts(t *testing.T) {
 		})
 	}
 }
+
+// mountRules are the rules that judge mounts, in table order.
+var mountRules = []string{"mounts.propagation", "mounts.source", "mounts"}

@@ -34,7 +34,7 @@ var requiredNamespaces = []struct {
 // checkNamespaces requires private namespaces. Joining another container's namespace by
 // path (a Kubernetes pod's sandbox) is fine; a path that is the host's own is refused.
 func checkNamespaces(c *checker) error {
-	const rule, key = "namespaces", "namespaces.allow_host"
+	const key = "namespaces.allow_host"
 	l := c.spec.Linux
 	// Namespaces joined by path must not be the host's.
 	for _, ns := range l.Namespaces {
@@ -43,15 +43,15 @@ func checkNamespaces(c *checker) error {
 		}
 		id, ok := c.facts.NamespacePaths[ns.Path]
 		if !ok {
-			return c.refuse(rule, fmt.Sprintf("%s namespace path %s could not be verified", ns.Type, ns.Path), key)
+			return c.refuse(fmt.Sprintf("%s namespace path %s could not be verified", ns.Type, ns.Path), key)
 		}
 		if host, ok := c.facts.HostNamespaces[ns.Type]; ok && host == id {
 			name := shareName(ns.Type)
 			if name != "" && slices.Contains(c.policy.Namespaces.AllowHost, name) {
-				c.relaxed(rule, fmt.Sprintf("host %s namespace allowed by profile %s", ns.Type, c.policy.Name))
+				c.relaxed(fmt.Sprintf("host %s namespace allowed by profile %s", ns.Type, c.policy.Name))
 				continue
 			}
-			return c.refuse(rule, fmt.Sprintf("%s namespace path %s is the host's %s namespace", ns.Type, ns.Path, ns.Type), key)
+			return c.refuse(fmt.Sprintf("%s namespace path %s is the host's %s namespace", ns.Type, ns.Path, ns.Type), key)
 		}
 	}
 	var added []string
@@ -61,12 +61,12 @@ func checkNamespaces(c *checker) error {
 			continue
 		}
 		if req.typ != specs.MountNamespace && slices.Contains(c.policy.Namespaces.AllowHost, req.name) {
-			c.relaxed(rule, fmt.Sprintf("host %s namespace allowed by profile %s", req.name, c.policy.Name))
+			c.relaxed(fmt.Sprintf("host %s namespace allowed by profile %s", req.name, c.policy.Name))
 			relaxed = true
 			continue
 		}
 		if req.refuseIf {
-			return c.refuse(rule, fmt.Sprintf("host %s namespace requested (no %s namespace in the spec)", req.name, req.name), key)
+			return c.refuse(fmt.Sprintf("host %s namespace requested (no %s namespace in the spec)", req.name, req.name), key)
 		}
 		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: req.typ})
 		added = append(added, req.name)
@@ -75,10 +75,10 @@ func checkNamespaces(c *checker) error {
 		return nil
 	}
 	if len(added) == 0 {
-		c.kept(rule, "private pid, network, mount, ipc, uts and cgroup namespaces")
+		c.kept("private pid, network, mount, ipc, uts and cgroup namespaces")
 		return nil
 	}
-	c.tightened(rule, "missing namespaces added", "", fmt.Sprint(added))
+	c.tightened("missing namespaces added", "", fmt.Sprint(added))
 	return nil
 }
 
@@ -89,4 +89,26 @@ func shareName(t specs.LinuxNamespaceType) string {
 		}
 	}
 	return ""
+}
+
+// verifyNamespaces: the container has its own pid, network, mount, ipc, uts and cgroup
+// namespaces, or joins ones that are not the host's, unless namespaces.allow_host.
+func verifyNamespaces(v *verifier) error {
+	allowed := v.policy.Namespaces.AllowHost
+	for _, req := range requiredNamespaces {
+		if !slices.ContainsFunc(v.spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == req.typ }) &&
+			!slices.Contains(allowed, req.name) {
+			return fmt.Errorf("no %s namespace", req.name)
+		}
+	}
+	for _, ns := range v.spec.Linux.Namespaces {
+		if ns.Path == "" || ns.Type == specs.UserNamespace {
+			continue // user namespaces: userns
+		}
+		id, known := v.facts.NamespacePaths[ns.Path]
+		if !known || id == v.facts.HostNamespaces[ns.Type] && !slices.Contains(allowed, shareName(ns.Type)) {
+			return fmt.Errorf("%s namespace %s is the host's or unverified", ns.Type, ns.Path)
+		}
+	}
+	return nil
 }

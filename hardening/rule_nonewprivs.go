@@ -6,16 +6,23 @@ import "fmt"
 // capabilities never raise privileges inside a yoroi container, unless a profile sets
 // process.allow_new_privileges and the spec itself leaves it false.
 func checkNoNewPrivileges(c *checker) error {
-	const rule = "process.no-new-privileges"
 	if c.spec.Process.NoNewPrivileges {
-		c.kept(rule, "noNewPrivileges already set")
+		c.kept("noNewPrivileges already set")
 		return nil
 	}
 	if c.policy.Process.AllowNewPrivileges {
-		c.relaxed(rule, fmt.Sprintf("noNewPrivileges left false: setuid programs and file capabilities raise privileges (profile %s)", c.policy.Name))
+		c.relaxed(fmt.Sprintf("noNewPrivileges left false: setuid programs and file capabilities raise privileges (profile %s)", c.policy.Name))
 		return nil
 	}
 	c.spec.Process.NoNewPrivileges = true
-	c.tightened(rule, "noNewPrivileges forced", "false", "true")
+	c.tightened("noNewPrivileges forced", "false", "true")
+	return nil
+}
+
+// verifyNoNewPrivileges: no_new_privs is set unless the profile allows otherwise.
+func verifyNoNewPrivileges(v *verifier) error {
+	if !v.spec.Process.NoNewPrivileges && !v.policy.Process.AllowNewPrivileges {
+		return fmt.Errorf("noNewPrivileges is not set")
+	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -22,7 +23,6 @@ var builtinReadonlyPaths = []string{
 // checkMaskedPaths always applies the built-in masked and read-only paths (plus the
 // configured extra ones), even when the caller emptied the lists.
 func checkMaskedPaths(c *checker) error {
-	const rule = "paths"
 	l := c.spec.Linux
 	var added []string
 	merge := func(list *[]string, want ...[]string) {
@@ -38,9 +38,25 @@ func checkMaskedPaths(c *checker) error {
 	merge(&l.MaskedPaths, builtinMaskedPaths, c.policy.Paths.Masked)
 	merge(&l.ReadonlyPaths, builtinReadonlyPaths, c.policy.Paths.Readonly)
 	if len(added) == 0 {
-		c.kept(rule, "masked and read-only paths complete")
+		c.kept("masked and read-only paths complete")
 		return nil
 	}
-	c.tightened(rule, "masked/read-only paths added", "", strings.Join(added, ","))
+	c.tightened("masked/read-only paths added", "", strings.Join(added, ","))
+	return nil
+}
+
+// verifyMaskedPaths: the built-in and configured masked and read-only paths are all there.
+func verifyMaskedPaths(v *verifier) error {
+	l := v.spec.Linux
+	for _, p := range slices.Concat(builtinMaskedPaths, v.policy.Paths.Masked) {
+		if !slices.Contains(l.MaskedPaths, p) {
+			return fmt.Errorf("%s is not masked", p)
+		}
+	}
+	for _, p := range slices.Concat(builtinReadonlyPaths, v.policy.Paths.Readonly) {
+		if !slices.Contains(l.ReadonlyPaths, p) {
+			return fmt.Errorf("%s is not read-only", p)
+		}
+	}
 	return nil
 }

@@ -12,10 +12,9 @@ import (
 // explicit unlimited limit is kept only where pids.allow_unlimited says so, and no limit
 // where the spec sets none only where pids.allow_unset does.
 func checkPids(c *checker) error {
-	const rule = "pids"
 	r := c.spec.Linux.Resources
 	if (r == nil || r.Pids == nil || r.Pids.Limit == nil) && c.policy.Pids.AllowUnset {
-		c.relaxed(rule, fmt.Sprintf("no pids limit: the spec sets none (profile %s, pids.allow_unset)", c.policy.Name))
+		c.relaxed(fmt.Sprintf("no pids limit: the spec sets none (profile %s, pids.allow_unset)", c.policy.Name))
 		return nil
 	}
 	if r == nil {
@@ -25,19 +24,19 @@ func checkPids(c *checker) error {
 	max := c.policy.Pids.Limit
 	before := "unlimited"
 	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit < 0 && c.policy.Pids.AllowUnlimited {
-		c.relaxed(rule, fmt.Sprintf("unlimited pids kept (profile %s)", c.policy.Name))
+		c.relaxed(fmt.Sprintf("unlimited pids kept (profile %s)", c.policy.Name))
 		return nil
 	}
 	if r.Pids != nil && r.Pids.Limit != nil && *r.Pids.Limit >= 0 {
 		if *r.Pids.Limit <= max {
-			c.kept(rule, fmt.Sprintf("pids limit %d", *r.Pids.Limit))
+			c.kept(fmt.Sprintf("pids limit %d", *r.Pids.Limit))
 			return nil
 		}
 		before = fmt.Sprint(*r.Pids.Limit)
 	}
 	limit := max
 	r.Pids = &specs.LinuxPids{Limit: &limit}
-	c.tightened(rule, "pids limit set", before, fmt.Sprint(max))
+	c.tightened("pids limit set", before, fmt.Sprint(max))
 	return nil
 }
 
@@ -56,6 +55,22 @@ func CheckUpdate(r *specs.LinuxResources, p *Policy) error {
 			what = fmt.Sprint(*r.Pids.Limit)
 		}
 		return &Refusal{Rule: "pids", What: fmt.Sprintf("pids limit %s requested, above the maximum %d", what, p.Pids.Limit), Key: "pids.limit"}
+	}
+	return nil
+}
+
+// verifyPids: a pids limit no higher than pids.limit (unlimited or unset only by profile).
+func verifyPids(v *verifier) error {
+	r := v.spec.Linux.Resources
+	var limit *int64
+	if r != nil && r.Pids != nil {
+		limit = r.Pids.Limit
+	}
+	switch {
+	case limit == nil && v.policy.Pids.AllowUnset:
+	case limit != nil && *limit < 0 && v.policy.Pids.AllowUnlimited:
+	case limit == nil || *limit < 0 || *limit > v.policy.Pids.Limit:
+		return fmt.Errorf("pids limit missing or above %d", v.policy.Pids.Limit)
 	}
 	return nil
 }

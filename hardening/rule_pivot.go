@@ -6,14 +6,13 @@ package hardening
 // away for a process that can chroot (runc: "users shouldn't be using --no-pivot except
 // in exceptional circumstances"). Only a profile allows it, for a rootfs on a ramdisk.
 func checkPivot(c *checker) error {
-	const rule = "rootfs.pivot"
 	switch {
 	case !c.request.NoPivot:
-		c.kept(rule, "pivot_root into the root filesystem")
+		c.kept("pivot_root into the root filesystem")
 	case c.policy.Rootfs.AllowNoPivot:
-		c.relaxed(rule, "--no-pivot: chroot into the root filesystem, the host's mounts beneath it (rootfs.allow_no_pivot)")
+		c.relaxed("--no-pivot: chroot into the root filesystem, the host's mounts beneath it (rootfs.allow_no_pivot)")
 	default:
-		return c.refuse(rule, "--no-pivot requested (chroot instead of pivot_root leaves the host's mounts in the container's mount namespace)", "rootfs.allow_no_pivot")
+		return c.refuse("--no-pivot requested (chroot instead of pivot_root leaves the host's mounts in the container's mount namespace)", "rootfs.allow_no_pivot")
 	}
 	return nil
 }

@@ -20,14 +20,14 @@ func TestCheckPivot(t *testing.T) {
 		{"--no-pivot allowed by a profile", true, allowing, Relaxed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &checker{spec: minimalSpec(), policy: tc.policy, request: Request{NoPivot: tc.noPivot}}
-			err := checkPivot(c)
-			wantOutcome(t, c.decisions, err, tc.want, "rootfs.allow_no_pivot")
+			s := minimalSpec()
+			_, ds, err := runRuleRequest(t, checkPivot, s, tc.policy, factsFor(s), Request{NoPivot: tc.noPivot})
+			wantOutcome(t, ds, err, tc.want, "rootfs.allow_no_pivot")
 		})
 	}
 	// Through Apply: the refusal is the one line users see.
 	s := minimalSpec()
-	_, _, err := Apply(s, DefaultPolicy(), factsFor(s), Request{NoPivot: true})
+	_, err := Apply(s, DefaultPolicy(), factsFor(s), Request{NoPivot: true})
 	if want := "refused by rule rootfs.pivot: --no-pivot requested"; err == nil || !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("Apply with --no-pivot: %v", err)
 	}

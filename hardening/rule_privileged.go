@@ -1,13 +1,14 @@
 package hardening
 
 import (
+	"fmt"
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // checkPrivileged refuses what engines produce for --privileged: every capability, or a
 // device cgroup rule that allows all devices.
 func checkPrivileged(c *checker) error {
-	const rule, key = "privileged", "privileged.allow"
+	const key = "privileged.allow"
 	reason := ""
 	if caps := c.spec.Process.Capabilities; caps != nil && hasAllCaps(caps.Bounding) {
 		reason = "every capability in the bounding set"
@@ -21,14 +22,14 @@ func checkPrivileged(c *checker) error {
 		}
 	}
 	if reason == "" {
-		c.kept(rule, "not privileged")
+		c.kept("not privileged")
 		return nil
 	}
 	if c.policy.Privileged.Allow {
-		c.relaxed(rule, "privileged spec ("+reason+") allowed by profile "+c.policy.Name+"; the other rules still apply")
+		c.relaxed("privileged spec (" + reason + ") allowed by profile " + c.policy.Name + "; the other rules still apply")
 		return nil
 	}
-	return c.refuse(rule, "privileged container requested ("+reason+")", key)
+	return c.refuse("privileged container requested ("+reason+")", key)
 }
 
 // hasAllCaps: all capabilities every kernel since 5.x knows (CAP_CHOWN … CAP_AUDIT_READ).
@@ -49,4 +50,18 @@ func hasAllCaps(set []string) bool {
 
 func isAllowAllDevices(d specs.LinuxDeviceCgroup) bool {
 	return d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil
+}
+
+// verifyPrivileged: no device cgroup rule grants every device (the capability side is
+// the capabilities rule's allowlist).
+func verifyPrivileged(v *verifier) error {
+	if v.policy.Privileged.Allow || v.spec.Linux.Resources == nil {
+		return nil
+	}
+	for _, d := range v.spec.Linux.Resources.Devices {
+		if d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil {
+			return fmt.Errorf("the device cgroup allows every device")
+		}
+	}
+	return nil
 }

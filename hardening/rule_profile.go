@@ -5,17 +5,17 @@ package hardening
 // annotation; only config.toml defines what a profile allows.
 func checkProfile(c *checker) error {
 	if c.policy.Name == DefaultProfile || c.policy.Name == "" {
-		c.kept("profile", "default policy")
+		c.kept("default policy")
 		return nil
 	}
 	diffs := c.policy.Differences()
 	if len(diffs) == 0 {
-		c.kept("profile", "profile "+c.policy.Name+" (same as the default policy)")
+		c.kept("profile " + c.policy.Name + " (same as the default policy)")
 		return nil
 	}
 	for _, d := range diffs {
 		d.Detail = "profile " + c.policy.Name + ": " + d.Detail
-		c.decisions = append(c.decisions, d)
+		c.plan.Decisions = append(c.plan.Decisions, d)
 	}
 	return nil
 }

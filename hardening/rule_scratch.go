@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"fmt"
 	"path"
 	"slices"
 	"strconv"
@@ -18,7 +19,6 @@ import (
 // at /run/secrets, a volume at /tmp/vol, also through an image's /var/run -> /run), which
 // it would hide if it came after them.
 func checkScratch(c *checker) error {
-	const rule = "rootfs.scratch"
 	size, err := ParseSize(c.policy.Rootfs.ScratchSize)
 	if err != nil {
 		return err
@@ -44,10 +44,10 @@ func checkScratch(c *checker) error {
 		added = append(added, dst)
 	}
 	if len(added) == 0 {
-		c.kept(rule, "the spec mounts every scratch path itself")
+		c.kept("the spec mounts every scratch path itself")
 		return nil
 	}
-	c.tightened(rule, "scratch tmpfs added", "", strings.Join(added, ", ")+" ("+c.policy.Rootfs.ScratchSize+" each)")
+	c.tightened("scratch tmpfs added", "", strings.Join(added, ", ")+" ("+c.policy.Rootfs.ScratchSize+" each)")
 	return nil
 }
 
@@ -57,4 +57,27 @@ func (c *checker) resolvedDestination(m specs.Mount) string {
 		return d
 	}
 	return path.Clean(m.Destination)
+}
+
+// verifyScratch: every scratch path has a mount, and yoroi's scratch tmpfs hides no
+// mount the spec asked for beneath it.
+func verifyScratch(v *verifier) error {
+	dest := func(m specs.Mount) string {
+		if d, ok := v.facts.Destinations[m.Destination]; ok {
+			return d
+		}
+		return path.Clean(m.Destination)
+	}
+	for _, dst := range slices.Concat(v.policy.Rootfs.Scratch, v.policy.Rootfs.ScratchCopy) {
+		at := slices.IndexFunc(v.spec.Mounts, func(m specs.Mount) bool { return dest(m) == dst })
+		if at < 0 {
+			return fmt.Errorf("no mount at scratch path %s", dst)
+		}
+		m := v.spec.Mounts[at]
+		scratch := m.Type == "tmpfs" && m.Source == "tmpfs" && hasOption(m, "mode=1777") && slices.ContainsFunc(m.Options, func(o string) bool { return strings.HasPrefix(o, "size=") })
+		if hidden := slices.IndexFunc(v.spec.Mounts[:at], func(m specs.Mount) bool { return strings.HasPrefix(dest(m), dst+"/") }); scratch && hidden >= 0 {
+			return fmt.Errorf("mount %s comes before the mount at %s, which hides it", v.spec.Mounts[hidden].Destination, dst)
+		}
+	}
+	return nil
 }

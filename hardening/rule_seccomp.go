@@ -22,21 +22,20 @@ func allowsLike(a specs.LinuxSeccompAction) bool {
 // default action allows is refused; a deny-by-default caller profile is kept minus the
 // deny floor, with landlock_* allowed.
 func checkSeccomp(c *checker) error {
-	const rule = "seccomp"
 	pol := c.policy.Seccomp
 	s := c.spec.Linux.Seccomp
 	if s == nil && pol.AllowUnset {
-		c.relaxed(rule, fmt.Sprintf("no seccomp filter: the spec names no profile (profile %s, seccomp.allow_unset)", c.policy.Name))
+		c.relaxed(fmt.Sprintf("no seccomp filter: the spec names no profile (profile %s, seccomp.allow_unset)", c.policy.Name))
 		return nil
 	}
 	if s == nil && len(pol.Syscalls) > 0 {
 		c.spec.Linux.Seccomp = ListedSeccomp(c.facts.Arch, pol.Syscalls, pol.CompatArchitectures, pol.AllowFloor)
-		c.tightened(rule, fmt.Sprintf("no profile in the spec: profile %s's list of %d syscalls (seccomp.syscalls)", c.policy.Name, len(pol.Syscalls)), "unconfined", "listed (default errno EPERM)")
+		c.tightened(fmt.Sprintf("no profile in the spec: profile %s's list of %d syscalls (seccomp.syscalls)", c.policy.Name, len(pol.Syscalls)), "unconfined", "listed (default errno EPERM)")
 		return nil
 	}
 	if s == nil {
 		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch, pol.CompatArchitectures)
-		c.tightened(rule, "no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
+		c.tightened("no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
 		return nil
 	}
 	// The compat ABIs leave every profile, an allow-by-default one too, unless admitted.
@@ -50,16 +49,14 @@ func checkSeccomp(c *checker) error {
 		}
 		s.Architectures = slices.DeleteFunc(s.Architectures, func(a specs.Arch) bool { return slices.Contains(compat, a) })
 	}
-	if s.DefaultAction == "" || allowsLike(s.DefaultAction) {
-		if pol.AllowUnconfined {
-			detail := "allow-by-default profile allowed by profile " + c.policy.Name
-			if len(removed) > 0 {
-				detail += "; removed: " + strings.Join(removed, ", ")
-			}
-			c.relaxed(rule, detail)
-			return nil
+	if !deniesByDefault(s.DefaultAction) {
+		// Allowed by seccomp.allow-by-default (which refuses it otherwise).
+		if len(removed) > 0 {
+			c.tightened("compat architectures removed from the allow-by-default profile", strings.Join(removed, ", "), "native only")
+		} else {
+			c.kept("allow-by-default profile (seccomp.allow-by-default)")
 		}
-		return c.refuse("seccomp.allow-by-default", fmt.Sprintf("the seccomp profile's default action is %q: it does not filter", s.DefaultAction), "seccomp.allow_unconfined")
+		return nil
 	}
 	floor := slices.DeleteFunc(floorNames(), func(n string) bool { return slices.Contains(pol.AllowFloor, n) })
 	// conditional are the caller's rules removed for want of yoroi's conditions.
@@ -114,11 +111,11 @@ func checkSeccomp(c *checker) error {
 	}
 	s.Syscalls = kept
 	if len(removed) == 0 {
-		c.kept(rule, "caller's deny-by-default profile, nothing of the deny floor allowed")
+		c.kept("caller's deny-by-default profile, nothing of the deny floor allowed")
 		return nil
 	}
 	slices.Sort(removed)
-	c.tightened(rule, "caller's profile kept minus yoroi's deny floor", strings.Join(slices.Compact(removed), ","), "denied")
+	c.tightened("caller's profile kept minus yoroi's deny floor", strings.Join(slices.Compact(removed), ","), "denied")
 	return nil
 }
 
@@ -238,4 +235,48 @@ func sameCaseIn(rules []specs.LinuxSyscall, r specs.LinuxSyscall) bool {
 	return slices.ContainsFunc(rules, func(k specs.LinuxSyscall) bool {
 		return slices.Contains(k.Names, r.Names[0]) && slices.Equal(k.Args, r.Args)
 	})
+}
+
+// verifySeccomp: a filter is installed (none only by seccomp.allow_unset); it admits no
+// compat ABI unless seccomp.compat_architectures; it allows nothing of the deny floor
+// beyond seccomp.allow_floor, nothing conditional without yoroi's conditions, and, under
+// seccomp.syscalls, nothing that list does not name.
+func verifySeccomp(v *verifier) error {
+	s := v.spec.Linux.Seccomp
+	pol := v.policy.Seccomp
+	if s == nil {
+		if pol.AllowUnset {
+			return nil
+		}
+		return fmt.Errorf("no seccomp profile")
+	}
+	if !deniesByDefault(s.DefaultAction) {
+		return nil // seccomp.allow-by-default's
+	}
+	if !pol.CompatArchitectures {
+		_, compat := nativeArch(v.facts.Arch)
+		for _, a := range s.Architectures {
+			if slices.Contains(compat, a) {
+				return fmt.Errorf("the profile admits the compat architecture %s", a)
+			}
+		}
+	}
+	floor := floorNames()
+	for _, sc := range s.Syscalls {
+		if !allowsLike(sc.Action) {
+			continue
+		}
+		for _, n := range sc.Names {
+			if slices.Contains(floor, n) && !slices.Contains(pol.AllowFloor, n) {
+				return fmt.Errorf("the profile allows %s", n)
+			}
+			if !conditionSafe(n, sc.Args) {
+				return fmt.Errorf("the profile allows %s without yoroi's conditions", n)
+			}
+			if len(pol.Syscalls) > 0 && !slices.Contains(pol.Syscalls, n) && !slices.Contains(listedAlways, n) {
+				return fmt.Errorf("the profile allows %s, which seccomp.syscalls does not list", n)
+			}
+		}
+	}
+	return nil
 }

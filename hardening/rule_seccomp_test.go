@@ -41,9 +41,10 @@ func TestCheckSeccomp(t *testing.T) {
 		{"allow by default refused", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, DefaultPolicy(), Refused, nil, nil},
 		{"log by default refused", &specs.LinuxSeccomp{DefaultAction: specs.ActLog}, DefaultPolicy(), Refused, nil, nil},
 		{"no default action refused", &specs.LinuxSeccomp{}, DefaultPolicy(), Refused, nil, nil},
-		{"allow by default allowed by profile", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, unconfined, Relaxed, nil, nil},
+		// seccomp.allow-by-default relaxed it; seccomp keeps what is left.
+		{"allow by default allowed by profile", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}, unconfined, Kept, nil, nil},
 		{"allow by default allowed by profile, native ABI only", &specs.LinuxSeccomp{DefaultAction: specs.ActAllow,
-			Architectures: []specs.Arch{specs.ArchX86, specs.ArchX32, specs.ArchX86_64}}, unconfined, Relaxed, nil, nil},
+			Architectures: []specs.Arch{specs.ArchX86, specs.ArchX32, specs.ArchX86_64}}, unconfined, Tightened, nil, nil},
 		{"unconditional clone and unshare get conditions", &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Syscalls: []specs.LinuxSyscall{
 			{Names: []string{"clone", "unshare", "clone3", "read", "landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self"}, Action: specs.ActAllow}}},
 			DefaultPolicy(), Tightened, nil, []string{"read"}},
@@ -67,7 +68,7 @@ func TestCheckSeccomp(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
 			s.Linux.Seccomp = tc.in
-			out, d, err := runRule(t, checkSeccomp, s, tc.policy, HostFacts{Arch: "amd64"})
+			out, d, err := runTable(t, seccompRules, s, tc.policy, HostFacts{Arch: "amd64"})
 			wantOutcome(t, d, err, tc.want, "seccomp.allow_unconfined")
 			if tc.want == Refused {
 				if r := err.(*Refusal); r.Rule != "seccomp.allow-by-default" {
@@ -78,10 +79,13 @@ func TestCheckSeccomp(t *testing.T) {
 			if archs := out.Linux.Seccomp.Architectures; tc.want != Refused && !tc.policy.Seccomp.CompatArchitectures && len(archs) > 1 {
 				t.Errorf("compat architectures kept: %v", archs)
 			}
-			if tc.want == Relaxed {
+			if tc.policy.Seccomp.AllowUnconfined {
+				if d[0].Rule != "seccomp.allow-by-default" || d[0].Outcome != Relaxed {
+					t.Errorf("allowed by profile: %+v", d)
+				}
 				return
 			}
-			if err := verifySeccomp(out.Linux.Seccomp, tc.policy, "amd64"); err != nil {
+			if err := verifySeccompOf(out.Linux.Seccomp, tc.policy); err != nil {
 				t.Fatal(err)
 			}
 			if archs := out.Linux.Seccomp.Architectures; !tc.policy.Seccomp.CompatArchitectures && len(archs) > 1 {
@@ -125,7 +129,7 @@ func TestBuiltinSeccomp(t *testing.T) {
 			t.Errorf("group without a reason or names: %+v", g)
 		}
 	}
-	if err := verifySeccomp(s, DefaultPolicy(), "amd64"); err != nil {
+	if err := verifySeccompOf(s, DefaultPolicy()); err != nil {
 		t.Error(err)
 	}
 	// Every socket rule pins an allowed family; socketcall is never allowed for SYS_SOCKET.
@@ -189,7 +193,7 @@ func TestCheckSeccompAllowUnset(t *testing.T) {
 	}
 	s := minimalSpec()
 	s.Linux.Seccomp = &specs.LinuxSeccomp{DefaultAction: specs.ActAllow}
-	_, d, err = runRule(t, checkSeccomp, s, p, HostFacts{Arch: "amd64"})
+	_, d, err = runTable(t, seccompRules, s, p, HostFacts{Arch: "amd64"})
 	wantOutcome(t, d, err, Refused, "seccomp.allow_unconfined")
 }
 
@@ -223,7 +227,7 @@ func TestCheckSeccompKeepsCallerConditions(t *testing.T) {
 	if sockets != len(allowedSocketFamilies)+len(allowedNetlinkProtocols) || personalities == 0 {
 		t.Errorf("%d socket rules, %d personality rules", sockets, personalities)
 	}
-	if err := verifySeccomp(out.Linux.Seccomp, DefaultPolicy(), "amd64"); err != nil {
+	if err := verifySeccompOf(out.Linux.Seccomp, DefaultPolicy()); err != nil {
 		t.Error(err)
 	}
 }
@@ -245,7 +249,7 @@ func TestCheckSeccompSyscallList(t *testing.T) {
 	if got := allowed(out.Linux.Seccomp); !slices.Equal(got, []string{"clone", "openat", "read", "socket", "write"}) {
 		t.Errorf("allowed %v", got)
 	}
-	if err := verifySeccomp(out.Linux.Seccomp, p, "amd64"); err != nil {
+	if err := verifySeccompOf(out.Linux.Seccomp, p); err != nil {
 		t.Error(err)
 	}
 	for _, sc := range out.Linux.Seccomp.Syscalls {
@@ -264,10 +268,23 @@ func TestCheckSeccompSyscallList(t *testing.T) {
 	if got := allowed(out.Linux.Seccomp); !slices.Equal(got, []string{"landlock_add_rule", "landlock_create_ruleset", "landlock_restrict_self", "openat", "read", "write"}) {
 		t.Errorf("caller's profile cut to %v", got)
 	}
-	if err := verifySeccomp(out.Linux.Seccomp, p, "amd64"); err != nil {
+	if err := verifySeccompOf(out.Linux.Seccomp, p); err != nil {
 		t.Error(err)
 	}
-	if err := verifySeccomp(s.Linux.Seccomp, p, "amd64"); err == nil || !strings.Contains(err.Error(), "mkdir") {
+	if err := verifySeccompOf(s.Linux.Seccomp, p); err == nil || !strings.Contains(err.Error(), "mkdir") {
 		t.Errorf("verify of an unlisted syscall: %v", err)
 	}
 }
+
+// verifySeccompOf checks a profile against the postconditions of both seccomp rules.
+func verifySeccompOf(s *specs.LinuxSeccomp, p *Policy) error {
+	spec := &specs.Spec{Process: &specs.Process{}, Root: &specs.Root{}, Linux: &specs.Linux{Seccomp: s}}
+	v := &verifier{spec: spec, plan: &Plan{Spec: spec}, policy: p, facts: HostFacts{Arch: "amd64"}}
+	if err := verifyAllowByDefault(v); err != nil {
+		return err
+	}
+	return verifySeccomp(v)
+}
+
+// seccompRules are the rules that judge seccomp profiles, in table order.
+var seccompRules = []string{"seccomp.allow-by-default", "seccomp"}

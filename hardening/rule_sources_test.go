@@ -55,7 +55,7 @@ func TestEngineSource(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
 			s.Mounts = bind(tc.src)
-			_, d, err := runRule(t, checkMounts, s, tc.policy, facts)
+			_, d, err := runTable(t, mountRules, s, tc.policy, facts)
 			wantOutcome(t, d, err, tc.want, "mounts.allow_sources")
 			if tc.detail != "" && (err == nil || !strings.Contains(err.Error(), tc.detail)) {
 				t.Errorf("refusal %v does not say %q", err, tc.detail)

@@ -28,7 +28,6 @@ var safeSysctls = []string{
 // checkSysctls allows the safe set, net.* with a private network namespace, and
 // sysctls.allow; anything else is refused.
 func checkSysctls(c *checker) error {
-	const rule = "sysctls"
 	l := c.spec.Linux
 	privateNet := slices.ContainsFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool {
 		return ns.Type == specs.NetworkNamespace
@@ -42,20 +41,20 @@ func checkSysctls(c *checker) error {
 		if sysctlAllowed(name, privateNet, c.policy.Sysctls.Allow) {
 			continue
 		}
-		return c.refuse(rule, fmt.Sprintf("sysctl %s=%s is not namespaced-safe", name, l.Sysctl[name]), "sysctls.allow")
+		return c.refuse(fmt.Sprintf("sysctl %s=%s is not namespaced-safe", name, l.Sysctl[name]), "sysctls.allow")
 	}
 	if moved := moveForeignNetSysctls(c); moved != "" {
-		c.tightened(rule, "the joined network namespace belongs to another user namespace: yoroi sets its net.* sysctls from the host", moved, "(applied by the runtime)")
+		c.tightened("the joined network namespace belongs to another user namespace: yoroi sets its net.* sysctls from the host", moved, "(applied by the runtime)")
 		return nil
 	}
 	if v, ok := l.Sysctl[pingGroupRange]; ok {
 		if clamped, changed := clampPingGroupRange(v, l.GIDMappings); changed {
 			l.Sysctl[pingGroupRange] = clamped
-			c.tightened(rule, pingGroupRange+" limited to the gids of the container's user namespace", v, clamped)
+			c.tightened(pingGroupRange+" limited to the gids of the container's user namespace", v, clamped)
 			return nil
 		}
 	}
-	c.kept(rule, fmt.Sprintf("%d safe sysctls", len(names)))
+	c.kept(fmt.Sprintf("%d safe sysctls", len(names)))
 	return nil
 }
 
@@ -98,30 +97,24 @@ func sysctlAllowed(name string, privateNet bool, extra []string) bool {
 	return false
 }
 
-// AnnotationNetSysctls carries net.* sysctls (JSON) the runtime sets from the host, in the
-// container's network namespace, when that namespace belongs to another user namespace
-// (a pod's, made by the CRI plugin): the container's root cannot write them.
-const AnnotationNetSysctls = "org.yoroi.netns.sysctls"
-
 // joinsForeignNetns: yoroi chose the container's user namespace (a private one, or its
 // pod's) but the network namespace it joins belongs to another one (the host's: the CRI
 // plugin and CNI make pod network namespaces).
 func joinsForeignNetns(c *checker) bool {
-	mode := c.spec.Annotations[AnnotationUserNS]
-	if mode != "allocated" && mode != "pod" {
+	mode := c.plan.UserNS
+	if !mode.yoroiChoseUserNS() {
 		return false
 	}
 	return slices.ContainsFunc(c.spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
 		if ns.Type != specs.NetworkNamespace || ns.Path == "" {
 			return false
 		}
-		return mode == "allocated" || c.facts.UserNS.Owners[ns.Path].Host
+		return mode == UserNSAllocated || c.facts.UserNS.Owners[ns.Path].Host
 	})
 }
 
 func moveForeignNetSysctls(c *checker) string {
 	l := c.spec.Linux
-	delete(c.spec.Annotations, AnnotationNetSysctls)
 	if !joinsForeignNetns(c) {
 		return ""
 	}
@@ -135,7 +128,29 @@ func moveForeignNetSysctls(c *checker) string {
 	if len(moved) == 0 {
 		return ""
 	}
+	c.plan.NetSysctls = moved
 	data, _ := json.Marshal(moved)
-	c.annotate(AnnotationNetSysctls, string(data))
 	return string(data)
+}
+
+// verifySysctls: each sysctl, the spec's and those the runtime sets from the host, is in
+// Kubernetes' safe set, is net.* with the container's own network namespace, or is on
+// sysctls.allow.
+func verifySysctls(v *verifier) error {
+	ownNet := slices.ContainsFunc(v.spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.NetworkNamespace })
+	for _, set := range []map[string]string{v.spec.Linux.Sysctl, v.plan.NetSysctls} {
+		for name := range set {
+			safe := slices.Contains(safeSysctls, name) || slices.Contains(v.policy.Sysctls.Allow, name) ||
+				ownNet && strings.HasPrefix(name, "net.")
+			if !safe {
+				return fmt.Errorf("sysctl %s", name)
+			}
+		}
+	}
+	for name := range v.plan.NetSysctls {
+		if !strings.HasPrefix(name, "net.") {
+			return fmt.Errorf("the runtime would set %s from the host", name)
+		}
+	}
+	return nil
 }

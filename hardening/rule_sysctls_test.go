@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -54,15 +55,14 @@ func TestClampPingGroupRange(t *testing.T) {
 
 func TestForeignNetnsSysctlsMovedToTheRuntime(t *testing.T) {
 	s := minimalSpec()
-	s.Annotations = map[string]string{AnnotationUserNS: "allocated"}
 	s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: "/var/run/netns/cni-1"}, {Type: specs.PIDNamespace}}
 	s.Linux.Sysctl = map[string]string{"net.ipv4.ip_unprivileged_port_start": "0", "kernel.shm_rmid_forced": "1"}
-	out, d, err := runRule(t, checkSysctls, s, DefaultPolicy(), HostFacts{})
+	out, d, plan, err := runRuleMode(t, checkSysctls, s, DefaultPolicy(), HostFacts{}, UserNSMode("allocated"))
 	wantOutcome(t, d, err, Tightened, "")
 	if _, left := out.Linux.Sysctl["net.ipv4.ip_unprivileged_port_start"]; left || out.Linux.Sysctl["kernel.shm_rmid_forced"] != "1" {
 		t.Errorf("sysctls %v", out.Linux.Sysctl)
 	}
-	if out.Annotations[AnnotationNetSysctls] != `{"net.ipv4.ip_unprivileged_port_start":"0"}` {
-		t.Errorf("annotation %q", out.Annotations[AnnotationNetSysctls])
+	if !maps.Equal(plan.NetSysctls, map[string]string{"net.ipv4.ip_unprivileged_port_start": "0"}) {
+		t.Errorf("sysctls for the runtime %v", plan.NetSysctls)
 	}
 }

@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -16,9 +17,8 @@ var sysfsBind = specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", O
 // runc does for rootless containers. The masked paths still apply and the cgroup mount
 // still hides the host's cgroup tree.
 func checkSysfs(c *checker) error {
-	const rule = "mounts.sysfs"
 	if !joinsForeignNetns(c) {
-		c.kept(rule, "sysfs mounted for the container's own network namespace")
+		c.kept("sysfs mounted for the container's own network namespace")
 		return nil
 	}
 	replaced := false
@@ -31,14 +31,31 @@ func checkSysfs(c *checker) error {
 		}
 	}
 	if !replaced {
-		c.kept(rule, "no sysfs mount")
+		c.kept("no sysfs mount")
 		return nil
 	}
-	c.tightened(rule, "the joined network namespace belongs to another user namespace: read-only bind of /sys", "sysfs", "rbind /sys ro")
+	c.tightened("the joined network namespace belongs to another user namespace: read-only bind of /sys", "sysfs", "rbind /sys ro")
 	return nil
 }
 
 // isSysfsBind reports whether m is the bind checkSysfs puts in place of sysfs.
 func isSysfsBind(m specs.Mount) bool {
 	return m.Source == "/sys" && m.Type == "bind" && slices.Equal(m.Options, sysfsBind.Options)
+}
+
+// verifySysfs: a container whose user namespace yoroi chose and whose network namespace
+// belongs to another user namespace mounts no sysfs (the kernel would refuse it, or show
+// the host's network devices).
+func verifySysfs(v *verifier) error {
+	mode := v.plan.UserNS
+	if mode != UserNSAllocated && mode != UserNSPod {
+		return nil
+	}
+	foreign := slices.ContainsFunc(v.spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool {
+		return ns.Type == specs.NetworkNamespace && ns.Path != "" && (mode == UserNSAllocated || v.facts.UserNS.Owners[ns.Path].Host)
+	})
+	if foreign && slices.ContainsFunc(v.spec.Mounts, func(m specs.Mount) bool { return m.Type == "sysfs" }) {
+		return fmt.Errorf("sysfs mounted in a foreign network namespace")
+	}
+	return nil
 }

@@ -23,14 +23,13 @@ func TestCheckSysfs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
-			s.Annotations = map[string]string{AnnotationUserNS: tc.mode}
 			s.Linux.Namespaces = []specs.LinuxNamespace{{Type: specs.NetworkNamespace, Path: tc.netPath}}
 			s.Mounts = []specs.Mount{sysfs}
 			facts := HostFacts{UserNS: UserNSFacts{Owners: map[string]UserNS{
 				"/var/run/netns/cni-1": {Host: true},
 				"/proc/42/ns/net":      {Path: "/proc/42/ns/user"},
 			}}}
-			out, d, err := runRule(t, checkSysfs, s, DefaultPolicy(), facts)
+			out, d, _, err := runRuleMode(t, checkSysfs, s, DefaultPolicy(), facts, UserNSMode(tc.mode))
 			wantOutcome(t, d, err, tc.want, "")
 			if got := isSysfsBind(out.Mounts[0]); got != tc.bind {
 				t.Errorf("mount %+v", out.Mounts[0])

@@ -2,24 +2,41 @@ package hardening
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
-// Annotations yoroi sets on the hardened spec (a caller cannot set them: they are removed
-// from the input). The runtime acts on them, and `state` shows them.
+// Annotations yoroi sets on the hardened spec for `state` to show (a caller cannot set
+// them: they are removed from the input). Nothing reads them back: the runtime acts on
+// the Plan.
 const (
-	// AnnotationUserNS says how the container got its user namespace:
-	// "allocated" (a private range from the pool), "pod" (the namespace owning the
-	// namespaces it joins), "caller" (the spec's own mappings), "joined" (the spec's path)
-	// or "host" (allowed by a profile).
+	// AnnotationUserNS is the Plan's UserNS.
 	AnnotationUserNS = "org.yoroi.userns"
 	// AnnotationIDRange is the allocated range, "start:size".
 	AnnotationIDRange = "org.yoroi.userns.range"
-	// AnnotationRootfsIdmap is how the runtime must id-map the rootfs: "bind" or "overlay".
-	AnnotationRootfsIdmap = "org.yoroi.rootfs.idmap"
 )
+
+// UserNSMode says how the container got its user namespace.
+type UserNSMode string
+
+const (
+	// UserNSAllocated: a private range of the pool, reserved for the container.
+	UserNSAllocated UserNSMode = "allocated"
+	// UserNSPod: the user namespace owning the namespaces it joins (its pod's).
+	UserNSPod UserNSMode = "pod"
+	// UserNSCaller: the spec's own mappings.
+	UserNSCaller UserNSMode = "caller"
+	// UserNSJoined: the user namespace path the spec names.
+	UserNSJoined UserNSMode = "joined"
+	// UserNSHost: the host's, allowed by a profile.
+	UserNSHost UserNSMode = "host"
+)
+
+// yoroiChoseUserNS: yoroi, not the caller, chose the container's user namespace, so it
+// id-maps the root filesystem and volumes for it.
+func (m UserNSMode) yoroiChoseUserNS() bool { return m == UserNSAllocated || m == UserNSPod }
 
 // NeedsIDRange reports whether create must reserve a private id range for spec: it has no
 // user namespace of its own and joins none owned by a non-host user namespace.
@@ -44,23 +61,17 @@ func NeedsIDRange(spec *specs.Spec, p *Policy, facts HostFacts) bool {
 // checkUserNS makes sure container root is never host root: the container gets a private
 // user namespace, joins its pod's, or keeps the caller's if it never maps low host ids.
 func checkUserNS(c *checker) error {
-	const rule = "userns"
 	l := c.spec.Linux
 	pol := c.policy.Userns
-	for k := range c.spec.Annotations {
-		if k == AnnotationUserNS || k == AnnotationIDRange || k == AnnotationRootfsIdmap || k == AnnotationNetSysctls {
-			delete(c.spec.Annotations, k)
-		}
-	}
 	i := slices.IndexFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
 	if i >= 0 && l.Namespaces[i].Path != "" {
 		path := l.Namespaces[i].Path
 		o, ok := c.facts.UserNS.Owners[path]
 		switch {
 		case !ok:
-			return c.refuse(rule, "user namespace "+path+" could not be verified", "userns.allow_host")
+			return c.refuse("user namespace "+path+" could not be verified", "userns.allow_host")
 		case o.Host && !pol.AllowHost:
-			return c.refuse(rule, "user namespace "+path+" is the host's: container root would be host root", "userns.allow_host")
+			return c.refuse("user namespace "+path+" is the host's: container root would be host root", "userns.allow_host")
 		}
 		uid, gid := o.UIDMap, o.GIDMap
 		if len(uid) == 0 && len(l.UIDMappings) > 0 {
@@ -69,7 +80,7 @@ func checkUserNS(c *checker) error {
 			uid, gid = l.UIDMappings, l.GIDMappings
 		}
 		if len(uid) == 0 || len(gid) == 0 {
-			return c.refuse(rule, "the mappings of user namespace "+path+" could not be read from the host; state them in linux.uidMappings and linux.gidMappings", "")
+			return c.refuse("the mappings of user namespace "+path+" could not be read from the host; state them in linux.uidMappings and linux.gidMappings", "")
 		}
 		if err := c.checkMappings(uid, gid, "user namespace "+path); err != nil {
 			return err
@@ -79,13 +90,13 @@ func checkUserNS(c *checker) error {
 				return err
 			}
 		}
-		c.annotate(AnnotationUserNS, "joined")
-		c.kept(rule, "joins user namespace "+path)
+		c.plan.UserNS = UserNSJoined
+		c.kept("joins user namespace " + path)
 		return nil
 	}
 	if i >= 0 {
 		if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
-			return c.refuse(rule, "user namespace without uid/gid mappings", "userns.min_host_id")
+			return c.refuse("user namespace without uid/gid mappings", "userns.min_host_id")
 		}
 		if err := c.checkMappings(l.UIDMappings, l.GIDMappings, "the spec's user namespace"); err != nil {
 			return err
@@ -93,8 +104,8 @@ func checkUserNS(c *checker) error {
 		if err := c.refuseHostOwnedJoins(); err != nil {
 			return err
 		}
-		c.annotate(AnnotationUserNS, "caller")
-		c.kept(rule, "the spec's user namespace maps "+describeMappings(l.UIDMappings))
+		c.plan.UserNS = UserNSCaller
+		c.kept("the spec's user namespace maps " + describeMappings(l.UIDMappings))
 		return nil
 	}
 	// A container joining a pod's namespaces joins the pod's user namespace.
@@ -105,13 +116,13 @@ func checkUserNS(c *checker) error {
 			continue
 		}
 		if owner != nil && owner.ID != o.ID {
-			return c.refuse(rule, "the joined namespaces belong to different user namespaces", "userns.allow_host")
+			return c.refuse("the joined namespaces belong to different user namespaces", "userns.allow_host")
 		}
 		owner = &o
 	}
 	if owner != nil {
 		if owner.Path == "" {
-			return c.refuse(rule, "the joined namespaces belong to a user namespace that cannot be addressed", "userns.allow_host")
+			return c.refuse("the joined namespaces belong to a user namespace that cannot be addressed", "userns.allow_host")
 		}
 		if err := c.checkMappings(owner.UIDMap, owner.GIDMap, "the pod's user namespace"); err != nil {
 			return err
@@ -121,13 +132,13 @@ func checkUserNS(c *checker) error {
 		}
 		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: owner.Path})
 		l.UIDMappings, l.GIDMappings = nil, nil
-		c.annotate(AnnotationUserNS, "pod")
-		c.tightened(rule, "joins the user namespace of the namespaces it shares", "host user namespace", owner.Path)
+		c.plan.UserNS = UserNSPod
+		c.tightened("joins the user namespace of the namespaces it shares", "host user namespace", owner.Path)
 		return nil
 	}
 	if pol.AllowHost {
-		c.annotate(AnnotationUserNS, "host")
-		c.relaxed(rule, "host user namespace allowed by profile "+c.policy.Name)
+		c.plan.UserNS = UserNSHost
+		c.relaxed("host user namespace allowed by profile " + c.policy.Name)
 		return nil
 	}
 	// From here on the container gets a user namespace of its own (or its pod's).
@@ -141,9 +152,9 @@ func checkUserNS(c *checker) error {
 	m := []specs.LinuxIDMapping{{ContainerID: 0, HostID: r.Start, Size: r.Size}}
 	l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
 	l.UIDMappings, l.GIDMappings = m, slices.Clone(m)
-	c.annotate(AnnotationUserNS, "allocated")
-	c.annotate(AnnotationIDRange, fmt.Sprintf("%d:%d", r.Start, r.Size))
-	c.tightened(rule, "private user namespace added", "host user namespace", describeMappings(m))
+	c.plan.UserNS = UserNSAllocated
+	c.plan.IDRange = r
+	c.tightened("private user namespace added", "host user namespace", describeMappings(m))
 	return nil
 }
 
@@ -161,7 +172,7 @@ func (c *checker) refuseHostOwnedJoins() error {
 		if ns.Path == "" || !ok || !o.Host || !slices.Contains(hostOwnedUnusable, ns.Type) {
 			continue
 		}
-		return c.refuse("userns", fmt.Sprintf("the %s namespace %s belongs to the host's user namespace: a container in a user namespace of its own cannot set it up; share the host user namespace", ns.Type, ns.Path), "userns.allow_host")
+		return c.refuse(fmt.Sprintf("the %s namespace %s belongs to the host's user namespace: a container in a user namespace of its own cannot set it up; share the host user namespace", ns.Type, ns.Path), "userns.allow_host")
 	}
 	return nil
 }
@@ -174,25 +185,18 @@ func (c *checker) checkMappings(uid, gid []specs.LinuxIDMapping, what string) er
 		m    []specs.LinuxIDMapping
 	}{{"uid", uid}, {"gid", gid}} {
 		if len(set.m) == 0 {
-			return c.refuse("userns", what+" has no "+set.kind+" mappings", "userns.min_host_id")
+			return c.refuse(what+" has no "+set.kind+" mappings", "userns.min_host_id")
 		}
 		for _, m := range set.m {
 			if m.Size == 0 {
 				continue
 			}
 			if m.HostID < min || uint64(m.HostID)+uint64(m.Size) > 1<<32 {
-				return c.refuse("userns", fmt.Sprintf("%s maps host %s %d-%d, below userns.min_host_id %d", what, set.kind, m.HostID, uint64(m.HostID)+uint64(m.Size)-1, min), "userns.min_host_id")
+				return c.refuse(fmt.Sprintf("%s maps host %s %d-%d, below userns.min_host_id %d", what, set.kind, m.HostID, uint64(m.HostID)+uint64(m.Size)-1, min), "userns.min_host_id")
 			}
 		}
 	}
 	return nil
-}
-
-func (c *checker) annotate(k, v string) {
-	if c.spec.Annotations == nil {
-		c.spec.Annotations = map[string]string{}
-	}
-	c.spec.Annotations[k] = v
 }
 
 func describeMappings(m []specs.LinuxIDMapping) string {
@@ -204,4 +208,39 @@ func describeMappings(m []specs.LinuxIDMapping) string {
 		s += fmt.Sprintf("%d→%d+%d", x.ContainerID, x.HostID, x.Size)
 	}
 	return s
+}
+
+// verifyUserNS: the container has a user namespace (the host's only by profile), a joined
+// one is not the host's, and mappings yoroi did not take from a pod never reach host ids
+// below userns.min_host_id.
+func verifyUserNS(v *verifier) error {
+	mode := v.plan.UserNS
+	pol := v.policy.Userns
+	if mode == UserNSHost {
+		if !pol.AllowHost {
+			return fmt.Errorf("host user namespace")
+		}
+		return nil
+	}
+	i := slices.IndexFunc(v.spec.Linux.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
+	if i < 0 {
+		return fmt.Errorf("no user namespace")
+	}
+	if p := v.spec.Linux.Namespaces[i].Path; p != "" {
+		notHost := slices.ContainsFunc(slices.Collect(maps.Values(v.facts.UserNS.Owners)), func(o UserNS) bool { return o.Path == p && !o.Host })
+		if !notHost && !(pol.AllowHost && mode == UserNSJoined) {
+			return fmt.Errorf("user namespace %s is the host's or unverified", p)
+		}
+	}
+	if mode == UserNSAllocated || mode == UserNSCaller {
+		for _, m := range slices.Concat(v.spec.Linux.UIDMappings, v.spec.Linux.GIDMappings) {
+			if m.Size > 0 && m.HostID < pol.MinHostID {
+				return fmt.Errorf("the user namespace maps host id %d", m.HostID)
+			}
+		}
+	}
+	if mode == UserNSAllocated && (v.plan.IDRange == nil || len(v.spec.Linux.UIDMappings) != 1 || v.spec.Linux.UIDMappings[0].HostID != v.plan.IDRange.Start) {
+		return fmt.Errorf("the user namespace does not map the allocated range")
+	}
+	return nil
 }

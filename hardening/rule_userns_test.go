@@ -67,12 +67,12 @@ func TestCheckUserNS(t *testing.T) {
 			s := minimalSpec()
 			s.Linux.Namespaces = tc.ns
 			s.Linux.UIDMappings, s.Linux.GIDMappings = tc.uid, tc.gid
-			s.Annotations = map[string]string{AnnotationRootfsIdmap: "forged"}
+			s.Annotations = map[string]string{AnnotationUserNS: "forged"}
 			facts := HostFacts{UserNS: UserNSFacts{Allocated: tc.alloc, Owners: owners}}
 			if got := NeedsIDRange(s, tc.policy, facts); got != (tc.alloc != nil) && tc.want != Refused {
 				t.Errorf("NeedsIDRange = %v", got)
 			}
-			out, d, err := runRule(t, checkUserNS, s, tc.policy, facts)
+			out, d, plan, err := runRuleMode(t, checkUserNS, s, tc.policy, facts, "")
 			key := ""
 			if r, ok := err.(*Refusal); ok {
 				key = r.Key
@@ -85,8 +85,8 @@ func TestCheckUserNS(t *testing.T) {
 			if tc.want == Refused {
 				return
 			}
-			if out.Annotations[AnnotationUserNS] != tc.mode || out.Annotations[AnnotationRootfsIdmap] != "" {
-				t.Errorf("annotations %v", out.Annotations)
+			if string(plan.UserNS) != tc.mode {
+				t.Errorf("user namespace %q, want %q", plan.UserNS, tc.mode)
 			}
 			var got *specs.LinuxNamespace
 			for i := range out.Linux.Namespaces {
@@ -106,8 +106,8 @@ func TestCheckUserNS(t *testing.T) {
 				if m := out.Linux.UIDMappings; len(m) != 1 || m[0].HostID != alloc.Start || m[0].Size != alloc.Size || m[0].ContainerID != 0 {
 					t.Errorf("uid mappings %+v", m)
 				}
-				if out.Annotations[AnnotationIDRange] != "1000000000:65536" {
-					t.Errorf("range annotation %q", out.Annotations[AnnotationIDRange])
+				if plan.IDRange != alloc {
+					t.Errorf("range %v", plan.IDRange)
 				}
 			}
 		})

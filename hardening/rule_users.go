@@ -39,17 +39,16 @@ func inRanges(id uint32, rs []idRange) bool {
 
 // checkUsers applies the optional uid/gid allow and deny lists to the process user.
 func checkUsers(c *checker) error {
-	const rule = "users"
 	u := c.spec.Process.User
 	pol := c.policy.Users
 	check := func(kind string, id uint32, allow, deny []string) error {
 		a, _ := parseRanges(allow)
 		d, _ := parseRanges(deny)
 		if inRanges(id, d) {
-			return c.refuse(rule, fmt.Sprintf("process %s %d is denied", kind, id), "users.deny_"+kind+"s")
+			return c.refuse(fmt.Sprintf("process %s %d is denied", kind, id), "users.deny_"+kind+"s")
 		}
 		if len(a) > 0 && !inRanges(id, a) {
-			return c.refuse(rule, fmt.Sprintf("process %s %d is not in the allowed ranges", kind, id), "users.allow_"+kind+"s")
+			return c.refuse(fmt.Sprintf("process %s %d is not in the allowed ranges", kind, id), "users.allow_"+kind+"s")
 		}
 		return nil
 	}
@@ -62,6 +61,26 @@ func checkUsers(c *checker) error {
 			return err
 		}
 	}
-	c.kept(rule, fmt.Sprintf("uid %d gid %d", u.UID, u.GID))
+	c.kept(fmt.Sprintf("uid %d gid %d", u.UID, u.GID))
+	return nil
+}
+
+// verifyUsers: the process's uid and gids are in the allowed ranges and not denied.
+func verifyUsers(v *verifier) error {
+	pol := v.policy.Users
+	u := v.spec.Process.User
+	ok := func(id uint32, allow, deny []string) bool {
+		a, errA := parseRanges(allow)
+		d, errD := parseRanges(deny)
+		return errA == nil && errD == nil && !inRanges(id, d) && (len(a) == 0 || inRanges(id, a))
+	}
+	if !ok(u.UID, pol.AllowUIDs, pol.DenyUIDs) {
+		return fmt.Errorf("uid %d", u.UID)
+	}
+	for _, g := range append([]uint32{u.GID}, u.AdditionalGids...) {
+		if !ok(g, pol.AllowGIDs, pol.DenyGIDs) {
+			return fmt.Errorf("gid %d", g)
+		}
+	}
 	return nil
 }

@@ -13,7 +13,7 @@ import (
 // the kernel does not have it yet.
 func ensureAppArmorProfile(h *hardened) error {
 	name := h.policy.MAC.AppArmorProfile
-	if h.spec.Process.ApparmorProfile != name || slices.Contains(h.facts.MAC.AppArmorProfiles, name) {
+	if h.spec().Process.ApparmorProfile != name || slices.Contains(h.facts.MAC.AppArmorProfiles, name) {
 		return nil
 	}
 	return loadAppArmorProfile(name, hardening.AppArmorProfile(name), "-r")

@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
-
-	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 const (
@@ -143,21 +141,4 @@ func (b *Bundle) rootfsPath(spec *specs.Spec) string {
 		return spec.Root.Path
 	}
 	return filepath.Join(b.Path, spec.Root.Path)
-}
-
-// rebaseSources points bind sources beneath the bundle's root filesystem (from) at the
-// same paths beneath the root filesystem libcontainer is given (to): such a source names
-// what the container's earlier mounts put there (runc's mount-order test binds parts of
-// its own mount tree), which exists beneath the root libcontainer mounts into, not in the
-// bundle's directory.
-func rebaseSources(mounts []specs.Mount, from, to string) {
-	from = filepath.Clean(from)
-	for i, m := range mounts {
-		if !hardening.IsBind(m) {
-			continue
-		}
-		if rel, ok := strings.CutPrefix(m.Source, from+"/"); ok {
-			mounts[i].Source = filepath.Join(to, rel)
-		}
-	}
 }

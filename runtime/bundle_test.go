@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestParseSpec(t *testing.T) {
@@ -110,21 +108,5 @@ func TestLoadBundleContainerDestinations(t *testing.T) {
 	want := []string{"/mnt/x", "/", rootfs + "x/y", "/tmp"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("destinations %v, want %v", got, want)
-	}
-}
-
-func TestRebaseSources(t *testing.T) {
-	mounts := []specs.Mount{
-		{Destination: "/mnt/x", Source: "/b/rootfs/mnt/x", Type: "bind", Options: []string{"rbind"}},
-		{Destination: "/y", Source: "/b/rootfsy/z", Type: "bind"},
-		{Destination: "/tmp", Source: "/b/rootfs/tmp", Type: "tmpfs"},
-		{Destination: "/data", Source: "/srv/data", Options: []string{"bind"}},
-	}
-	rebaseSources(mounts, "/b/rootfs/", "/staged/root")
-	want := []string{"/staged/root/mnt/x", "/b/rootfsy/z", "/b/rootfs/tmp", "/srv/data"}
-	for i, m := range mounts {
-		if m.Source != want[i] {
-			t.Errorf("%s: source %s, want %s", m.Destination, m.Source, want[i])
-		}
 	}
 }

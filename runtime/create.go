@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/specconv"
+	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/sirupsen/logrus"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
@@ -48,183 +51,245 @@ func (r *Runtime) Run(o CreateOptions) (int, error) {
 	return r.startContainer(o, actRun)
 }
 
+// creation is one create (or run) as it goes through its stages.
+type creation struct {
+	r      *Runtime
+	o      CreateOptions
+	act    action
+	bundle *Bundle
+	h      *hardened
+	notify *notifySocket
+	rec    *recording
+	// config is the libcontainer configuration built from the verified spec; filter is
+	// the compiled seccomp filter the Landlock launcher installs (nil: libcontainer's).
+	config    *configs.Config
+	filter    []byte
+	container *libcontainer.Container
+}
+
+// createStages are the steps of create, in order. Each adds to the rollback the undo of
+// what it did; the spec is final (and verified) before anything is built from it.
+var createStages = []struct {
+	name string
+	run  func(c *creation, rb *rollback) error
+}{
+	{"harden", (*creation).harden},
+	{"prepare host", (*creation).prepareHost},
+	{"verify", func(c *creation, _ *rollback) error { return c.h.verify() }},
+	{"apply host settings", (*creation).applyHostSettings},
+	{"build config", (*creation).buildConfig},
+	{"create", (*creation).create},
+}
+
 func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr error) {
+	c, err := r.newCreation(o, act)
+	if err != nil {
+		return -1, err
+	}
+	rb := &rollback{}
+	defer func() {
+		if retErr != nil {
+			rb.run()
+		}
+	}()
+	defer c.finishRecording(&retErr)
+	for _, st := range createStages {
+		if err := st.run(c, rb); err != nil {
+			logrus.Debugf("create %s: stage %s: %v", o.ID, st.name, err)
+			return -1, err
+		}
+	}
+	return c.run(rb)
+}
+
+// newCreation checks the options and loads the bundle.
+func (r *Runtime) newCreation(o CreateOptions, act action) (*creation, error) {
 	if o.ID == "" {
-		return -1, errEmptyID
+		return nil, errEmptyID
 	}
 	if o.PidFile != "" {
 		abs, err := filepath.Abs(o.PidFile)
 		if err != nil {
-			return -1, err
+			return nil, err
 		}
 		o.PidFile = abs
 	}
 	bundle, err := LoadBundle(o.Bundle)
 	if err != nil {
-		return -1, err
+		return nil, err
 	}
 	if err := validateID(o.ID); err != nil {
-		return -1, err
+		return nil, err
 	}
 	if r.exists(o.ID) {
-		return -1, fmt.Errorf("container %q already exists", o.ID)
+		return nil, fmt.Errorf("container %q already exists", o.ID)
 	}
-	h, err := r.harden(bundle, o.ID, hardening.Request{NoPivot: o.NoPivot, Record: o.record != nil})
-	if err != nil {
-		if hardening.IsRefusal(err) {
-			profile := ""
-			if h.policy != nil {
-				profile = h.policy.Name
-			}
-			events := decisionEvents(o.ID, bundle.Path, profile, h.decisions)
-			events = append(events, auditEvent{Event: "refusal", ID: o.ID, Bundle: bundle.Path, Profile: profile,
-				Args: bundle.Spec.Process.Args, User: userString(bundle.Spec.Process.User), Error: err.Error()})
-			if aerr := r.audit().write(events...); aerr != nil {
-				logrus.Warn(aerr)
-			}
+	return &creation{r: r, o: o, act: act, bundle: bundle}, nil
+}
+
+// harden runs the spec through the policy; a refusal is audited with the decisions up to it.
+func (c *creation) harden(rb *rollback) error {
+	h, err := c.r.harden(c.bundle, c.o.ID, hardening.Request{NoPivot: c.o.NoPivot, Record: c.o.record != nil}, rb)
+	c.h = h
+	if err != nil && hardening.IsRefusal(err) {
+		profile := ""
+		if h.policy != nil {
+			profile = h.policy.Name
 		}
-		return -1, err
-	}
-	spec := h.spec
-	// From here on, everything yoroi holds for the container is released on failure.
-	cleanup := func() {
-		r.clearPending(o.ID)
-		if err := r.cleanupContainer(o.ID); err != nil {
-			logrus.Warn(err)
+		spec := c.bundle.Spec
+		events := append(decisionEvents(c.o.ID, c.bundle.Path, profile, h.plan.Decisions),
+			auditEvent{Event: "refusal", ID: c.o.ID, Bundle: c.bundle.Path, Profile: profile,
+				Args: spec.Process.Args, User: userString(spec.Process.User), Error: err.Error()})
+		if aerr := c.r.audit().write(events...); aerr != nil {
+			logrus.Warn(aerr)
 		}
 	}
-	if kind := spec.Annotations[hardening.AnnotationRootfsIdmap]; kind != "" {
-		if err := r.makeTraversable(r.stagingDir(o.ID)); err != nil {
-			cleanup()
-			return -1, err
+	return err
+}
+
+// prepareHost sets up on the host what the plan needs and the spec cannot say, and stages
+// it in the plan: the id-mapped root filesystem and volumes, the recording of `profile
+// record`, the relayed notify socket.
+func (c *creation) prepareHost(rb *rollback) error {
+	r, id, plan := c.r, c.o.ID, c.h.plan
+	if kind := plan.RootfsIdmap; kind != "" {
+		rb.add("id-mapped mounts", func() error { return r.cleanupStaging(id) })
+		if err := r.makeTraversable(r.stagingDir(id)); err != nil {
+			return err
 		}
-		uid, gid := h.idMappings()
-		original := bundle.rootfsPath(spec)
-		staged, err := r.prepareRootfs(o.ID, original, kind, uid, gid, spec.Mounts)
+		uid, gid := c.h.idMappings()
+		original := c.bundle.rootfsPath(plan.Spec)
+		staged, err := r.prepareRootfs(id, original, string(kind), uid, gid, plan.Spec.Mounts)
 		if err != nil {
-			cleanup()
-			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
+			return &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", c.h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
 		}
-		spec.Root.Path = staged
-		rebaseSources(spec.Mounts, original, staged)
-		if err := r.prepareVolumes(o.ID, spec.Mounts, h.facts.Sources, uid, gid); err != nil {
-			cleanup()
-			return -1, &hardening.Refusal{Rule: "rootfs.idmap", What: "cannot id-map an overlay volume: " + err.Error(), Key: "userns.idmap_filesystems"}
+		plan.StageRoot("rootfs.idmap", original, staged, "the root filesystem, id-mapped ("+string(kind)+")")
+		if err := r.prepareVolumes(id, plan, c.h.facts.Sources, uid, gid); err != nil {
+			return &hardening.Refusal{Rule: "rootfs.idmap", What: "cannot id-map an overlay volume: " + err.Error(), Key: "userns.idmap_filesystems"}
 		}
 	}
-	if err := ensureAppArmorProfile(h); err != nil {
-		cleanup()
-		return -1, err
+	if c.o.record != nil {
+		// Stopped by finishRecording, whatever happens.
+		rec, err := r.startRecording(id, c.bundle.Path, c.bundle.rootfsPath(c.bundle.Spec), c.h, *c.o.record)
+		if err != nil {
+			return err
+		}
+		c.rec = rec
 	}
-	if err := applyNetSysctls(spec); err != nil {
-		cleanup()
-		return -1, err
+	// The notify socket's directory is yoroi's state: only the runtime may mount it.
+	if c.notify = newNotifySocket(filepath.Join(r.root, id), c.o.NotifySocket); c.notify != nil {
+		m, env := c.notify.mount()
+		plan.AddMount("notify-socket", m, env, "the caller's NOTIFY_SOCKET relayed into the container")
+	}
+	return nil
+}
+
+// applyHostSettings makes the host ready for the verified spec: yoroi's AppArmor profile
+// loaded, net.* sysctls set in a network namespace the container cannot write, the
+// workload's executable checked where the Landlock launcher would hide a missing one.
+func (c *creation) applyHostSettings(_ *rollback) error {
+	spec := c.h.spec()
+	if err := ensureAppArmorProfile(c.h); err != nil {
+		return err
+	}
+	if err := applyNetSysctls(spec, c.h.plan.NetSysctls); err != nil {
+		return err
 	}
 	if hardening.IsLandlockWrapped(spec.Process.Args) {
 		var dests []string
 		for _, m := range spec.Mounts {
 			dests = append(dests, m.Destination)
 		}
-		if err := checkExecutable(bundle.rootfsPath(spec), spec.Process, dests); err != nil {
-			cleanup()
-			return -1, err
-		}
+		return checkExecutable(c.bundle.rootfsPath(spec), spec.Process, dests)
 	}
-	if o.record != nil {
-		rec, err := r.startRecording(o.ID, bundle.Path, bundle.rootfsPath(bundle.Spec), h, *o.record)
-		if err != nil {
-			cleanup()
-			return -1, err
-		}
-		defer rec.close()
-		defer func() {
-			if err := rec.finish(); err != nil && retErr == nil {
-				retErr = err
-			}
-		}()
-	}
-	// Runtime-owned mounts are added after the policy: their sources are yoroi's own
-	// state, which the policy rightly refuses to a workload.
-	notify := newNotifySocket(filepath.Join(r.root, o.ID), o.NotifySocket)
-	if notify != nil {
-		notify.setupSpec(spec)
-	}
+	return nil
+}
+
+// buildConfig turns the verified spec into libcontainer's configuration.
+func (c *creation) buildConfig(_ *rollback) error {
+	spec := c.h.spec()
 	// specconv resolves relative paths (root.path, bind sources) against the working
 	// directory and records it as the bundle label.
-	if err := os.Chdir(bundle.Path); err != nil {
-		cleanup()
-		return -1, err
+	if err := os.Chdir(c.bundle.Path); err != nil {
+		return err
 	}
 	config, err := specconv.CreateLibcontainerConfig(&specconv.CreateOpts{
-		CgroupName:       o.ID,
-		UseSystemdCgroup: r.systemdCgroup,
-		NoPivotRoot:      o.NoPivot,
-		NoNewKeyring:     o.NoNewKeyring,
+		CgroupName:       c.o.ID,
+		UseSystemdCgroup: c.r.systemdCgroup,
+		NoPivotRoot:      c.o.NoPivot,
+		NoNewKeyring:     c.o.NoNewKeyring,
 		Spec:             spec,
 		RootlessEUID:     os.Geteuid() != 0,
 		RootlessCgroups:  os.Geteuid() != 0,
 	})
 	if err != nil {
-		cleanup()
-		return -1, fmt.Errorf("invalid configuration: %w", err)
+		return fmt.Errorf("invalid configuration: %w", err)
 	}
 	// The container's AppArmor profile, which specconv leaves to the process: kept in the
 	// container's config, every process exec'd into it gets it too (as SELinux's label).
 	config.AppArmorProfile = spec.Process.ApparmorProfile
-	filter, err := r.moveSeccompToLauncher(config, spec.Process.Args)
+	c.config = config
+	c.filter, err = c.r.moveSeccompToLauncher(config, spec.Process.Args)
+	return err
+}
+
+// create has libcontainer create the container and audits it: a container whose
+// decisions cannot be recorded is not created.
+func (c *creation) create(rb *rollback) error {
+	r, id := c.r, c.o.ID
+	rb.add("pending state", func() error { r.clearPending(id); return nil })
+	if err := r.writePending(id, c.config); err != nil {
+		return err
+	}
+	container, err := libcontainer.Create(r.root, id, c.config)
+	if errors.Is(err, libcontainer.ErrExist) {
+		// Another create of the same id won the race: what is reserved for the id is its.
+		rb.undo = slices.DeleteFunc(rb.undo, func(u undoStep) bool { return u.what != "pending state" })
+		return fmt.Errorf("container %q already exists", id)
+	}
 	if err != nil {
-		cleanup()
-		return -1, err
+		return err
 	}
-	if err := r.writePending(o.ID, config); err != nil {
-		cleanup()
-		return -1, err
-	}
-	container, err := libcontainer.Create(r.root, o.ID, config)
-	if err != nil {
-		r.clearPending(o.ID)
-		if errors.Is(err, libcontainer.ErrExist) {
-			// The range and mounts belong to the existing container: keep them.
-			return -1, fmt.Errorf("container %q already exists", o.ID)
-		}
-		cleanup()
-		return -1, err
-	}
-	// The audit log is part of the contract: a container whose decisions cannot be
-	// recorded is not created.
-	events := append(decisionEvents(o.ID, bundle.Path, h.policy.Name, h.decisions),
-		auditEvent{Event: "create", ID: o.ID, Bundle: bundle.Path, Profile: h.policy.Name, Args: spec.Process.Args, User: userString(spec.Process.User)})
-	if err := r.audit().write(events...); err != nil {
-		_ = container.Destroy()
-		cleanup()
-		return -1, err
-	}
+	rb.add("container", container.Destroy)
+	c.container = container
+	spec := c.h.spec()
+	events := append(decisionEvents(id, c.bundle.Path, c.h.policy.Name, c.h.plan.Decisions),
+		auditEvent{Event: "create", ID: id, Bundle: c.bundle.Path, Profile: c.h.policy.Name, Args: spec.Process.Args, User: userString(spec.Process.User)})
+	return r.audit().write(events...)
+}
+
+// run starts the container's process (for run, and waits for it). From here on the
+// runner owns the container: it destroys it, and undoes the rest, when it must.
+func (c *creation) run(rb *rollback) (int, error) {
+	r, id := c.r, c.o.ID
+	undo := *rb
+	rb.undo = nil
 	rn := &runner{
 		init:            true,
-		enableSubreaper: !o.NoSubreaper,
-		shouldDestroy:   !o.Keep,
-		container:       container,
+		enableSubreaper: !c.o.NoSubreaper,
+		shouldDestroy:   !c.o.Keep,
+		container:       c.container,
 		listenFDs:       activationFiles(),
-		notifySocket:    notify,
-		consoleSocket:   o.ConsoleSocket,
-		pidfdSocket:     o.PidfdSocket,
-		detach:          o.Detach,
-		pidFile:         o.PidFile,
-		preserveFDs:     o.PreserveFDs,
-		seccomp:         filter,
-		action:          act,
-		cleanup:         cleanup,
-		prepared:        func() error { return delegateCgroup(container) },
-		started:         func() { r.clearPending(o.ID) },
+		notifySocket:    c.notify,
+		consoleSocket:   c.o.ConsoleSocket,
+		pidfdSocket:     c.o.PidfdSocket,
+		detach:          c.o.Detach,
+		pidFile:         c.o.PidFile,
+		preserveFDs:     c.o.PreserveFDs,
+		seccomp:         c.filter,
+		action:          c.act,
+		cleanup:         func() { withoutContainer(undo).run() },
+		prepared:        func() error { return delegateCgroup(c.container) },
+		started:         func() { r.clearPending(id) },
 		posture: func(pid int, p *libcontainer.Process) error {
-			cfg := container.Config()
-			return r.verifyPosture(o.ID, &cfg, pid, p)
+			cfg := c.container.Config()
+			return r.verifyPosture(id, &cfg, pid, p)
 		},
 	}
-	if notify != nil {
-		err := notify.setupSocketDirectory()
-		if err == nil && act == actRun {
-			err = notify.bindSocket()
+	if c.notify != nil {
+		err := c.notify.setupSocketDirectory()
+		if err == nil && c.act == actRun {
+			err = c.notify.bindSocket()
 		}
 		if err != nil {
 			// Nothing of a half-created container may stay behind.
@@ -233,5 +298,31 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr err
 			return -1, err
 		}
 	}
-	return rn.run(spec.Process)
+	return rn.run(c.spec().Process)
+}
+
+func (c *creation) spec() *specs.Spec { return c.h.spec() }
+
+// withoutContainer is the rollback minus the container's destruction, which the runner
+// does itself.
+func withoutContainer(rb rollback) *rollback {
+	out := &rollback{}
+	for _, u := range rb.undo {
+		if u.what != "container" {
+			out.undo = append(out.undo, u)
+		}
+	}
+	return out
+}
+
+// finishRecording writes what `profile record` learnt once the container is gone, and
+// stops the recorders.
+func (c *creation) finishRecording(retErr *error) {
+	if c.rec == nil {
+		return
+	}
+	if *retErr == nil {
+		*retErr = c.rec.finish()
+	}
+	c.rec.close()
 }

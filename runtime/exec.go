@@ -86,7 +86,13 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	p, decisions, err := hardening.ApplyProcess(p, policy, hardening.HostFacts{MAC: macFacts()})
+	facts := hardening.HostFacts{MAC: macFacts()}
+	p, decisions, err := hardening.ApplyProcess(p, policy, facts)
+	if err == nil {
+		if verr := hardening.VerifyProcess(p, policy, facts); verr != nil {
+			return -1, fmt.Errorf("internal error: hardened process fails verification: %w", verr)
+		}
+	}
 	events := decisionEvents(o.ID, "", policy.Name, decisions)
 	ev := auditEvent{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
 	if err != nil {

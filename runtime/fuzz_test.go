@@ -32,6 +32,6 @@ func FuzzParseSpec(f *testing.F) {
 			out, _ := json.Marshal(spec)
 			t.Fatalf("accepted an incomplete spec: %s", out)
 		}
-		_, _, _ = hardening.Apply(spec, hardening.DefaultPolicy(), hardening.HostFacts{Arch: "amd64"}, hardening.Request{})
+		_, _ = hardening.Apply(spec, hardening.DefaultPolicy(), hardening.HostFacts{Arch: "amd64"}, hardening.Request{})
 	})
 }

@@ -107,7 +107,8 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 // volumes), which cannot be id-mapped itself, as a read-only overlay of id-mapped mounts
 // of its layers in the container's staging directory, and points the mount at it, mapped
 // already. The other volumes are id-mapped by libcontainer.
-func (r *Runtime) prepareVolumes(id string, mounts []specs.Mount, sources map[string]hardening.SourceFacts, uid, gid []specs.LinuxIDMapping) error {
+func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[string]hardening.SourceFacts, uid, gid []specs.LinuxIDMapping) error {
+	mounts := plan.Spec.Mounts
 	var userns *os.File
 	defer func() {
 		if userns != nil {
@@ -133,9 +134,7 @@ func (r *Runtime) prepareVolumes(id string, mounts []specs.Mount, sources map[st
 		if err := idmapOverlay(m.Source, dir, target, userns); err != nil {
 			return fmt.Errorf("volume %s: %w", m.Destination, err)
 		}
-		m.Source = target
-		m.UIDMappings, m.GIDMappings = nil, nil
-		m.Options = slices.DeleteFunc(slices.Clone(m.Options), func(o string) bool { return o == "idmap" || o == "ridmap" })
+		plan.StageVolume("rootfs.idmap", i, target, "the overlay volume at "+m.Destination+", rebuilt from id-mapped layers")
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	goruntime "runtime"
@@ -9,21 +8,14 @@ import (
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
-
-	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
-// applyNetSysctls sets the net.* sysctls the policy moved out of the spec (see
-// hardening.AnnotationNetSysctls) from the host, in the network namespace the container
-// joins: its own root cannot write them there.
-func applyNetSysctls(spec *specs.Spec) error {
-	raw := spec.Annotations[hardening.AnnotationNetSysctls]
-	if raw == "" {
+// applyNetSysctls sets the net.* sysctls the policy moved out of the spec (the plan's
+// NetSysctls) from the host, in the network namespace the container joins: its own root
+// cannot write them there.
+func applyNetSysctls(spec *specs.Spec, sysctls map[string]string) error {
+	if len(sysctls) == 0 {
 		return nil
-	}
-	var sysctls map[string]string
-	if err := json.Unmarshal([]byte(raw), &sysctls); err != nil {
-		return err
 	}
 	nsPath := ""
 	for _, ns := range spec.Linux.Namespaces {
@@ -32,7 +24,7 @@ func applyNetSysctls(spec *specs.Spec) error {
 		}
 	}
 	if nsPath == "" {
-		return fmt.Errorf("%s without a network namespace path", hardening.AnnotationNetSysctls)
+		return fmt.Errorf("net.* sysctls to set from the host without a network namespace path")
 	}
 	return inNetns(nsPath, func() error {
 		for k, v := range sysctls {

@@ -35,15 +35,16 @@ func newNotifySocket(stateDir, host string) *notifySocket {
 
 // setupSpec bind-mounts the socket's directory into the container and points
 // NOTIFY_SOCKET at it.
-func (s *notifySocket) setupSpec(spec *specs.Spec) {
+// mount is the read-only bind of the socket's directory into the container, and the
+// environment that names the socket there.
+func (s *notifySocket) mount() (specs.Mount, []string) {
 	inContainer := path.Join(notifyDirInContainer, path.Base(s.socketPath))
-	spec.Mounts = append(spec.Mounts, specs.Mount{
+	return specs.Mount{
 		Destination: notifyDirInContainer,
 		Source:      path.Dir(s.socketPath),
 		Type:        "bind",
 		Options:     []string{"bind", "nosuid", "noexec", "nodev", "ro"},
-	})
-	spec.Process.Env = append(spec.Process.Env, "NOTIFY_SOCKET="+inContainer)
+	}, []string{"NOTIFY_SOCKET=" + inContainer}
 }
 
 func (s *notifySocket) setupSocketDirectory() error {

@@ -50,58 +50,80 @@ func (r *Runtime) policyFor(annotations map[string]string) (*hardening.Policy, e
 	return cfg.Policy(annotations[hardening.ProfileAnnotation])
 }
 
-// hardened is a spec that passed the policy, with what the policy decided.
+// hardened is a bundle's spec run through the policy: the plan, and what it was judged
+// by.
 type hardened struct {
-	spec      *specs.Spec
-	policy    *hardening.Policy
-	facts     hardening.HostFacts
-	decisions []hardening.Decision
+	plan   *hardening.Plan
+	policy *hardening.Policy
+	facts  hardening.HostFacts
 }
 
-// harden runs the bundle's spec through the policy and checks the result. With an id, a
-// container that needs a private id range gets one reserved (the caller releases it if
-// the create fails); without one (explain) the pool's first range stands in. A refusal
-// is returned as the *hardening.Refusal, with the decisions made up to it.
-func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *hardened, retErr error) {
+// spec is the spec that will run (nil after a refusal).
+func (h *hardened) spec() *specs.Spec { return h.plan.Spec }
+
+// harden runs the bundle's spec through the policy. With an id, a container that needs a
+// private id range (or SELinux categories) gets one reserved, released by rb; without one
+// (explain) the pool's first range stands in. A refusal is returned as the
+// *hardening.Refusal, with the decisions made up to it in the plan. The plan is verified
+// by the caller, once the runtime has staged its own part in it.
+func (r *Runtime) harden(b *Bundle, id string, req hardening.Request, rb *rollback) (*hardened, error) {
+	h := &hardened{plan: &hardening.Plan{}}
 	policy, err := r.policyFor(b.Spec.Annotations)
 	if err != nil {
-		return &hardened{}, err
+		return h, err
 	}
 	if req.Record {
 		policy = hardening.RecordingPolicy(policy)
 	}
+	h.policy = policy
 	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
 	facts.EngineState = r.engineState(b, facts.Rootfs)
 	if b.Spec.Root != nil {
 		facts.Populated = populatedDirs(b.rootfsPath(b.Spec), policy.Rootfs.ScratchCopy)
 	}
-	if hardening.NeedsIDRange(b.Spec, policy, facts) {
+	if err := r.reserveIDs(id, b.Spec, policy, &facts, rb); err != nil {
+		return h, err
+	}
+	h.facts = facts
+	h.plan, err = hardening.Apply(b.Spec, policy, facts, req)
+	return h, err
+}
+
+// reserveIDs reserves what the container needs of the host's ids: a private id range
+// when it needs one, and SELinux categories where SELinux enforces.
+func (r *Runtime) reserveIDs(id string, spec *specs.Spec, policy *hardening.Policy, facts *hardening.HostFacts, rb *rollback) error {
+	// One entry holds the container's range and categories: released once, and only if
+	// this create reserved something (an existing entry is another create's).
+	reserved := false
+	registerRelease := func() {
+		if !reserved {
+			reserved = true
+			rb.add("id reservations", func() error { return r.idRanges().release(id) })
+		}
+	}
+	if hardening.NeedsIDRange(spec, policy, *facts) {
 		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
 		if err != nil {
-			return &hardened{policy: policy}, err
+			return err
 		}
 		if id == "" {
 			facts.UserNS.Allocated = &hardening.IDRange{Start: lo, Size: policy.Userns.RangeSize}
 		} else {
 			rng, reclaimed, err := r.idRanges().allocate(id, lo, hi, policy.Userns.RangeSize)
 			if err != nil {
-				return &hardened{policy: policy}, err
+				return err
 			}
 			for _, stale := range reclaimed {
 				if err := r.cleanupStagingDir(filepath.Join(r.stagingRoot(), stale)); err != nil {
 					logrus.Warnf("reclaiming %s: %v", stale, err)
 				}
 			}
+			registerRelease()
 			facts.UserNS.Allocated = rng
-			defer func() {
-				if retErr != nil {
-					_ = r.idRanges().release(id)
-				}
-			}()
 		}
 	}
 	if facts.MAC.SELinuxEnabled {
-		facts.MAC.SELinuxUndefined = undefinedSELinuxTypes(policy.MAC.SELinuxType, b.Spec.Process)
+		facts.MAC.SELinuxUndefined = undefinedSELinuxTypes(policy.MAC.SELinuxType, spec.Process)
 	}
 	if facts.MAC.SELinuxEnforcing {
 		if id == "" {
@@ -109,25 +131,26 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request) (_ *harden
 		} else {
 			mcs, err := r.idRanges().allocateMCS(id)
 			if err != nil {
-				return &hardened{policy: policy}, err
+				return err
 			}
+			registerRelease()
 			facts.MAC.MCS = mcs
 		}
 	}
-	spec, decisions, err := hardening.Apply(b.Spec, policy, facts, req)
-	h := &hardened{spec: spec, policy: policy, facts: facts, decisions: decisions}
-	if err != nil {
-		return h, err
+	return nil
+}
+
+// verify checks the plan, with what the runtime staged in it, against the policy.
+func (h *hardened) verify() error {
+	if err := hardening.Verify(h.plan, h.policy, h.facts); err != nil {
+		return fmt.Errorf("internal error: hardened spec fails verification: %w", err)
 	}
-	if err := hardening.Verify(spec, policy, facts); err != nil {
-		return h, fmt.Errorf("internal error: hardened spec fails verification: %w", err)
-	}
-	return h, nil
+	return nil
 }
 
 // idMappings returns the mappings the container's user namespace will have.
 func (h *hardened) idMappings() (uid, gid []specs.LinuxIDMapping) {
-	l := h.spec.Linux
+	l := h.spec().Linux
 	for _, ns := range l.Namespaces {
 		if ns.Type == specs.UserNamespace && ns.Path != "" {
 			// The path of a joined user namespace: the owner of the namespaces the
@@ -188,8 +211,11 @@ func (r *Runtime) Explain(o ExplainOptions) (*Explanation, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := r.harden(b, "", hardening.Request{NoPivot: o.NoPivot})
-	e := &Explanation{Bundle: b.Path, Decisions: h.decisions, Spec: h.spec}
+	h, err := r.harden(b, "", hardening.Request{NoPivot: o.NoPivot}, &rollback{})
+	if err == nil {
+		err = h.verify()
+	}
+	e := &Explanation{Bundle: b.Path, Decisions: h.plan.Decisions, Spec: h.spec()}
 	if h.policy != nil {
 		e.Profile = h.policy.Name
 	}

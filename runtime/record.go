@@ -71,7 +71,7 @@ type recording struct {
 // startRecording replaces the hardened spec's seccomp profile by the recording one, its
 // root by a writable overlay of it, and starts both recorders. The caller closes it.
 func (r *Runtime) startRecording(id, bundle, image string, h *hardened, out RecordOutputs) (_ *recording, retErr error) {
-	spec := h.spec
+	plan := h.plan
 	rec := &recording{out: out, id: id, bundle: bundle, policy: h.policy, image: image}
 	defer func() {
 		if retErr != nil {
@@ -91,9 +91,9 @@ func (r *Runtime) startRecording(id, bundle, image string, h *hardened, out Reco
 	if rec.syscalls, err = newRecorder(sock); err != nil {
 		return nil, err
 	}
-	spec.Linux.Seccomp = hardening.RecordingSeccomp(goruntime.GOARCH, names, sock)
+	plan.UseSeccomp("profile-record", hardening.RecordingSeccomp(goruntime.GOARCH, names, sock), "every syscall goes to the recording agent, which lets it run (the deny floor stays denied)")
 
-	lower := spec.Root.Path
+	lower := plan.Spec.Root.Path
 	merged := filepath.Join(r.stagingDir(id), "record")
 	if err := r.makeTraversable(r.stagingDir(id)); err != nil {
 		return nil, err
@@ -101,10 +101,9 @@ func (r *Runtime) startRecording(id, bundle, image string, h *hardened, out Reco
 	if rec.fs, err = startFSRecording(filepath.Join(dir, id), lower, merged); err != nil {
 		return nil, err
 	}
-	spec.Root.Path = merged
-	rebaseSources(spec.Mounts, lower, merged)
+	plan.StageRoot("profile-record", lower, merged, "a writable overlay of the root filesystem whose writes are recorded, then discarded")
 	rec.ids.uid, rec.ids.gid = h.idMappings()
-	for _, m := range spec.Mounts {
+	for _, m := range plan.Spec.Mounts {
 		rec.mounts = append(rec.mounts, containerPath(image, m.Destination))
 	}
 	return rec, nil
