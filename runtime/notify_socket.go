@@ -33,8 +33,6 @@ func newNotifySocket(stateDir, host string) *notifySocket {
 	return &notifySocket{host: host, socketPath: filepath.Join(stateDir, "notify", "notify.sock")}
 }
 
-// setupSpec bind-mounts the socket's directory into the container and points
-// NOTIFY_SOCKET at it.
 // mount is the read-only bind of the socket's directory into the container, and the
 // environment that names the socket there.
 func (s *notifySocket) mount() (specs.Mount, []string) {
@@ -96,13 +94,25 @@ func (s *notifySocket) run(pid1 int) error {
 	for {
 		select {
 		case <-ticker.C:
-			if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid1))); err != nil {
+			if exited(pid1) {
 				return nil
 			}
 		case b := <-ready:
 			return notifyHost(client, b, pid1)
 		}
 	}
+}
+
+// exited reports whether pid is gone or a zombie (a foreground container's pid 1 that
+// exited without READY=: yoroi, its parent, has not reaped it yet).
+func exited(pid int) bool {
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return true
+	}
+	// "PID (COMM) STATE ...": COMM may hold anything, the state follows its last ')'.
+	i := bytes.LastIndexByte(stat, ')')
+	return i < 0 || i+2 >= len(stat) || stat[i+2] == 'Z' || stat[i+2] == 'X'
 }
 
 func notifyHost(client *net.UnixConn, ready []byte, pid1 int) error {

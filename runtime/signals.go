@@ -52,8 +52,9 @@ func (h *signalHandler) forward(process *libcontainer.Process, tty *stdio, detac
 			_ = h.notifySocket.run(pid1)
 			return 0, nil
 		}
-		_ = h.notifySocket.run(os.Getpid())
-		go func() { _ = h.notifySocket.run(0) }()
+		// READY= is relayed once; a container that exits without it does not hold
+		// yoroi up (runc waits on its own pid here, forever for such a container).
+		_ = h.notifySocket.run(pid1)
 	}
 	_ = tty.resize()
 	for s := range h.signals {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"os/signal"
 	"sync"
 
 	"github.com/containerd/console"
@@ -162,22 +161,16 @@ func (t *stdio) recvtty(socket *os.File) (retErr error) {
 	go func() { _, _ = io.Copy(epollConsole, os.Stdin) }()
 	t.wg.Add(1)
 	go t.copyIO(os.Stdout, epollConsole)
+	// In raw mode ^C reaches the container as a byte; a SIGINT sent to yoroi itself is
+	// forwarded to the container like any other signal (signalHandler), and the terminal
+	// is restored by Close once the container is gone, after yoroi's cleanup.
 	if err := t.hostConsole.SetRaw(); err != nil {
 		return fmt.Errorf("failed to set the terminal from the stdin: %w", err)
 	}
-	go handleInterrupt(t.hostConsole)
 	t.epoller = epoller
 	t.console = epollConsole
 	t.closers = []io.Closer{epollConsole}
 	return nil
-}
-
-func handleInterrupt(c console.Console) {
-	sigchan := make(chan os.Signal, 1)
-	signal.Notify(sigchan, os.Interrupt)
-	<-sigchan
-	_ = c.Reset()
-	os.Exit(0)
 }
 
 func (t *stdio) waitConsole() error {
