@@ -36,7 +36,7 @@ func (r *Runtime) delete(id string, force bool) error {
 		// cgroup with the container's init in it, a state directory without state.json,
 		// yoroi's staging mounts and an id range.
 		_, staged := os.Lstat(r.stagingDir(id))
-		held, _ := r.idRanges().lookup(id)
+		held, _ := r.hostIDs().lookup(id)
 		_, pendErr := os.Lstat(r.pendingPath(id))
 		dir := r.stateDir(id)
 		_, statErr := os.Lstat(dir)

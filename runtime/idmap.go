@@ -66,7 +66,7 @@ func (r *Runtime) stagingDir(id string) string {
 
 // stagingRoot holds the staging directories of every state root's containers, each named
 // by its containerKey.
-func (r *Runtime) stagingRoot() string { return filepath.Join(r.hostState(), "mnt") }
+func (r *Runtime) stagingRoot() string { return filepath.Join(r.hostStateDir(), "mnt") }
 
 // prepareRootfs id-maps rootfs into the container's staging directory and returns the
 // path to use as root.path: an id-mapped bind of a plain directory, or for an overlay
@@ -449,7 +449,7 @@ func removeDir(d string) error {
 // ancestor of the host state directory that is not searchable by others is an error that
 // says so.
 func (r *Runtime) makeTraversable(stage string) error {
-	state := r.hostState()
+	state := r.hostStateDir()
 	for _, d := range []string{state, r.stagingRoot(), stage} {
 		if err := mkdirTraversable(d); err != nil {
 			return err

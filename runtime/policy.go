@@ -98,7 +98,7 @@ func (r *Runtime) reserveIDs(id string, spec *specs.Spec, policy *hardening.Poli
 	registerRelease := func() {
 		if !reserved {
 			reserved = true
-			rb.add("id reservations", func() error { return r.idRanges().release(id) })
+			rb.add("id reservations", func() error { return r.hostIDs().release(id) })
 		}
 	}
 	if hardening.NeedsIDRange(spec, policy, *facts) {
@@ -109,7 +109,7 @@ func (r *Runtime) reserveIDs(id string, spec *specs.Spec, policy *hardening.Poli
 		if id == "" {
 			facts.UserNS.Allocated = &hardening.IDRange{Start: lo, Size: policy.Userns.RangeSize}
 		} else {
-			rng, reclaimed, err := r.idRanges().allocate(id, lo, hi, policy.Userns.RangeSize)
+			rng, reclaimed, err := r.hostIDs().allocate(id, lo, hi, policy.Userns.RangeSize)
 			if err != nil {
 				return err
 			}
@@ -129,7 +129,7 @@ func (r *Runtime) reserveIDs(id string, spec *specs.Spec, policy *hardening.Poli
 		if id == "" {
 			facts.MAC.MCS = "c0,c1"
 		} else {
-			mcs, err := r.idRanges().allocateMCS(id)
+			mcs, err := r.hostIDs().allocateMCS(id)
 			if err != nil {
 				return err
 			}
@@ -165,9 +165,9 @@ func (h *hardened) idMappings() (uid, gid []specs.LinuxIDMapping) {
 	return l.UIDMappings, l.GIDMappings
 }
 
-// hostState is yoroi's host-wide state directory ([runtime] state_dir). Cleanup must
+// hostStateDir is yoroi's host-wide state directory ([runtime] state_dir). Cleanup must
 // work even with a broken config: it then falls back to the default.
-func (r *Runtime) hostState() string {
+func (r *Runtime) hostStateDir() string {
 	if cfg, err := r.config(); err == nil {
 		return cfg.Runtime.StateDir
 	}
@@ -181,7 +181,7 @@ func (r *Runtime) exists(id string) bool { return containerExists(r.root, id) }
 // state: its id-mapped mounts and its id range.
 func (r *Runtime) cleanupContainer(id string) error {
 	err := r.cleanupStaging(id)
-	if rerr := r.idRanges().release(id); err == nil {
+	if rerr := r.hostIDs().release(id); err == nil {
 		err = rerr
 	}
 	return err

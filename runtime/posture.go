@@ -60,7 +60,7 @@ func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllo
 		HostRootAllowed:    hostRootAllowed,
 		Namespaces:         map[string]hardening.NamespaceExpectation{},
 		RootReadonly:       config.Readonlyfs,
-		ForbiddenFDTargets: []string{r.root, r.hostState()},
+		ForbiddenFDTargets: []string{r.root, r.hostStateDir()},
 	}
 	if c := config.Capabilities; c != nil {
 		m.Bounding, m.Ambient = hardening.CapMask(c.Bounding), hardening.CapMask(c.Ambient)

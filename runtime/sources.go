@@ -162,7 +162,7 @@ func (r *Runtime) engineState(b *Bundle, rootfs hardening.RootfsFacts) []hardeni
 	out := []hardening.EnginePath{
 		{Path: filepath.Dir(b.Path), What: "the directory of the container's bundle"},
 		{Path: r.root, What: "the runtime's state root"},
-		{Path: r.hostState(), What: "yoroi's host state"},
+		{Path: r.hostStateDir(), What: "yoroi's host state"},
 	}
 	if rootfs.RealPath != "" {
 		out = append(out, hardening.EnginePath{Path: rootfs.RealPath, What: "the container's root filesystem"})

@@ -18,8 +18,17 @@ import (
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
-// yoroiDir holds yoroi's per-root state under the state root (pending creates, recording
-// sockets). Its name cannot be a container id (ids start with a letter, digit or _).
+// yoroi keeps state in three places:
+//   - the state root (--root, r.root): libcontainer's, one directory per container, as
+//     runc's; each engine has its own (Docker's, containerd's, yoroi's default);
+//   - yoroiDir beneath it: yoroi's per-root state (pending creates, compiled seccomp
+//     filters, recording sockets);
+//   - the host state directory ([runtime] state_dir, r.hostStateDir()): what must be
+//     unique across every state root — the host ids handed out (hostIDs) and the staged
+//     id-mapped root filesystems (stagingRoot).
+
+// yoroiDir holds yoroi's per-root state under the state root. Its name cannot be a
+// container id (ids start with a letter, digit or _).
 const yoroiDir = ".yoroi"
 
 // allocation is one container's id range, with the process that reserved it so that a
@@ -38,18 +47,19 @@ type allocation struct {
 	ID   string `json:"id"`
 }
 
-// idRanges is the persistent allocator of per-container id ranges: a JSON file in yoroi's
-// host-wide state directory, read and written under an exclusive flock. Entries are keyed
+// hostIDs is the persistent allocator of the host ids containers get — a private range
+// of uids and gids for the user namespace, and SELinux categories (MCS) — a JSON file in
+// yoroi's host state directory, read and written under an exclusive flock. Entries are keyed
 // by containerKey (state root and id).
-type idRanges struct {
+type hostIDs struct {
 	dir  string
 	root string
 	// exists reports whether a container still has its state directory.
 	exists func(root, id string) bool
 }
 
-func (r *Runtime) idRanges() *idRanges {
-	return &idRanges{dir: r.hostState(), root: r.root, exists: containerExists}
+func (r *Runtime) hostIDs() *hostIDs {
+	return &hostIDs{dir: r.hostStateDir(), root: r.root, exists: containerExists}
 }
 
 func containerExists(root, id string) bool {
@@ -64,7 +74,7 @@ func containerKey(root, id string) string {
 }
 
 // locked runs f with the allocation table, saving it when f changed it.
-func (a *idRanges) locked(f func(table map[string]allocation) (bool, error)) error {
+func (a *hostIDs) locked(f func(table map[string]allocation) (bool, error)) error {
 	if err := os.MkdirAll(a.dir, 0o711); err != nil {
 		return err
 	}
@@ -106,7 +116,7 @@ func (a *idRanges) locked(f func(table map[string]allocation) (bool, error)) err
 
 // allocate reserves a free range of size ids in [lo, hi] for id. Ranges of containers that
 // no longer exist and whose reserving process is gone are reclaimed first.
-func (a *idRanges) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, []string, error) {
+func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, []string, error) {
 	var got *hardening.IDRange
 	var reclaimed []string
 	key := containerKey(a.root, id)
@@ -143,7 +153,7 @@ func (a *idRanges) allocate(id string, lo, hi, size uint32) (*hardening.IDRange,
 }
 
 // release frees id's range.
-func (a *idRanges) release(id string) error {
+func (a *hostIDs) release(id string) error {
 	key := containerKey(a.root, id)
 	return a.locked(func(table map[string]allocation) (bool, error) {
 		if _, ok := table[key]; !ok {
@@ -155,7 +165,7 @@ func (a *idRanges) release(id string) error {
 }
 
 // lookup returns id's range, if it has one.
-func (a *idRanges) lookup(id string) (*allocation, error) {
+func (a *hostIDs) lookup(id string) (*allocation, error) {
 	var out *allocation
 	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
@@ -211,7 +221,7 @@ func (al allocation) alive() bool {
 const mcsCategories = 1024
 
 // allocateMCS reserves a category pair no other existing container holds.
-func (a *idRanges) allocateMCS(id string) (string, error) {
+func (a *hostIDs) allocateMCS(id string) (string, error) {
 	var got string
 	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {

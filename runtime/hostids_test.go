@@ -7,7 +7,7 @@ import (
 
 func TestIDRangesAllocateReleaseReuse(t *testing.T) {
 	live := map[string]bool{}
-	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	r1, _, err := a.allocate("a", 100000, 299999, 65536)
 	if err != nil || r1.Start != 100000 {
 		t.Fatalf("%+v %v", r1, err)
@@ -30,7 +30,7 @@ func TestIDRangesAllocateReleaseReuse(t *testing.T) {
 	delete(live, "a")
 	r3, _, err := a.allocate("c", 100000, 299999, 65536)
 	// Another state root (another engine) gets its own ranges, never the same ones.
-	other := &idRanges{dir: a.dir, root: "/run/other", exists: a.exists}
+	other := &hostIDs{dir: a.dir, root: "/run/other", exists: a.exists}
 	if r4, _, err := other.allocate("a", 100000, 299999, 65536); err != nil || r4.Start == r3.Start || r4.Start == r2.Start {
 		t.Fatalf("same id in another root: %+v %v", r4, err)
 	}
@@ -40,7 +40,7 @@ func TestIDRangesAllocateReleaseReuse(t *testing.T) {
 }
 
 func TestIDRangesReclaimDeadCreates(t *testing.T) {
-	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(string, string) bool { return false }}
+	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(string, string) bool { return false }}
 	// A reservation by a process that no longer exists, for a container that never got
 	// its state (a create killed half-way), is reclaimed by the next allocation.
 	err := a.locked(func(table map[string]allocation) (bool, error) {
@@ -58,7 +58,7 @@ func TestIDRangesReclaimDeadCreates(t *testing.T) {
 
 func TestAllocateMCSUnique(t *testing.T) {
 	live := map[string]bool{}
-	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	seen := map[string]bool{}
 	for _, id := range []string{"a", "b", "c", "d"} {
 		mcs, err := a.allocateMCS(id)
@@ -86,7 +86,7 @@ func TestMCSPairs(t *testing.T) {
 		t.Errorf("mcsPair(total) = %q", got)
 	}
 	live := map[string]bool{}
-	a := &idRanges{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	first, err := a.allocateMCS("a")
 	if err != nil {
 		t.Fatal(err)
