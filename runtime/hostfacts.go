@@ -240,7 +240,7 @@ func rootfsFacts(root string) hardening.RootfsFacts {
 	rf.RealPath = real
 	rf.NoIdmap = !idmappable(name, real)
 	if name == "overlay" {
-		if m, err := findMount(real); err == nil && m != nil && m.fstype == "overlay" {
+		if m, err := findMount(real); err == nil && m != nil && m.FSType == "overlay" {
 			rf.OverlayMount = true
 		}
 	}

@@ -1,13 +1,11 @@
 package runtime
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	pathrs "github.com/cyphar/filepath-securejoin/pathrs-lite"
+	"github.com/moby/sys/mountinfo"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
 
@@ -242,12 +241,12 @@ func overlayLayers(dir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if m == nil || m.fstype != "overlay" {
+	if m == nil || m.FSType != "overlay" {
 		return nil, fmt.Errorf("%s is not an overlay mount", dir)
 	}
 	var upper string
 	var lowers []string
-	for _, opt := range splitEscaped(m.superOpts, ',') {
+	for _, opt := range splitEscaped(m.VFSOptions, ',') {
 		k, v, _ := strings.Cut(opt, "=")
 		switch k {
 		case "upperdir":
@@ -288,56 +287,17 @@ func overlayLayers(dir string) ([]string, error) {
 	return layers, nil
 }
 
-// mountEntry is one line of /proc/self/mountinfo.
-type mountEntry struct {
-	mountPoint, mountOpts, fstype, source, superOpts string
-}
-
-// readMountinfo reads the mount table of the calling thread's mount namespace. Not
-// /proc/self: libcontainer's mount-source goroutine setns()es its locked OS thread into the
-// container's mount namespace, and when that thread is Go's main thread it is parked there
-// rather than destroyed, so the thread-group leader's view (/proc/self) can be the
-// container's. Every other thread is in the host's.
-func readMountinfo() ([]mountEntry, error) {
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
-	f, err := os.Open("/proc/thread-self/mountinfo")
-	if err != nil {
+// findMount returns the topmost mount at exactly path, or nil. moby's mountinfo reads
+// /proc/thread-self on a locked thread, not /proc/self: libcontainer's mount-source
+// goroutine setns()es its locked OS thread into the container's mount namespace, and when
+// that thread is Go's main thread it is parked there rather than destroyed, so the
+// thread-group leader's view can be the container's. Every other thread is in the host's.
+func findMount(path string) (*mountinfo.Info, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(path))
+	if err != nil || len(mounts) == 0 {
 		return nil, err
 	}
-	defer f.Close()
-	var out []mountEntry
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		sep := slices.Index(fields, "-")
-		if len(fields) < 6 || sep < 0 || len(fields) < sep+4 {
-			continue
-		}
-		out = append(out, mountEntry{
-			mountPoint: unescapeOpt(fields[4]),
-			mountOpts:  fields[5],
-			fstype:     fields[sep+1],
-			source:     fields[sep+2],
-			superOpts:  fields[sep+3],
-		})
-	}
-	return out, sc.Err()
-}
-
-// findMount returns the topmost mount at exactly path, or nil.
-func findMount(path string) (*mountEntry, error) {
-	mounts, err := readMountinfo()
-	if err != nil {
-		return nil, err
-	}
-	for i := len(mounts) - 1; i >= 0; i-- {
-		if mounts[i].mountPoint == path {
-			return &mounts[i], nil
-		}
-	}
-	return nil, nil
+	return mounts[len(mounts)-1], nil
 }
 
 // splitEscaped splits on sep unless it is preceded by a backslash.
@@ -392,15 +352,13 @@ func (r *Runtime) cleanupStagingDir(stage string) error {
 	if _, err := os.Lstat(stage); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	mounts, err := readMountinfo()
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(stage))
 	if err != nil {
 		return err
 	}
 	var points []string
 	for _, m := range mounts {
-		if m.mountPoint == stage || strings.HasPrefix(m.mountPoint, stage+"/") {
-			points = append(points, m.mountPoint)
-		}
+		points = append(points, m.Mountpoint)
 	}
 	// Deepest first; a path mounted more than once appears more than once.
 	slices.SortStableFunc(points, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })

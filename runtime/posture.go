@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/moby/sys/mountinfo"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
@@ -389,30 +390,26 @@ func readMountOptions(path string) (map[string][]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	type entry struct {
-		id, parent, point string
-		opts              []string
-	}
-	var entries []entry
-	byID := map[string]int{}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 {
-			continue
-		}
-		byID[fields[0]] = len(entries)
-		entries = append(entries, entry{id: fields[0], parent: fields[1], point: unescapeOpt(fields[4]), opts: strings.Split(fields[5], ",")})
-	}
-	if err := sc.Err(); err != nil {
+	infos, err := mountinfo.GetMountsFromReader(f, nil)
+	if err != nil {
 		return nil, err
+	}
+	type entry struct {
+		id, parent int
+		point      string
+		opts       []string
+	}
+	entries := make([]entry, 0, len(infos))
+	byID := map[int]int{}
+	for _, m := range infos {
+		byID[m.ID] = len(entries)
+		entries = append(entries, entry{id: m.ID, parent: m.Parent, point: m.Mountpoint, opts: strings.Split(m.Options, ",")})
 	}
 	if len(entries) == 0 {
 		return nil, errors.New("empty mount table")
 	}
 	// The top of each point's stack: the mount no other mount at that point sits on.
-	top := map[string]string{}
+	top := map[string]int{}
 	for _, e := range entries {
 		covered := slices.ContainsFunc(entries, func(o entry) bool { return o.point == e.point && o.parent == e.id })
 		if !covered {
@@ -422,13 +419,13 @@ func readMountOptions(path string) (map[string][]string, error) {
 	// reachable: the path to its point passes through its parent: a mount stacked on
 	// another at the same point is reachable as that one is; otherwise the visible mount
 	// nearest above its point must be its parent.
-	reachable := map[string]bool{}
-	var isReachable func(id string, depth int) bool
-	isVisible := func(id string, depth int) bool {
+	reachable := map[int]bool{}
+	var isReachable func(id int, depth int) bool
+	isVisible := func(id int, depth int) bool {
 		i, ok := byID[id]
 		return ok && top[entries[i].point] == id && isReachable(id, depth)
 	}
-	isReachable = func(id string, depth int) bool {
+	isReachable = func(id int, depth int) bool {
 		if v, ok := reachable[id]; ok {
 			return v
 		}
@@ -445,7 +442,7 @@ func readMountOptions(path string) (map[string][]string, error) {
 		case entries[p].point == e.point:
 			v = isReachable(e.parent, depth+1)
 		default:
-			above := ""
+			above := -1
 			for q := filepath.Dir(e.point); ; q = filepath.Dir(q) {
 				if t, ok := top[q]; ok && isVisible(t, depth+1) {
 					above = t

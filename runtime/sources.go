@@ -44,7 +44,7 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 			f.FSType = fsName(sfs.Type)
 		}
 		if f.FSType == "overlay" && f.Type == "directory" {
-			if mnt, err := findMount(filepath.Clean(real)); err == nil && mnt != nil && mnt.fstype == "overlay" {
+			if mnt, err := findMount(filepath.Clean(real)); err == nil && mnt != nil && mnt.FSType == "overlay" {
 				f.OverlayMount = true
 			}
 		}
