@@ -13,6 +13,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/launcher"
 )
 
 // workloadArgs returns the workload's own argv of a (possibly Landlock-wrapped) process.
@@ -25,56 +26,50 @@ func workloadArgs(args []string) []string {
 	return args
 }
 
-// checkExecutable resolves the workload's argv[0] inside root the way the container will
-// (PATH from its environment, relative to its cwd), so that a missing binary is reported
-// when the container is created, as runc reports it, even though the process first
-// executes yoroi's Landlock launcher. mountDests are paths other mounts will cover: a
-// binary below one of them cannot be checked before the container starts.
+// checkExecutable resolves the workload's argv[0] inside root the way the launcher will
+// (launcher.LookPath: PATH from its environment, relative to its cwd), so that a missing
+// binary is reported when the container is created, as runc reports it, even though the
+// process first executes yoroi's Landlock launcher. mountDests are paths other mounts will
+// cover: a binary below one of them cannot be checked before the container starts.
 func checkExecutable(root string, p *specs.Process, mountDests []string) error {
 	args := workloadArgs(p.Args)
 	if len(args) == 0 {
 		return errors.New("process.args must not be empty")
 	}
-	name := args[0]
-	var candidates []string
-	if strings.Contains(name, "/") {
+	inContainer := func(name string) string {
 		if !path.IsAbs(name) {
-			name = path.Join(p.Cwd, name)
+			name = path.Join("/", p.Cwd, name)
 		}
-		candidates = []string{name}
-	} else {
-		pathEnv := "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-		for _, e := range p.Env {
-			if v, ok := strings.CutPrefix(e, "PATH="); ok {
-				pathEnv = v
-			}
-		}
-		for _, dir := range strings.Split(pathEnv, ":") {
-			if dir == "" {
-				dir = "."
-			}
-			if !path.IsAbs(dir) {
-				dir = path.Join(p.Cwd, dir)
-			}
-			candidates = append(candidates, path.Join(dir, name))
-		}
+		return name
 	}
-	for _, c := range candidates {
-		if slices.ContainsFunc(mountDests, func(d string) bool { return c == d || strings.HasPrefix(c, strings.TrimSuffix(d, "/")+"/") }) {
-			return nil
+	kind := func(name string) launcher.Kind {
+		name = inContainer(name)
+		if slices.ContainsFunc(mountDests, func(d string) bool { return name == d || strings.HasPrefix(name, strings.TrimSuffix(d, "/")+"/") }) {
+			return launcher.Executable // cannot be checked: the container's mounts decide
 		}
-		full, err := securejoin.SecureJoin(root, c)
+		full, err := securejoin.SecureJoin(root, name)
 		if err != nil {
-			continue
+			return launcher.Missing
 		}
-		if st, err := os.Stat(full); err == nil && st.Mode().IsRegular() && st.Mode().Perm()&0o111 != 0 {
-			return nil
+		st, err := os.Stat(full)
+		switch {
+		case err != nil:
+			return launcher.Missing
+		case st.IsDir():
+			return launcher.Directory
+		case st.Mode().Perm()&0o111 == 0:
+			return launcher.NotExecutable
 		}
+		return launcher.Executable
 	}
-	if strings.Contains(args[0], "/") {
-		return pathError(root, args[0], candidates[0])
+	name, err := launcher.LookPath(args[0], p.Env, kind)
+	if err != nil {
+		return err
 	}
-	return fmt.Errorf("exec: %q: executable file not found in $PATH", args[0])
+	if strings.Contains(args[0], "/") && kind(name) != launcher.Executable {
+		return pathError(root, args[0], inContainer(name))
+	}
+	return nil
 }
 
 // pathError says why the file at name cannot be executed in Go's exec.LookPath words,

@@ -1,7 +1,6 @@
 package runtime
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -17,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/launcher"
 )
 
 // A container whose process runs under the Landlock launcher gets its seccomp filter from
@@ -31,9 +31,6 @@ import (
 // seccompFilterLabel is the libcontainer label naming the container's compiled filter, so
 // that exec hands the same one to its process.
 const seccompFilterLabel = "org.yoroi.seccomp.filter"
-
-// maxFilterInsns is the kernel's limit on a classic BPF program (BPF_MAXINSNS).
-const maxFilterInsns = 4096
 
 func (r *Runtime) filterCacheDir() string { return filepath.Join(r.root, yoroiDir, "seccomp") }
 
@@ -106,29 +103,17 @@ func (r *Runtime) readFilter(key string) ([]byte, error) {
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		return nil, err
 	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > 8+8*maxFilterInsns {
+	if st.Mode&unix.S_IFMT != unix.S_IFREG || st.Size > launcher.FilterHeaderSize+8*launcher.MaxFilterInsns {
 		return nil, fmt.Errorf("seccomp filter %s: not a filter", f.Name())
 	}
 	prog := make([]byte, st.Size)
 	if _, err := f.ReadAt(prog, 0); err != nil {
 		return nil, err
 	}
-	if err := checkFilter(prog); err != nil {
+	if err := launcher.CheckFilter(prog); err != nil {
 		return nil, fmt.Errorf("seccomp filter %s: %w", f.Name(), err)
 	}
 	return prog, nil
-}
-
-// checkFilter checks the header against the program's length.
-func checkFilter(prog []byte) error {
-	if len(prog) < 8 {
-		return errors.New("truncated")
-	}
-	n := binary.NativeEndian.Uint32(prog[4:8])
-	if n == 0 || n > maxFilterInsns || len(prog) != 8+8*int(n) {
-		return fmt.Errorf("%d instructions in %d bytes", n, len(prog))
-	}
-	return nil
 }
 
 // storeFilter compiles cfg and keeps it as key: written to a temporary file and renamed,
@@ -138,7 +123,7 @@ func (r *Runtime) storeFilter(key string, cfg *configs.Seccomp) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFilter(prog); err != nil {
+	if err := launcher.CheckFilter(prog); err != nil {
 		return nil, fmt.Errorf("seccomp: compiled filter: %w", err)
 	}
 	dir := r.filterCacheDir()
@@ -166,7 +151,7 @@ func (r *Runtime) storeFilter(key string, cfg *configs.Seccomp) ([]byte, error) 
 // logFilterFlags logs the filter's flags at debug level in libcontainer's words (runc's
 // seccomp tests read them).
 func logFilterFlags(prog []byte) {
-	logrus.Debugf("seccomp filter flags: %d", binary.NativeEndian.Uint32(prog[:4]))
+	logrus.Debugf("seccomp filter flags: %d", launcher.FilterFlags(prog))
 }
 
 // withLauncherFilter hands prog (header and program, as cached) to the launcher.

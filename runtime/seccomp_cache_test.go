@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/launcher"
 )
 
 func TestMoveSeccompToLauncher(t *testing.T) {
@@ -108,7 +109,7 @@ func TestCheckFilter(t *testing.T) {
 		{"long", append(hdr(1), make([]byte, 16)...), false},
 		{"above BPF_MAXINSNS", append(hdr(4097), make([]byte, 8*4097)...), false},
 	} {
-		if err := checkFilter(tc.prog); (err == nil) != tc.ok {
+		if err := launcher.CheckFilter(tc.prog); (err == nil) != tc.ok {
 			t.Errorf("%s: %v", tc.name, err)
 		}
 	}

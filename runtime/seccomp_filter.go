@@ -4,7 +4,6 @@ package runtime
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -19,6 +18,8 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/launcher"
 )
 
 // The filter is built by libcontainer's own functions, step for step as its InitSeccomp
@@ -97,16 +98,11 @@ func compileFilter(cfg *configs.Seccomp) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp: %w", err)
 	}
-	return encodeFilter(uint32(flags), prog), nil
-}
-
-func encodeFilter(flags uint32, prog []unix.SockFilter) []byte {
-	out := binary.NativeEndian.AppendUint32(nil, flags)
-	out = binary.NativeEndian.AppendUint32(out, uint32(len(prog)))
+	var insns []byte
 	if len(prog) > 0 {
-		out = append(out, unsafe.Slice((*byte)(unsafe.Pointer(&prog[0])), len(prog)*int(unsafe.Sizeof(prog[0])))...)
+		insns = unsafe.Slice((*byte)(unsafe.Pointer(&prog[0])), len(prog)*int(unsafe.Sizeof(prog[0])))
 	}
-	return out
+	return launcher.EncodeFilter(uint32(flags), insns)
 }
 
 // launcherCanInstall reports whether the launcher can install cfg: a filter with notify

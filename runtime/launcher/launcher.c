@@ -367,8 +367,8 @@ static void add_passed_files(const struct ruleset *rs)
 	closedir(d);
 }
 
-// struct filter_header precedes the BPF program in the seccomp setting (see runtime's
-// seccomp filter cache, which writes it).
+// struct filter_header precedes the BPF program in the seccomp setting (protocol.go:
+// EncodeFilter writes it, CheckFilter checks it as parse_filter does).
 struct filter_header {
 	uint32_t flags;
 	uint32_t len;
@@ -408,9 +408,11 @@ static void parse_filter(const char *hex, struct filter *f)
 	f->insns = (struct sock_filter *)(buf + sizeof(f->h));
 }
 
-// look_path finds file as Go's exec.LookPath does: a name with a slash is used as is,
-// otherwise the first executable regular file in $PATH (an empty entry is "."), and a
-// match relative to the working directory is an error.
+// look_path finds file as Go's exec.LookPath does, and as protocol.go's LookPath, which
+// the runtime checks with before the container starts (TestLookPathSameOnBothSides holds
+// both to one table): a name with a slash is used as is, otherwise the first executable
+// non-directory in $PATH (an empty entry is "."), and a match relative to the working
+// directory is an error.
 static const char *look_path(const char *file, char *buf, size_t size)
 {
 	if (strchr(file, '/') != NULL)

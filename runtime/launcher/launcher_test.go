@@ -155,3 +155,127 @@ func TestLauncherKeepsPrivileges(t *testing.T) {
 		}
 	}
 }
+
+// The launcher (C) and the runtime's early check (launcher.LookPath, Go) find the
+// workload alike: one table, run by both on the same files.
+func TestLookPathSameOnBothSides(t *testing.T) {
+	dir := t.TempDir()
+	script := "#!/bin/sh\necho \"found $0\"\n"
+	for _, f := range []struct {
+		path string
+		mode os.FileMode
+	}{
+		{"a/both", 0o755}, {"b/both", 0o755}, {"a/plain", 0o644}, {"b/plain", 0o755},
+		{"b/dir/x", 0o755}, {"b/onlyb", 0o755}, {"rel/prog", 0o755}, {"cwdprog", 0o755},
+	} {
+		p := dir + "/" + f.path
+		if err := os.MkdirAll(p[:strings.LastIndex(p, "/")], 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(script), f.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(dir+"/a/dir", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(dir+"/b/dir/x", dir+"/b/dir-link"); err != nil {
+		t.Fatal(err)
+	}
+	a, b := dir+"/a", dir+"/b"
+	for _, tc := range []struct {
+		name, file string
+		env        []string
+		want       string // the path found, or the failure's exit code and message
+	}{
+		{"first entry wins", "both", []string{"PATH=" + a + ":" + b}, a + "/both"},
+		{"not executable: skipped", "plain", []string{"PATH=" + a + ":" + b}, b + "/plain"},
+		{"a directory: skipped", "dir", []string{"PATH=" + a + ":" + b}, "127 exec: \"dir\": executable file not found in $PATH"},
+		{"a symlink to an executable", "dir-link", []string{"PATH=" + b}, b + "/dir-link"},
+		{"the last PATH counts", "onlyb", []string{"PATH=" + b, "PATH=" + a}, "127 exec: \"onlyb\": executable file not found in $PATH"},
+		{"no PATH: no entries", "onlyb", nil, "127 exec: \"onlyb\": executable file not found in $PATH"},
+		{"an empty PATH: no entries", "cwdprog", []string{"PATH="}, "127 exec: \"cwdprog\": executable file not found in $PATH"},
+		{"an empty entry is the working directory", "cwdprog", []string{"PATH=:" + b}, "126 exec: \"cwdprog\": cannot run executable found relative to current directory"},
+		{"a relative entry", "prog", []string{"PATH=rel"}, "126 exec: \"prog\": cannot run executable found relative to current directory"},
+		{"a name with a slash is used as it is", "./cwdprog", []string{"PATH=" + a}, "./cwdprog"},
+		{"not found", "none", []string{"PATH=" + a + ":" + b}, "127 exec: \"none\": executable file not found in $PATH"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// Go: what the runtime checks before the container starts.
+			got, err := launcher.LookPath(tc.file, tc.env, func(p string) launcher.Kind {
+				if !strings.HasPrefix(p, "/") {
+					p = dir + "/" + p
+				}
+				st, err := os.Stat(p)
+				switch {
+				case err != nil:
+					return launcher.Missing
+				case st.IsDir():
+					return launcher.Directory
+				case st.Mode().Perm()&0o111 == 0:
+					return launcher.NotExecutable
+				}
+				return launcher.Executable
+			})
+			if ee, ok := err.(*launcher.ExecError); ok {
+				got = fmt.Sprintf("%d %s", ee.Code, ee.Msg)
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("Go: %q, want %q", got, tc.want)
+			}
+			// C: what the launcher does in the container.
+			out, code := launchIn(t, dir, tc.env, "exec-writable", "--", tc.file)
+			if code == 0 {
+				out = strings.TrimPrefix(strings.TrimSpace(out), "found ")
+			} else {
+				out = fmt.Sprintf("%d %s", code, strings.TrimPrefix(strings.TrimSpace(out), "yoroi landlock: "))
+			}
+			if out != tc.want {
+				t.Errorf("C: %q, want %q", out, tc.want)
+			}
+		})
+	}
+}
+
+// launchIn runs the launcher in dir with env.
+func launchIn(t *testing.T, dir string, env []string, args ...string) (string, int) {
+	t.Helper()
+	if _, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION); e != 0 {
+		t.Skipf("the kernel has no Landlock (%v)", e)
+	}
+	cmd := exec.Command(os.Args[0], append([]string{launcher.Arg}, args...)...)
+	cmd.Dir = dir
+	cmd.Env = append([]string{}, env...)
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return string(out), ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return string(out), 0
+}
+
+// The argv layout is the policy's (hardening.WrapLandlock): the launcher accepts every
+// form it writes, and the workload's argv reaches it unchanged after "--".
+func TestLauncherAcceptsEveryWrap(t *testing.T) {
+	kill := uint64(1) << unix.CAP_KILL
+	for _, s := range []hardening.LandlockSettings{
+		{MinABI: 1},
+		{MinABI: 1, ExecWritable: true, RootWritable: true, MakeDevices: true},
+		{MinABI: 1, KeepPrivileges: true, Capabilities: hardening.LauncherCaps{Bounding: kill, Permitted: kill, Effective: kill}},
+	} {
+		if s.KeepPrivileges && os.Geteuid() != 0 {
+			continue // the runtime hands such a launcher CAP_SYS_ADMIN, which the test has as root only
+		}
+		argv := hardening.WrapLandlock([]string{"sh", "-c", "echo \"$@\"", "sh", "--", "x y"}, s)
+		if argv[0] != hardening.LandlockExe || argv[1] != launcher.Arg {
+			t.Fatalf("wrap %v", argv)
+		}
+		out, code := launch(t, argv[2:]...)
+		if code != 0 || out != "-- x y\n" {
+			t.Errorf("%+v: %v: exit %d, %q", s, argv, code, out)
+		}
+	}
+}
