@@ -85,7 +85,7 @@ type MACPolicy struct {
 	// Accept lists the providers that count as confinement, in order of preference:
 	// "apparmor" (enabled), "selinux" (enforcing), "landlock". If none of them is in
 	// force, every create is refused.
-	Accept []string `toml:"accept" json:"accept"`
+	Accept MACProviders `toml:"accept" json:"accept"`
 	// LandlockMinABI is the lowest Landlock ABI version accepted.
 	LandlockMinABI int `toml:"landlock_min_abi" json:"landlock_min_abi"`
 	// LandlockExecWritable lets Landlock allow execution from writable mounts (combine
@@ -126,7 +126,7 @@ type SeccompPolicy struct {
 type UsernsPolicy struct {
 	// Pool is the host id range ("first-last") from which each container without a user
 	// namespace of its own gets a private range of RangeSize ids.
-	Pool string `toml:"pool" json:"pool"`
+	Pool IDSpan `toml:"pool" json:"pool"`
 	// RangeSize is the number of uids/gids each container gets.
 	RangeSize uint32 `toml:"range_size" json:"range_size"`
 	// MinHostID: a user namespace the caller brings (Kubernetes hostUsers: false, podman
@@ -153,13 +153,13 @@ type RootfsPolicy struct {
 	Readonly bool `toml:"readonly" json:"readonly"`
 	// Scratch lists where a nosuid,nodev,noexec tmpfs is mounted unless the spec mounts
 	// something there itself.
-	Scratch []string `toml:"scratch" json:"scratch"`
+	Scratch ScratchPaths `toml:"scratch" json:"scratch"`
 	// ScratchCopy lists more scratch paths whose tmpfs starts with a copy of what the
 	// image has there (an image directory made writable without losing its files).
 	// `yoroi profile record --toml` lists here the directories a workload writes in.
-	ScratchCopy []string `toml:"scratch_copy" json:"scratch_copy"`
+	ScratchCopy ScratchPaths `toml:"scratch_copy" json:"scratch_copy"`
 	// ScratchSize caps each scratch tmpfs ("64m", "1g").
-	ScratchSize string `toml:"scratch_size" json:"scratch_size"`
+	ScratchSize Size `toml:"scratch_size" json:"scratch_size"`
 	// AllowNoPivot accepts --no-pivot (chroot instead of pivot_root), for a rootfs on a
 	// ramdisk where pivot_root fails.
 	AllowNoPivot bool `toml:"allow_no_pivot" json:"allow_no_pivot"`
@@ -168,27 +168,27 @@ type RootfsPolicy struct {
 // CapabilitiesPolicy is [capabilities].
 type CapabilitiesPolicy struct {
 	// Allow is the allowlist every capability set is clamped to.
-	Allow []string `toml:"allow" json:"allow"`
+	Allow Capabilities `toml:"allow" json:"allow"`
 	// Drop lists capabilities that engines grant by default: they are removed and
 	// recorded. Any other capability outside Allow is refused.
-	Drop []string `toml:"drop" json:"drop"`
+	Drop Capabilities `toml:"drop" json:"drop"`
 }
 
 // NamespacesPolicy is [namespaces].
 type NamespacesPolicy struct {
 	// AllowHost lists namespace types ("network", "pid", "ipc", "uts", "cgroup") a
 	// container may share with the host.
-	AllowHost []string `toml:"allow_host" json:"allow_host"`
+	AllowHost HostNamespaces `toml:"allow_host" json:"allow_host"`
 }
 
 // MountsPolicy is [mounts].
 type MountsPolicy struct {
 	// DenySources: a bind source equal to one of these or an ancestor of one is refused.
-	DenySources []string `toml:"deny_sources" json:"deny_sources"`
+	DenySources AbsPaths `toml:"deny_sources" json:"deny_sources"`
 	// DenySubtrees: a bind source equal to one of these or below one is refused.
-	DenySubtrees []string `toml:"deny_subtrees" json:"deny_subtrees"`
+	DenySubtrees AbsPaths `toml:"deny_subtrees" json:"deny_subtrees"`
 	// AllowSources are exact exceptions to both lists.
-	AllowSources []string `toml:"allow_sources" json:"allow_sources"`
+	AllowSources AbsPaths `toml:"allow_sources" json:"allow_sources"`
 	// AllowExec keeps writable mounts executable (they get noexec otherwise).
 	AllowExec bool `toml:"allow_exec" json:"allow_exec"`
 	// AllowSharedPropagation allows shared/rshared mounts (host mount events leak both
@@ -208,14 +208,14 @@ type MountsPolicy struct {
 // PathsPolicy is [paths]: additions to the built-in masked and read-only /proc and /sys
 // paths, which are always applied.
 type PathsPolicy struct {
-	Masked   []string `toml:"masked" json:"masked"`
-	Readonly []string `toml:"readonly" json:"readonly"`
+	Masked   AbsPaths `toml:"masked" json:"masked"`
+	Readonly AbsPaths `toml:"readonly" json:"readonly"`
 }
 
 // DevicesPolicy is [devices].
 type DevicesPolicy struct {
 	// Allow lists host device paths a container may have beyond the default set.
-	Allow []string `toml:"allow" json:"allow"`
+	Allow AbsPaths `toml:"allow" json:"allow"`
 }
 
 // SysctlsPolicy is [sysctls].
@@ -238,7 +238,7 @@ type PidsPolicy struct {
 // HooksPolicy is [hooks].
 type HooksPolicy struct {
 	// Allow lists the real paths of binaries that may run as OCI hooks (on the host, as root).
-	Allow []string `toml:"allow" json:"allow"`
+	Allow AbsPaths `toml:"allow" json:"allow"`
 	// AllowStartContainer lets startContainer hooks run: inside the container, but before
 	// its seccomp filter and Landlock domain are in force.
 	AllowStartContainer bool `toml:"allow_start_container" json:"allow_start_container"`
@@ -247,10 +247,10 @@ type HooksPolicy struct {
 // UsersPolicy is [users]: optional bounds on the container process' uid and gid, as
 // ranges "1000-1999" or single ids. Empty allow lists allow every id.
 type UsersPolicy struct {
-	AllowUIDs []string `toml:"allow_uids" json:"allow_uids"`
-	DenyUIDs  []string `toml:"deny_uids" json:"deny_uids"`
-	AllowGIDs []string `toml:"allow_gids" json:"allow_gids"`
-	DenyGIDs  []string `toml:"deny_gids" json:"deny_gids"`
+	AllowUIDs IDSpans `toml:"allow_uids" json:"allow_uids"`
+	DenyUIDs  IDSpans `toml:"deny_uids" json:"deny_uids"`
+	AllowGIDs IDSpans `toml:"allow_gids" json:"allow_gids"`
+	DenyGIDs  IDSpans `toml:"deny_gids" json:"deny_gids"`
 }
 
 // DefaultAuditPath is where the audit log goes unless [audit] path says otherwise.
@@ -273,7 +273,7 @@ func DefaultPolicy() *Policy {
 		Rootfs: RootfsPolicy{
 			Readonly:    true,
 			Scratch:     []string{"/tmp", "/run"},
-			ScratchSize: "64m",
+			ScratchSize: 64 << 20,
 		},
 		Capabilities: CapabilitiesPolicy{
 			Allow: capNames(defaultAllowedCaps),
@@ -291,7 +291,7 @@ func DefaultPolicy() *Policy {
 			SELinuxType:     "container_t",
 		},
 		Userns: UsernsPolicy{
-			Pool:             "1000000000-1999999999",
+			Pool:             IDSpan{1000000000, 1999999999},
 			RangeSize:        65536,
 			MinHostID:        65536,
 			IdmapFilesystems: []string{"ext4", "xfs", "btrfs", "tmpfs", "f2fs", "overlay"},
@@ -318,11 +318,7 @@ func ParseConfig(data []byte) (*Config, error) {
 	raw.Runtime = cfg.Runtime
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(&raw)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("config line %d: %s", pe.Position.Line, pe.Message)
-		}
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, configError(err)
 	}
 	cfg.Audit = raw.Audit
 	cfg.Runtime = raw.Runtime
@@ -342,7 +338,7 @@ func ParseConfig(data []byte) (*Config, error) {
 			return nil, err
 		}
 		if err := md.PrimitiveDecode(raw.Profiles[name], p); err != nil {
-			return nil, fmt.Errorf("config: profile %s: %w", name, err)
+			return nil, configError(err)
 		}
 		p.Name = name
 		cfg.Profiles[name] = p
@@ -358,6 +354,18 @@ func ParseConfig(data []byte) (*Config, error) {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// configError says where in config.toml a value is wrong: its line and key.
+func configError(err error) error {
+	var pe toml.ParseError
+	if !errors.As(err, &pe) {
+		return fmt.Errorf("config: %w", err)
+	}
+	if pe.LastKey != "" {
+		return fmt.Errorf("config line %d: %s: %s", pe.Position.Line, pe.LastKey, pe.Message)
+	}
+	return fmt.Errorf("config line %d: %s", pe.Position.Line, pe.Message)
 }
 
 // validProfileName reports whether name matches ^[a-z0-9][a-z0-9_-]{0,62}$ (a regexp that
@@ -422,83 +430,111 @@ func (c *Config) Policy(name string) (*Policy, error) {
 	return p, nil
 }
 
-// Validate checks one policy's values and normalizes capability names.
+// Validate checks one policy: the ordered named checks of policyChecks. (Each value was
+// checked on its own when it was parsed: these are what a policy built in code, or a
+// combination of keys, can still get wrong.)
 func (p *Policy) Validate() error {
-	for _, s := range slices.Concat(p.Rootfs.Scratch, p.Rootfs.ScratchCopy) {
-		if !path.IsAbs(s) || path.Clean(s) != s || s == "/" {
-			return fmt.Errorf("rootfs.scratch: %q must be a clean absolute path other than /", s)
-		}
-	}
-	if _, err := ParseSize(p.Rootfs.ScratchSize); err != nil {
-		return fmt.Errorf("rootfs.scratch_size: %w", err)
-	}
-	for _, list := range []*[]string{&p.Capabilities.Allow, &p.Capabilities.Drop} {
-		for i, name := range *list {
-			c, ok := normalizeCap(name)
-			if !ok {
-				return fmt.Errorf("capabilities: unknown capability %q", name)
-			}
-			(*list)[i] = c
-		}
-	}
-	for _, ns := range p.Namespaces.AllowHost {
-		if _, ok := hostShareable[ns]; !ok {
-			return fmt.Errorf("namespaces.allow_host: %q is not one of network, pid, ipc, uts, cgroup", ns)
-		}
-	}
-	for _, list := range [][]string{p.Mounts.DenySources, p.Mounts.DenySubtrees, p.Mounts.AllowSources, p.Hooks.Allow, p.Devices.Allow, p.Paths.Masked, p.Paths.Readonly} {
-		for _, s := range list {
-			if !path.IsAbs(s) {
-				return fmt.Errorf("%q must be an absolute path", s)
-			}
-		}
-	}
-	if err := validSyscallList(p.Seccomp.Syscalls, p.Seccomp.AllowFloor); err != nil {
-		return err
-	}
-	if len(p.MAC.Accept) == 0 {
-		return errors.New("mac.accept must name at least one provider")
-	}
-	for _, a := range p.MAC.Accept {
-		if a != "apparmor" && a != "selinux" && a != "landlock" {
-			return fmt.Errorf("mac.accept: unknown provider %q (apparmor, selinux, landlock)", a)
-		}
-	}
-	if p.MAC.LandlockMinABI < 1 {
-		return fmt.Errorf("mac.landlock_min_abi must be at least 1")
-	}
-	if !validProfileName(p.MAC.AppArmorProfile) || strings.TrimSpace(p.MAC.SELinuxType) == "" {
-		return fmt.Errorf("mac.apparmor_profile and mac.selinux_type must be names")
-	}
-	for _, n := range p.Seccomp.AllowFloor {
-		if !slices.Contains(floorNames(), n) {
-			return fmt.Errorf("seccomp.allow_floor: %q is not a deny-floor syscall", n)
-		}
-	}
-	for _, s := range p.Sysctls.Allow {
-		if s == "" || strings.ContainsAny(s, " =") {
-			return fmt.Errorf("sysctls.allow: invalid name %q", s)
-		}
-	}
-	if p.Pids.Limit <= 0 {
-		return fmt.Errorf("pids.limit must be positive, got %d", p.Pids.Limit)
-	}
-	lo, hi, err := ParsePool(p.Userns.Pool)
-	if err != nil {
-		return fmt.Errorf("userns.pool: %w", err)
-	}
-	if p.Userns.RangeSize == 0 || uint64(hi)-uint64(lo)+1 < uint64(p.Userns.RangeSize) {
-		return fmt.Errorf("userns.range_size %d does not fit in the pool %s", p.Userns.RangeSize, p.Userns.Pool)
-	}
-	if lo < p.Userns.MinHostID {
-		return fmt.Errorf("userns.pool %s starts below userns.min_host_id %d", p.Userns.Pool, p.Userns.MinHostID)
-	}
-	for _, list := range [][]string{p.Users.AllowUIDs, p.Users.DenyUIDs, p.Users.AllowGIDs, p.Users.DenyGIDs} {
-		if _, err := parseRanges(list); err != nil {
-			return fmt.Errorf("users: %w", err)
+	for _, c := range policyChecks {
+		if err := c.check(p); err != nil {
+			return fmt.Errorf("%s: %w", c.key, err)
 		}
 	}
 	return nil
+}
+
+// policyChecks are the checks of a policy, each named by the key it reports.
+var policyChecks = []struct {
+	key   string
+	check func(p *Policy) error
+}{
+	{"rootfs.scratch", func(p *Policy) error {
+		var s ScratchPaths
+		return s.UnmarshalTOML(anyList(slices.Concat(p.Rootfs.Scratch, p.Rootfs.ScratchCopy)))
+	}},
+	{"rootfs.scratch_size", func(p *Policy) error {
+		if p.Rootfs.ScratchSize <= 0 {
+			return fmt.Errorf("must be positive, got %d", p.Rootfs.ScratchSize)
+		}
+		return nil
+	}},
+	{"capabilities", func(p *Policy) error {
+		var c Capabilities
+		return c.UnmarshalTOML(anyList(slices.Concat(p.Capabilities.Allow, p.Capabilities.Drop)))
+	}},
+	{"namespaces.allow_host", func(p *Policy) error {
+		var h HostNamespaces
+		return h.UnmarshalTOML(anyList(p.Namespaces.AllowHost))
+	}},
+	{"paths", func(p *Policy) error {
+		var a AbsPaths
+		return a.UnmarshalTOML(anyList(slices.Concat(p.Mounts.DenySources, p.Mounts.DenySubtrees, p.Mounts.AllowSources, p.Hooks.Allow, p.Devices.Allow, p.Paths.Masked, p.Paths.Readonly)))
+	}},
+	{"seccomp.syscalls", func(p *Policy) error { return validSyscallList(p.Seccomp.Syscalls, p.Seccomp.AllowFloor) }},
+	{"seccomp.allow_floor", func(p *Policy) error {
+		for _, n := range p.Seccomp.AllowFloor {
+			if !slices.Contains(floorNames(), n) {
+				return fmt.Errorf("%q is not a deny-floor syscall", n)
+			}
+		}
+		return nil
+	}},
+	{"mac.accept", func(p *Policy) error {
+		var m MACProviders
+		return m.UnmarshalTOML(anyList(p.MAC.Accept))
+	}},
+	{"mac.landlock_min_abi", func(p *Policy) error {
+		if p.MAC.LandlockMinABI < 1 {
+			return fmt.Errorf("must be at least 1")
+		}
+		return nil
+	}},
+	{"mac.apparmor_profile", func(p *Policy) error {
+		if !validProfileName(p.MAC.AppArmorProfile) {
+			return fmt.Errorf("%q is not a profile name", p.MAC.AppArmorProfile)
+		}
+		return nil
+	}},
+	{"mac.selinux_type", func(p *Policy) error {
+		if t := p.MAC.SELinuxType; strings.TrimSpace(t) == "" || strings.ContainsAny(t, ": ") {
+			return fmt.Errorf("%q is not a type name", t)
+		}
+		return nil
+	}},
+	{"sysctls.allow", func(p *Policy) error {
+		for _, s := range p.Sysctls.Allow {
+			if s == "" || strings.ContainsAny(s, " =") {
+				return fmt.Errorf("invalid name %q", s)
+			}
+		}
+		return nil
+	}},
+	{"pids.limit", func(p *Policy) error {
+		if p.Pids.Limit <= 0 {
+			return fmt.Errorf("must be positive, got %d", p.Pids.Limit)
+		}
+		return nil
+	}},
+	{"userns.range_size", func(p *Policy) error {
+		if p.Userns.RangeSize == 0 || p.Userns.Pool.Size() < uint64(p.Userns.RangeSize) {
+			return fmt.Errorf("%d does not fit in the pool %s", p.Userns.RangeSize, p.Userns.Pool)
+		}
+		return nil
+	}},
+	{"userns.pool", func(p *Policy) error {
+		if p.Userns.Pool.First < p.Userns.MinHostID {
+			return fmt.Errorf("%s starts below userns.min_host_id %d", p.Userns.Pool, p.Userns.MinHostID)
+		}
+		return nil
+	}},
+}
+
+// anyList is a list of strings as TOML decodes it, to check it as it would be parsed.
+func anyList(list []string) []any {
+	out := make([]any, len(list))
+	for i, s := range list {
+		out[i] = s
+	}
+	return out
 }
 
 func (p *Policy) clone() (*Policy, error) {
@@ -576,13 +612,4 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("invalid size %q", s)
 	}
 	return n * mult, nil
-}
-
-// ParsePool parses "first-last" (inclusive) host ids.
-func ParsePool(s string) (uint32, uint32, error) {
-	r, err := parseRanges([]string{s})
-	if err != nil || !strings.Contains(s, "-") {
-		return 0, 0, fmt.Errorf("invalid id range %q (want first-last)", s)
-	}
-	return r[0].lo, r[0].hi, nil
 }

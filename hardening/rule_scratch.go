@@ -19,10 +19,7 @@ import (
 // at /run/secrets, a volume at /tmp/vol, also through an image's /var/run -> /run), which
 // it would hide if it came after them.
 func checkScratch(c *checker) error {
-	size, err := ParseSize(c.policy.Rootfs.ScratchSize)
-	if err != nil {
-		return err
-	}
+	size := int64(c.policy.Rootfs.ScratchSize)
 	var added []string
 	for _, dst := range slices.Concat(c.policy.Rootfs.Scratch, c.policy.Rootfs.ScratchCopy) {
 		if slices.ContainsFunc(c.spec.Mounts, func(m specs.Mount) bool { return c.resolvedDestination(m) == dst }) {
@@ -47,7 +44,7 @@ func checkScratch(c *checker) error {
 		c.kept("the spec mounts every scratch path itself")
 		return nil
 	}
-	c.tightened("scratch tmpfs added", "", strings.Join(added, ", ")+" ("+c.policy.Rootfs.ScratchSize+" each)")
+	c.tightened("scratch tmpfs added", "", strings.Join(added, ", ")+" ("+c.policy.Rootfs.ScratchSize.String()+" each)")
 	return nil
 }
 

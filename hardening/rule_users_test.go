@@ -7,17 +7,17 @@ func TestCheckUsers(t *testing.T) {
 		name      string
 		uid, gid  uint32
 		addGids   []uint32
-		allowUIDs []string
-		denyUIDs  []string
-		denyGIDs  []string
+		allowUIDs IDSpans
+		denyUIDs  IDSpans
+		denyGIDs  IDSpans
 		want      Outcome
 		key       string
 	}{
 		{"no lists", 0, 0, nil, nil, nil, nil, Kept, ""},
-		{"denied uid", 0, 0, nil, nil, []string{"0"}, nil, Refused, "users.deny_uids"},
-		{"uid in allowed range", 1500, 0, nil, []string{"1000-1999"}, nil, nil, Kept, ""},
-		{"uid outside allowed range", 2000, 0, nil, []string{"1000-1999"}, nil, nil, Refused, "users.allow_uids"},
-		{"denied additional gid", 1000, 1000, []uint32{0}, nil, nil, []string{"0-10"}, Refused, "users.deny_gids"},
+		{"denied uid", 0, 0, nil, nil, IDSpans{{0, 0}}, nil, Refused, "users.deny_uids"},
+		{"uid in allowed range", 1500, 0, nil, IDSpans{{1000, 1999}}, nil, nil, Kept, ""},
+		{"uid outside allowed range", 2000, 0, nil, IDSpans{{1000, 1999}}, nil, nil, Refused, "users.allow_uids"},
+		{"denied additional gid", 1000, 1000, []uint32{0}, nil, nil, IDSpans{{0, 10}}, Refused, "users.deny_gids"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := DefaultPolicy()
@@ -28,7 +28,10 @@ func TestCheckUsers(t *testing.T) {
 			wantOutcome(t, d, err, tc.want, tc.key)
 		})
 	}
-	if _, err := parseRanges([]string{"5-1"}); err == nil {
-		t.Error("inverted range accepted")
+	for _, bad := range []string{"5-1", "x", "-1", "1-", "4294967296"} {
+		var r IDSpan
+		if err := r.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("id range %q accepted as %v", bad, r)
+		}
 	}
 }

@@ -95,7 +95,7 @@ func TestVerifyCatchesEachViolation(t *testing.T) {
 	facts.Sources = map[string]SourceFacts{}
 	facts.NamespacePaths["/var/run/netns/cni-1"] = FileID{Dev: 4, Ino: 4026532999}
 	policy := DefaultPolicy()
-	policy.Users.DenyGIDs = []string{"4294967295"}
+	policy.Users.DenyGIDs = IDSpans{{4294967295, 4294967295}}
 	for _, tc := range []struct {
 		rule   string
 		break_ func(s *specs.Spec, p *Plan)

@@ -102,10 +102,7 @@ func (r *Runtime) reserveIDs(id string, spec *specs.Spec, policy *hardening.Poli
 		}
 	}
 	if hardening.NeedsIDRange(spec, policy, *facts) {
-		lo, hi, err := hardening.ParsePool(policy.Userns.Pool)
-		if err != nil {
-			return err
-		}
+		lo, hi := policy.Userns.Pool.First, policy.Userns.Pool.Last
 		if id == "" {
 			facts.UserNS.Allocated = &hardening.IDRange{Start: lo, Size: policy.Userns.RangeSize}
 		} else {
