@@ -19,7 +19,7 @@ CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
 SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites apps-image guest-image
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites apps-image guest-image stats
 
 all: build
 
@@ -130,9 +130,12 @@ demo: deps build
 ## daemons, and one iteration of the benchmark harness (root)
 test: deps lint build unit fuzz bench-smoke integration
 
+# The runtime package's tests run real containers through its API: the test binary is
+# what libcontainer re-executes as the container's init, so it is linked statically, as
+# bin/yoroi is. Coverage per package is printed.
 unit:
-	$(GO) test -count=1 -tags "$(BUILDTAGS)" $$($(GO) list ./... | grep -v -e /integration -e /bench -e /shim)
-	CGO_ENABLED=0 $(GO) test -count=1 -tags "$(SHIM_TAGS)" ./shim/...
+	$(GO) test -count=1 -cover -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-extldflags -static" $$($(GO) list ./... | grep -v -e /integration -e /bench -e /shim -e /scripts)
+	CGO_ENABLED=0 $(GO) test -count=1 -cover -tags "$(SHIM_TAGS)" ./shim/...
 
 # The peers' suites print their totals ("N passed, N failed") to PEER_RESULTS/totals.txt,
 # shown after the run whatever its outcome; their TAP output is kept beside it.
@@ -158,6 +161,10 @@ lint:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet -tags "$(BUILDTAGS)" ./...
 	CGO_ENABLED=0 $(GO) vet -tags "$(SHIM_TAGS)" ./shim/... ./cmd/containerd-shim-yoroi-v2/
+
+## stats: the longest and most complex functions (design reviews)
+stats:
+	$(GO) run ./scripts/codestats -top 12
 
 clean:
 	rm -rf bin
