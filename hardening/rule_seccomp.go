@@ -18,37 +18,27 @@ func allowsLike(a specs.LinuxSeccompAction) bool {
 	return false
 }
 
-// checkSeccomp: a spec without seccomp gets the built-in profile; a caller profile whose
-// default action allows is refused; a deny-by-default caller profile is kept minus the
-// deny floor, with landlock_* allowed.
+// checkSeccomp: a spec without seccomp gets the built-in profile (or seccomp.syscalls'
+// list); a deny-by-default caller profile is kept minus the deny floor, with landlock_*
+// allowed; compat ABIs leave every profile unless admitted. (An allow-by-default one is
+// seccomp.allow-by-default's to refuse.)
 func checkSeccomp(c *checker) error {
 	pol := c.policy.Seccomp
 	s := c.spec.Linux.Seccomp
-	if s == nil && pol.AllowUnset {
+	switch {
+	case s == nil && pol.AllowUnset:
 		c.relaxed(fmt.Sprintf("no seccomp filter: the spec names no profile (profile %s, seccomp.allow_unset)", c.policy.Name))
 		return nil
-	}
-	if s == nil && len(pol.Syscalls) > 0 {
+	case s == nil && len(pol.Syscalls) > 0:
 		c.spec.Linux.Seccomp = ListedSeccomp(c.facts.Arch, pol.Syscalls, pol.CompatArchitectures, pol.AllowFloor)
 		c.tightened(fmt.Sprintf("no profile in the spec: profile %s's list of %d syscalls (seccomp.syscalls)", c.policy.Name, len(pol.Syscalls)), "unconfined", "listed (default errno EPERM)")
 		return nil
-	}
-	if s == nil {
+	case s == nil:
 		c.spec.Linux.Seccomp = BuiltinSeccomp(c.facts.Arch, pol.CompatArchitectures)
 		c.tightened("no profile in the spec: yoroi's built-in default-deny profile", "unconfined", "built-in (default errno EPERM)")
 		return nil
 	}
-	// The compat ABIs leave every profile, an allow-by-default one too, unless admitted.
-	var removed []string
-	if !pol.CompatArchitectures {
-		_, compat := nativeArch(c.facts.Arch)
-		for _, a := range s.Architectures {
-			if slices.Contains(compat, a) {
-				removed = append(removed, "architecture "+string(a))
-			}
-		}
-		s.Architectures = slices.DeleteFunc(s.Architectures, func(a specs.Arch) bool { return slices.Contains(compat, a) })
-	}
+	removed := removeCompatArchitectures(s, c.facts.Arch, pol)
 	if !deniesByDefault(s.DefaultAction) {
 		// Allowed by seccomp.allow-by-default (which refuses it otherwise).
 		if len(removed) > 0 {
@@ -58,10 +48,42 @@ func checkSeccomp(c *checker) error {
 		}
 		return nil
 	}
+	removed = append(removed, narrowCallersRules(s, pol)...)
+	if len(removed) == 0 {
+		c.kept("caller's deny-by-default profile, nothing of the deny floor allowed")
+		return nil
+	}
+	slices.Sort(removed)
+	c.tightened("caller's profile kept minus yoroi's deny floor", strings.Join(slices.Compact(removed), ","), "denied")
+	return nil
+}
+
+// removeCompatArchitectures takes the compat ABIs out of s unless the policy admits
+// them, and says what it removed.
+func removeCompatArchitectures(s *specs.LinuxSeccomp, arch string, pol SeccompPolicy) []string {
+	if pol.CompatArchitectures {
+		return nil
+	}
+	var removed []string
+	_, compat := nativeArch(arch)
+	for _, a := range s.Architectures {
+		if slices.Contains(compat, a) {
+			removed = append(removed, "architecture "+string(a))
+		}
+	}
+	s.Architectures = slices.DeleteFunc(s.Architectures, func(a specs.Arch) bool { return slices.Contains(compat, a) })
+	return removed
+}
+
+// narrowCallersRules keeps a deny-by-default caller profile's rules minus the deny floor;
+// what yoroi allows only under conditions comes back with them; under seccomp.syscalls
+// only the listed syscalls stay; landlock_* are allowed for the launcher. It says what
+// it removed or added.
+func narrowCallersRules(s *specs.LinuxSeccomp, pol SeccompPolicy) []string {
 	floor := slices.DeleteFunc(floorNames(), func(n string) bool { return slices.Contains(pol.AllowFloor, n) })
 	// conditional are the caller's rules removed for want of yoroi's conditions.
-	var conditional []specs.LinuxSyscall
-	var kept []specs.LinuxSyscall
+	var conditional, kept []specs.LinuxSyscall
+	var removed []string
 	for _, sc := range s.Syscalls {
 		if !allowsLike(sc.Action) {
 			kept = append(kept, sc)
@@ -110,13 +132,7 @@ func checkSeccomp(c *checker) error {
 		removed = append(removed, "(landlock_* added)")
 	}
 	s.Syscalls = kept
-	if len(removed) == 0 {
-		c.kept("caller's deny-by-default profile, nothing of the deny floor allowed")
-		return nil
-	}
-	slices.Sort(removed)
-	c.tightened("caller's profile kept minus yoroi's deny floor", strings.Join(slices.Compact(removed), ","), "denied")
-	return nil
+	return removed
 }
 
 // conditionSafe: clone and unshare may only be allowed with a condition excluding

@@ -62,53 +62,78 @@ func NeedsIDRange(spec *specs.Spec, p *Policy, facts HostFacts) bool {
 // user namespace, joins its pod's, or keeps the caller's if it never maps low host ids.
 func checkUserNS(c *checker) error {
 	l := c.spec.Linux
-	pol := c.policy.Userns
 	i := slices.IndexFunc(l.Namespaces, func(ns specs.LinuxNamespace) bool { return ns.Type == specs.UserNamespace })
-	if i >= 0 && l.Namespaces[i].Path != "" {
-		path := l.Namespaces[i].Path
-		o, ok := c.facts.UserNS.Owners[path]
-		switch {
-		case !ok:
-			return c.refuse("user namespace "+path+" could not be verified", "userns.allow_host")
-		case o.Host && !pol.AllowHost:
-			return c.refuse("user namespace "+path+" is the host's: container root would be host root", "userns.allow_host")
-		}
-		uid, gid := o.UIDMap, o.GIDMap
-		if len(uid) == 0 && len(l.UIDMappings) > 0 {
-			// The namespace's mappings could not be read from the host: the spec states
-			// them, and libcontainer refuses to join a namespace whose mappings differ.
-			uid, gid = l.UIDMappings, l.GIDMappings
-		}
-		if len(uid) == 0 || len(gid) == 0 {
-			return c.refuse("the mappings of user namespace "+path+" could not be read from the host; state them in linux.uidMappings and linux.gidMappings", "")
-		}
-		if err := c.checkMappings(uid, gid, "user namespace "+path); err != nil {
-			return err
-		}
-		if !o.Host {
-			if err := c.refuseHostOwnedJoins(); err != nil {
-				return err
-			}
-		}
-		c.plan.UserNS = UserNSJoined
-		c.kept("joins user namespace " + path)
+	switch {
+	case i >= 0 && l.Namespaces[i].Path != "":
+		return joinUserNS(c, l.Namespaces[i].Path)
+	case i >= 0:
+		return callersUserNS(c)
+	}
+	if owner, err := podUserNS(c); err != nil || owner != nil {
+		return err
+	}
+	if c.policy.Userns.AllowHost {
+		c.plan.UserNS = UserNSHost
+		c.relaxed("host user namespace allowed by profile " + c.policy.Name)
 		return nil
 	}
-	if i >= 0 {
-		if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
-			return c.refuse("user namespace without uid/gid mappings", "userns.min_host_id")
-		}
-		if err := c.checkMappings(l.UIDMappings, l.GIDMappings, "the spec's user namespace"); err != nil {
-			return err
-		}
+	return allocateUserNS(c)
+}
+
+// joinUserNS: the spec joins the user namespace at path, which must not be the host's
+// and whose mappings must stay above userns.min_host_id.
+func joinUserNS(c *checker, path string) error {
+	l := c.spec.Linux
+	o, ok := c.facts.UserNS.Owners[path]
+	switch {
+	case !ok:
+		return c.refuse("user namespace "+path+" could not be verified", "userns.allow_host")
+	case o.Host && !c.policy.Userns.AllowHost:
+		return c.refuse("user namespace "+path+" is the host's: container root would be host root", "userns.allow_host")
+	}
+	uid, gid := o.UIDMap, o.GIDMap
+	if len(uid) == 0 && len(l.UIDMappings) > 0 {
+		// The namespace's mappings could not be read from the host: the spec states
+		// them, and libcontainer refuses to join a namespace whose mappings differ.
+		uid, gid = l.UIDMappings, l.GIDMappings
+	}
+	if len(uid) == 0 || len(gid) == 0 {
+		return c.refuse("the mappings of user namespace "+path+" could not be read from the host; state them in linux.uidMappings and linux.gidMappings", "")
+	}
+	if err := c.checkMappings(uid, gid, "user namespace "+path); err != nil {
+		return err
+	}
+	if !o.Host {
 		if err := c.refuseHostOwnedJoins(); err != nil {
 			return err
 		}
-		c.plan.UserNS = UserNSCaller
-		c.kept("the spec's user namespace maps " + describeMappings(l.UIDMappings))
-		return nil
 	}
-	// A container joining a pod's namespaces joins the pod's user namespace.
+	c.plan.UserNS = UserNSJoined
+	c.kept("joins user namespace " + path)
+	return nil
+}
+
+// callersUserNS: the spec makes its own user namespace with its own mappings.
+func callersUserNS(c *checker) error {
+	l := c.spec.Linux
+	if len(l.UIDMappings) == 0 || len(l.GIDMappings) == 0 {
+		return c.refuse("user namespace without uid/gid mappings", "userns.min_host_id")
+	}
+	if err := c.checkMappings(l.UIDMappings, l.GIDMappings, "the spec's user namespace"); err != nil {
+		return err
+	}
+	if err := c.refuseHostOwnedJoins(); err != nil {
+		return err
+	}
+	c.plan.UserNS = UserNSCaller
+	c.kept("the spec's user namespace maps " + describeMappings(l.UIDMappings))
+	return nil
+}
+
+// podUserNS: a container joining a pod's namespaces joins the pod's user namespace (the
+// one owning them). It returns nil when the spec joins no such namespace.
+func podUserNS(c *checker) (*UserNS, error) {
+	l := c.spec.Linux
 	var owner *UserNS
 	for _, ns := range l.Namespaces {
 		o, ok := c.facts.UserNS.Owners[ns.Path]
@@ -116,32 +141,33 @@ func checkUserNS(c *checker) error {
 			continue
 		}
 		if owner != nil && owner.ID != o.ID {
-			return c.refuse("the joined namespaces belong to different user namespaces", "userns.allow_host")
+			return nil, c.refuse("the joined namespaces belong to different user namespaces", "userns.allow_host")
 		}
 		owner = &o
 	}
-	if owner != nil {
-		if owner.Path == "" {
-			return c.refuse("the joined namespaces belong to a user namespace that cannot be addressed", "userns.allow_host")
-		}
-		if err := c.checkMappings(owner.UIDMap, owner.GIDMap, "the pod's user namespace"); err != nil {
-			return err
-		}
-		if err := c.refuseHostOwnedJoins(); err != nil {
-			return err
-		}
-		l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: owner.Path})
-		l.UIDMappings, l.GIDMappings = nil, nil
-		c.plan.UserNS = UserNSPod
-		c.tightened("joins the user namespace of the namespaces it shares", "host user namespace", owner.Path)
-		return nil
+	if owner == nil {
+		return nil, nil
 	}
-	if pol.AllowHost {
-		c.plan.UserNS = UserNSHost
-		c.relaxed("host user namespace allowed by profile " + c.policy.Name)
-		return nil
+	if owner.Path == "" {
+		return nil, c.refuse("the joined namespaces belong to a user namespace that cannot be addressed", "userns.allow_host")
 	}
-	// From here on the container gets a user namespace of its own (or its pod's).
+	if err := c.checkMappings(owner.UIDMap, owner.GIDMap, "the pod's user namespace"); err != nil {
+		return nil, err
+	}
+	if err := c.refuseHostOwnedJoins(); err != nil {
+		return nil, err
+	}
+	l.Namespaces = append(l.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: owner.Path})
+	l.UIDMappings, l.GIDMappings = nil, nil
+	c.plan.UserNS = UserNSPod
+	c.tightened("joins the user namespace of the namespaces it shares", "host user namespace", owner.Path)
+	return owner, nil
+}
+
+// allocateUserNS gives the container a user namespace of its own over the range the
+// runtime reserved for it.
+func allocateUserNS(c *checker) error {
+	l := c.spec.Linux
 	if err := c.refuseHostOwnedJoins(); err != nil {
 		return err
 	}

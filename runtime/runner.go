@@ -60,28 +60,10 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 	if err := r.checkTerminal(config); err != nil {
 		return -1, err
 	}
-	process, err := newProcess(config)
+	process, err := r.newProcess(config)
 	if err != nil {
 		return -1, err
 	}
-	process.LogLevel = strconv.Itoa(int(logrus.GetLevel()))
-	process.Init = r.init
-	process.SubCgroupPaths = r.subCgroupPaths
-	if len(r.listenFDs) > 0 {
-		process.Env = append(process.Env, "LISTEN_FDS="+strconv.Itoa(len(r.listenFDs)), "LISTEN_PID=1")
-		process.ExtraFiles = append(process.ExtraFiles, r.listenFDs...)
-	}
-	baseFd := 3 + len(process.ExtraFiles)
-	for i := baseFd; i < baseFd+r.preserveFDs; i++ {
-		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
-			return -1, fmt.Errorf("unable to use preserved fd %d (of %d): %w", i-baseFd, r.preserveFDs, err)
-		}
-		process.ExtraFiles = append(process.ExtraFiles, os.NewFile(uintptr(i), "PreserveFD:"+strconv.Itoa(i)))
-	}
-	if r.seccomp != nil {
-		withLauncherFilter(process, r.seccomp)
-	}
-
 	detach := r.detach || r.action == actCreate
 	handlerCh := newSignalHandler(r.enableSubreaper, r.notifySocket)
 	tty, err := setupIO(process, r.container, config.Terminal, detach, r.consoleSocket)
@@ -96,44 +78,12 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		}
 		defer closeConn()
 	}
-	// Run is Start and, for a container's init, Exec: the steps between them see the
-	// container created and its workload not yet started.
-	err = r.container.Start(process)
-	if err == nil && r.prepared != nil {
-		err = r.prepared()
-	}
-	if err == nil && r.action == actRun && process.Init {
-		err = r.container.Exec()
-	}
-	if err != nil {
+	if err := r.start(process); err != nil {
 		return -1, err
 	}
-	if r.started != nil {
-		r.started()
-	}
-	if r.posture != nil && r.action == actRun {
-		pid, err := process.Pid()
-		if err == nil {
-			err = r.posture(pid, process)
-		}
-		if err != nil {
-			if r.init {
-				r.shouldDestroy = true
-			}
-			r.terminate(process)
-			return -1, err
-		}
-	}
-	if err := tty.waitConsole(); err != nil {
+	if err := r.afterStart(process, tty); err != nil {
 		r.terminate(process)
 		return -1, err
-	}
-	tty.closePostStart()
-	if r.pidFile != "" {
-		if err := writePidFile(r.pidFile, process); err != nil {
-			r.terminate(process)
-			return -1, err
-		}
 	}
 	handler := <-handlerCh
 	status, err = handler.forward(process, tty, detach)
@@ -147,6 +97,76 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		r.destroy()
 	}
 	return status, err
+}
+
+// newProcess is the libcontainer process for config, with the descriptors it inherits
+// (socket activation's, --preserve-fds) and the filter its launcher installs.
+func (r *runner) newProcess(config *specs.Process) (*libcontainer.Process, error) {
+	process, err := newProcess(config)
+	if err != nil {
+		return nil, err
+	}
+	process.LogLevel = strconv.Itoa(int(logrus.GetLevel()))
+	process.Init = r.init
+	process.SubCgroupPaths = r.subCgroupPaths
+	if len(r.listenFDs) > 0 {
+		process.Env = append(process.Env, "LISTEN_FDS="+strconv.Itoa(len(r.listenFDs)), "LISTEN_PID=1")
+		process.ExtraFiles = append(process.ExtraFiles, r.listenFDs...)
+	}
+	baseFd := 3 + len(process.ExtraFiles)
+	for i := baseFd; i < baseFd+r.preserveFDs; i++ {
+		if _, err := unix.FcntlInt(uintptr(i), unix.F_GETFD, 0); err != nil {
+			return nil, fmt.Errorf("unable to use preserved fd %d (of %d): %w", i-baseFd, r.preserveFDs, err)
+		}
+		process.ExtraFiles = append(process.ExtraFiles, os.NewFile(uintptr(i), "PreserveFD:"+strconv.Itoa(i)))
+	}
+	if r.seccomp != nil {
+		withLauncherFilter(process, r.seccomp)
+	}
+	return process, nil
+}
+
+// start has libcontainer start the process. Run is Start and, for a container's init,
+// Exec: the steps between them see the container created and its workload not yet
+// started.
+func (r *runner) start(process *libcontainer.Process) error {
+	err := r.container.Start(process)
+	if err == nil && r.prepared != nil {
+		err = r.prepared()
+	}
+	if err == nil && r.action == actRun && process.Init {
+		err = r.container.Exec()
+	}
+	if err == nil && r.started != nil {
+		r.started()
+	}
+	return err
+}
+
+// afterStart checks a running process' posture, then hands over its console and writes
+// its pid file. An error means the process must be stopped (and for init, the container
+// removed).
+func (r *runner) afterStart(process *libcontainer.Process, tty *stdio) error {
+	if r.posture != nil && r.action == actRun {
+		pid, err := process.Pid()
+		if err == nil {
+			err = r.posture(pid, process)
+		}
+		if err != nil {
+			if r.init {
+				r.shouldDestroy = true
+			}
+			return err
+		}
+	}
+	if err := tty.waitConsole(); err != nil {
+		return err
+	}
+	tty.closePostStart()
+	if r.pidFile != "" {
+		return writePidFile(r.pidFile, process)
+	}
+	return nil
 }
 
 func (r *runner) destroy() {

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"errors"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"slices"
 
 	"github.com/opencontainers/cgroups"
@@ -21,7 +22,8 @@ type UpdateOptions struct {
 	MemBwSchema   string
 }
 
-// Update changes the cgroup limits of a running or created container.
+// Update changes the cgroup limits of a running or created container, under the policy
+// it was created with (an update cannot lift the pids limit above the policy's).
 func (r *Runtime) Update(id string, o UpdateOptions) error {
 	c, err := r.load(id)
 	if err != nil {
@@ -37,8 +39,22 @@ func (r *Runtime) Update(id string, o UpdateOptions) error {
 		return err
 	}
 	config := c.Config()
-	res := config.Cgroups.Resources
-	in := o.Resources
+	mergeResources(config.Cgroups.Resources, o.Resources)
+	if err := updateIntelRdt(&config, o.L3CacheSchema, o.MemBwSchema); err != nil {
+		return err
+	}
+	// Device rules are never changed by update.
+	config.Cgroups.SkipDevices = true
+	if err := c.Set(config); err != nil {
+		return err
+	}
+	r.auditBestEffort(auditEvent{Event: "update", ID: id, Profile: policy.Name})
+	return nil
+}
+
+// mergeResources sets in res what in gives and keeps the rest (runc update's semantics),
+// one controller after the other.
+func mergeResources(res *cgroups.Resources, in specs.LinuxResources) {
 	if in.Memory == nil {
 		in.Memory = &specs.LinuxMemory{}
 	}
@@ -48,48 +64,54 @@ func (r *Runtime) Update(id string, o UpdateOptions) error {
 	if in.BlockIO == nil {
 		in.BlockIO = &specs.LinuxBlockIO{}
 	}
-	if in.Memory.Limit != nil && *in.Memory.Limit == -1 && in.Memory.Swap == nil {
-		// Unlimited memory implies unlimited swap.
-		zero := int64(0)
-		in.Memory.Swap = &zero
+	mergeBlockIO(res, in.BlockIO)
+	mergeCPU(res, in.CPU)
+	mergeMemory(res, in.Memory)
+	if in.Pids != nil {
+		res.PidsLimit = in.Pids.Limit
 	}
-	if in.CPU.Idle != nil && in.CPU.Shares == nil {
-		zero := uint64(0)
-		in.CPU.Shares = &zero
-	}
-	if in.Memory.Kernel != nil || in.Memory.KernelTCP != nil { //nolint:staticcheck // deprecated, warned about.
-		logrus.Warn("kernel memory settings are ignored and will be removed")
-	}
-	if w := in.BlockIO.Weight; w != nil {
+	res.Unified = in.Unified
+}
+
+func mergeBlockIO(res *cgroups.Resources, in *specs.LinuxBlockIO) {
+	if w := in.Weight; w != nil {
 		res.BlkioWeight = *w
 	}
-	if w := in.BlockIO.LeafWeight; w != nil {
+	if w := in.LeafWeight; w != nil {
 		res.BlkioLeafWeight = *w
 	}
-	for _, wd := range in.BlockIO.WeightDevice {
+	for _, wd := range in.WeightDevice {
 		res.BlkioWeightDevice = upsertWeightDevice(res.BlkioWeightDevice, wd)
 	}
-	for _, td := range in.BlockIO.ThrottleReadBpsDevice {
-		res.BlkioThrottleReadBpsDevice = upsertThrottleDevice(res.BlkioThrottleReadBpsDevice, td)
+	for _, t := range []struct {
+		dst *[]*cgroups.ThrottleDevice
+		src []specs.LinuxThrottleDevice
+	}{
+		{&res.BlkioThrottleReadBpsDevice, in.ThrottleReadBpsDevice},
+		{&res.BlkioThrottleWriteBpsDevice, in.ThrottleWriteBpsDevice},
+		{&res.BlkioThrottleReadIOPSDevice, in.ThrottleReadIOPSDevice},
+		{&res.BlkioThrottleWriteIOPSDevice, in.ThrottleWriteIOPSDevice},
+	} {
+		for _, td := range t.src {
+			*t.dst = upsertThrottleDevice(*t.dst, td)
+		}
 	}
-	for _, td := range in.BlockIO.ThrottleWriteBpsDevice {
-		res.BlkioThrottleWriteBpsDevice = upsertThrottleDevice(res.BlkioThrottleWriteBpsDevice, td)
-	}
-	for _, td := range in.BlockIO.ThrottleReadIOPSDevice {
-		res.BlkioThrottleReadIOPSDevice = upsertThrottleDevice(res.BlkioThrottleReadIOPSDevice, td)
-	}
-	for _, td := range in.BlockIO.ThrottleWriteIOPSDevice {
-		res.BlkioThrottleWriteIOPSDevice = upsertThrottleDevice(res.BlkioThrottleWriteIOPSDevice, td)
+}
+
+func mergeCPU(res *cgroups.Resources, in *specs.LinuxCPU) {
+	if in.Idle != nil && in.Shares == nil {
+		zero := uint64(0)
+		in.Shares = &zero
 	}
 	// CPU period and quota are set together when both are given or both zero,
 	// otherwise only the one that was given changes.
 	var p uint64
 	var q int64
-	if in.CPU.Period != nil {
-		p = *in.CPU.Period
+	if in.Period != nil {
+		p = *in.Period
 	}
-	if in.CPU.Quota != nil {
-		q = *in.CPU.Quota
+	if in.Quota != nil {
+		q = *in.Quota
 	}
 	switch {
 	case (p == 0) == (q == 0):
@@ -99,60 +121,66 @@ func (r *Runtime) Update(id string, o UpdateOptions) error {
 	default:
 		res.CpuQuota = q
 	}
-	res.CpuBurst = in.CPU.Burst
-	if in.CPU.Shares != nil {
-		res.CpuShares = *in.CPU.Shares
-		res.CpuWeight = cgroups.ConvertCPUSharesToCgroupV2Value(*in.CPU.Shares)
+	res.CpuBurst = in.Burst
+	if in.Shares != nil {
+		res.CpuShares = *in.Shares
+		res.CpuWeight = cgroups.ConvertCPUSharesToCgroupV2Value(*in.Shares)
 	}
-	if in.CPU.RealtimePeriod != nil {
-		res.CpuRtPeriod = *in.CPU.RealtimePeriod
+	if in.RealtimePeriod != nil {
+		res.CpuRtPeriod = *in.RealtimePeriod
 	}
-	if in.CPU.RealtimeRuntime != nil {
-		res.CpuRtRuntime = *in.CPU.RealtimeRuntime
+	if in.RealtimeRuntime != nil {
+		res.CpuRtRuntime = *in.RealtimeRuntime
 	}
-	res.CpusetCpus = in.CPU.Cpus
-	res.CpusetMems = in.CPU.Mems
-	res.CPUIdle = in.CPU.Idle
-	if in.Memory.Limit != nil {
-		res.Memory = *in.Memory.Limit
-	}
-	if in.Memory.Reservation != nil {
-		res.MemoryReservation = *in.Memory.Reservation
-	}
-	if in.Memory.Swap != nil {
-		res.MemorySwap = *in.Memory.Swap
-	}
-	if in.Memory.CheckBeforeUpdate != nil {
-		res.MemoryCheckBeforeUpdate = *in.Memory.CheckBeforeUpdate
-	}
-	if in.Pids != nil {
-		res.PidsLimit = in.Pids.Limit
-	}
-	res.Unified = in.Unified
+	res.CpusetCpus = in.Cpus
+	res.CpusetMems = in.Mems
+	res.CPUIdle = in.Idle
+}
 
-	if o.L3CacheSchema != "" && !intelrdt.IsCATEnabled() {
+func mergeMemory(res *cgroups.Resources, in *specs.LinuxMemory) {
+	if in.Limit != nil && *in.Limit == -1 && in.Swap == nil {
+		// Unlimited memory implies unlimited swap.
+		zero := int64(0)
+		in.Swap = &zero
+	}
+	if in.Kernel != nil || in.KernelTCP != nil { //nolint:staticcheck // deprecated, warned about.
+		logrus.Warn("kernel memory settings are ignored and will be removed")
+	}
+	if in.Limit != nil {
+		res.Memory = *in.Limit
+	}
+	if in.Reservation != nil {
+		res.MemoryReservation = *in.Reservation
+	}
+	if in.Swap != nil {
+		res.MemorySwap = *in.Swap
+	}
+	if in.CheckBeforeUpdate != nil {
+		res.MemoryCheckBeforeUpdate = *in.CheckBeforeUpdate
+	}
+}
+
+// updateIntelRdt changes the Intel RDT schemata given, where the host and the container
+// have RDT.
+func updateIntelRdt(config *configs.Config, l3, memBw string) error {
+	if l3 != "" && !intelrdt.IsCATEnabled() {
 		return errors.New("Intel RDT/CAT: l3 cache schema is not enabled")
 	}
-	if o.MemBwSchema != "" && !intelrdt.IsMBAEnabled() {
+	if memBw != "" && !intelrdt.IsMBAEnabled() {
 		return errors.New("Intel RDT/MBA: memory bandwidth schema is not enabled")
 	}
-	if o.L3CacheSchema != "" || o.MemBwSchema != "" {
-		if config.IntelRdt == nil {
-			return errors.New("updating a non-existent Intel RDT configuration is not supported")
-		}
-		if o.L3CacheSchema != "" {
-			config.IntelRdt.L3CacheSchema = o.L3CacheSchema
-		}
-		if o.MemBwSchema != "" {
-			config.IntelRdt.MemBwSchema = o.MemBwSchema
-		}
+	if l3 == "" && memBw == "" {
+		return nil
 	}
-	// Device rules are never changed by update.
-	config.Cgroups.SkipDevices = true
-	if err := c.Set(config); err != nil {
-		return err
+	if config.IntelRdt == nil {
+		return errors.New("updating a non-existent Intel RDT configuration is not supported")
 	}
-	r.auditBestEffort(auditEvent{Event: "update", ID: id, Profile: policy.Name})
+	if l3 != "" {
+		config.IntelRdt.L3CacheSchema = l3
+	}
+	if memBw != "" {
+		config.IntelRdt.MemBwSchema = memBw
+	}
 	return nil
 }
 

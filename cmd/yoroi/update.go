@@ -68,20 +68,30 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 		BlockIO: &specs.LinuxBlockIO{},
 	}
 	if in := c.String("resources"); in != "" {
-		var src io.Reader = os.Stdin
-		if in != "-" {
-			file, err := os.Open(in)
-			if err != nil {
-				return nil, err
-			}
-			defer file.Close()
-			src = file
-		}
-		if err := json.NewDecoder(src).Decode(r); err != nil {
-			return nil, fmt.Errorf("--resources: %w", err)
-		}
-		return r, nil
+		return r, readResources(in, r)
 	}
+	return r, resourcesFromFlags(c, r)
+}
+
+// readResources decodes OCI linux.resources JSON from the file in ("-": stdin) into r.
+func readResources(in string, r *specs.LinuxResources) error {
+	var src io.Reader = os.Stdin
+	if in != "-" {
+		file, err := os.Open(in)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		src = file
+	}
+	if err := json.NewDecoder(src).Decode(r); err != nil {
+		return fmt.Errorf("--resources: %w", err)
+	}
+	return nil
+}
+
+// resourcesFromFlags sets in r what the flags give.
+func resourcesFromFlags(c *cli.Context, r *specs.LinuxResources) error {
 	if v := c.Int("blkio-weight"); v != 0 {
 		w := uint16(v)
 		r.BlockIO.Weight = &w
@@ -91,7 +101,7 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 	if v := c.String("cpu-idle"); v != "" {
 		idle, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("invalid value for cpu-idle: %w", err)
+			return fmt.Errorf("invalid value for cpu-idle: %w", err)
 		}
 		r.CPU.Idle = &idle
 	}
@@ -107,7 +117,7 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 		if v := c.String(u.flag); v != "" {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("invalid value for %s: %w", u.flag, err)
+				return fmt.Errorf("invalid value for %s: %w", u.flag, err)
 			}
 			*u.dest = &n
 		}
@@ -122,7 +132,7 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 		if v := c.String(s.flag); v != "" {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {
-				return nil, fmt.Errorf("invalid value for %s: %w", s.flag, err)
+				return fmt.Errorf("invalid value for %s: %w", s.flag, err)
 			}
 			*s.dest = &n
 		}
@@ -142,7 +152,7 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 			if v != "-1" {
 				var err error
 				if n, err = units.RAMInBytes(v); err != nil {
-					return nil, fmt.Errorf("invalid value for %s: %w", m.flag, err)
+					return fmt.Errorf("invalid value for %s: %w", m.flag, err)
 				}
 			}
 			*m.dest = &n
@@ -152,5 +162,5 @@ func updateResources(c *cli.Context) (*specs.LinuxResources, error) {
 		n := int64(c.Int("pids-limit"))
 		r.Pids = &specs.LinuxPids{Limit: &n}
 	}
-	return r, nil
+	return nil
 }
