@@ -125,77 +125,75 @@ func (c *Capabilities) UnmarshalTOML(v any) error {
 	return nil
 }
 
+// checkedStrings decodes a TOML array of strings, each passing check.
+func checkedStrings(key string, v any, check func(string) error) ([]string, error) {
+	list, err := stringList(key, v)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range list {
+		if err := check(s); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
 // MACProviders are mandatory access control providers, in order of preference.
 type MACProviders []string
 
 // UnmarshalTOML parses the providers: at least one, each known.
-func (m *MACProviders) UnmarshalTOML(v any) error {
-	names, err := stringList("mac.accept", v)
-	if err != nil {
-		return err
-	}
-	if len(names) == 0 {
-		return fmt.Errorf("must name at least one provider")
-	}
-	for _, n := range names {
+func (m *MACProviders) UnmarshalTOML(v any) (err error) {
+	*m, err = checkedStrings("mac.accept", v, func(n string) error {
 		if n != "apparmor" && n != "selinux" && n != "landlock" {
 			return fmt.Errorf("unknown provider %q (apparmor, selinux, landlock)", n)
 		}
+		return nil
+	})
+	if err == nil && len(*m) == 0 {
+		err = fmt.Errorf("must name at least one provider")
 	}
-	*m = names
-	return nil
+	return err
 }
 
 // HostNamespaces are namespace types a container may share with the host.
 type HostNamespaces []string
 
 // UnmarshalTOML parses the types.
-func (h *HostNamespaces) UnmarshalTOML(v any) error {
-	names, err := stringList("namespaces.allow_host", v)
-	if err != nil {
-		return err
-	}
-	for _, n := range names {
+func (h *HostNamespaces) UnmarshalTOML(v any) (err error) {
+	*h, err = checkedStrings("namespaces.allow_host", v, func(n string) error {
 		if _, ok := hostShareable[n]; !ok {
 			return fmt.Errorf("%q is not one of network, pid, ipc, uts, cgroup", n)
 		}
-	}
-	*h = names
-	return nil
+		return nil
+	})
+	return err
 }
 
 // AbsPaths are absolute host or container paths.
 type AbsPaths []string
 
 // UnmarshalTOML parses the paths.
-func (a *AbsPaths) UnmarshalTOML(v any) error {
-	paths, err := stringList("paths", v)
-	if err != nil {
-		return err
-	}
-	for _, p := range paths {
+func (a *AbsPaths) UnmarshalTOML(v any) (err error) {
+	*a, err = checkedStrings("paths", v, func(p string) error {
 		if !path.IsAbs(p) {
 			return fmt.Errorf("%q must be an absolute path", p)
 		}
-	}
-	*a = paths
-	return nil
+		return nil
+	})
+	return err
 }
 
 // ScratchPaths are container paths that get a scratch tmpfs: clean, absolute, not "/".
 type ScratchPaths []string
 
 // UnmarshalTOML parses the paths.
-func (s *ScratchPaths) UnmarshalTOML(v any) error {
-	paths, err := stringList("rootfs.scratch", v)
-	if err != nil {
-		return err
-	}
-	for _, p := range paths {
+func (s *ScratchPaths) UnmarshalTOML(v any) (err error) {
+	*s, err = checkedStrings("rootfs.scratch", v, func(p string) error {
 		if !path.IsAbs(p) || path.Clean(p) != p || p == "/" {
 			return fmt.Errorf("%q must be a clean absolute path other than /", p)
 		}
-	}
-	*s = paths
-	return nil
+		return nil
+	})
+	return err
 }

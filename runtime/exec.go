@@ -61,56 +61,16 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		}
 		o.PidFile = abs
 	}
-	c, err := r.load(o.ID)
+	c, err := r.execTarget(o)
 	if err != nil {
 		return -1, err
-	}
-	status, err := c.Status()
-	if err != nil {
-		return -1, err
-	}
-	if status == libcontainer.Stopped {
-		return -1, errors.New("cannot exec in a stopped container")
-	}
-	if status == libcontainer.Paused && !o.IgnorePaused {
-		return -1, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
 	}
 	p, err := execProcess(o, c)
 	if err != nil {
 		return -1, err
 	}
-	// An exec'd process is held to the same policy as the container's init, under the
-	// profile the container was created with.
-	_, annotations := utils.Annotations(c.Config().Labels)
-	policy, err := r.policyFor(annotations)
-	if err != nil {
+	if p, err = r.hardenExec(o, c, p); err != nil {
 		return -1, err
-	}
-	facts := hardening.HostFacts{MAC: macFacts()}
-	p, decisions, err := hardening.ApplyProcess(p, policy, facts)
-	if err == nil {
-		if verr := hardening.VerifyProcess(p, policy, facts); verr != nil {
-			return -1, fmt.Errorf("internal error: hardened process fails verification: %w", verr)
-		}
-	}
-	events := decisionEvents(o.ID, "", policy.Name, decisions)
-	ev := auditEvent{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
-	if err != nil {
-		ev.Event, ev.Error = "refusal", err.Error()
-		r.auditBestEffort(append(events, ev)...)
-		return -1, err
-	}
-	if err := r.audit().write(append(events, ev)...); err != nil {
-		return -1, err
-	}
-	if hardening.IsLandlockWrapped(p.Args) {
-		st, err := c.State()
-		if err != nil {
-			return -1, err
-		}
-		if err := checkExecutable(filepath.Join("/proc", strconv.Itoa(st.InitProcessPid), "root"), p, nil); err != nil {
-			return -1, err
-		}
 	}
 	cgPaths, err := subCgroupPaths(o.Cgroups)
 	if err != nil {
@@ -136,6 +96,62 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		},
 	}
 	return rn.run(p)
+}
+
+// execTarget is the container to exec into: running (or paused, if asked).
+func (r *Runtime) execTarget(o ExecOptions) (*libcontainer.Container, error) {
+	c, err := r.load(o.ID)
+	if err != nil {
+		return nil, err
+	}
+	status, err := c.Status()
+	switch {
+	case err != nil:
+		return nil, err
+	case status == libcontainer.Stopped:
+		return nil, errors.New("cannot exec in a stopped container")
+	case status == libcontainer.Paused && !o.IgnorePaused:
+		return nil, errors.New("cannot exec in a paused container (use --ignore-paused to override)")
+	}
+	return c, nil
+}
+
+// hardenExec holds an exec'd process to the policy of the container's init, under the
+// profile the container was created with: the process rules, their postconditions, the
+// audit log, and the workload's executable checked in the container.
+func (r *Runtime) hardenExec(o ExecOptions, c *libcontainer.Container, p *specs.Process) (*specs.Process, error) {
+	_, annotations := utils.Annotations(c.Config().Labels)
+	policy, err := r.policyFor(annotations)
+	if err != nil {
+		return nil, err
+	}
+	facts := hardening.HostFacts{MAC: macFacts()}
+	p, decisions, err := hardening.ApplyProcess(p, policy, facts)
+	if err == nil {
+		if verr := hardening.VerifyProcess(p, policy, facts); verr != nil {
+			return nil, fmt.Errorf("internal error: hardened process fails verification: %w", verr)
+		}
+	}
+	events := decisionEvents(o.ID, "", policy.Name, decisions)
+	ev := auditEvent{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
+	if err != nil {
+		ev.Event, ev.Error = "refusal", err.Error()
+		r.auditBestEffort(append(events, ev)...)
+		return nil, err
+	}
+	if err := r.audit().write(append(events, ev)...); err != nil {
+		return nil, err
+	}
+	if hardening.IsLandlockWrapped(p.Args) {
+		st, err := c.State()
+		if err != nil {
+			return nil, err
+		}
+		if err := checkExecutable(filepath.Join("/proc", strconv.Itoa(st.InitProcessPid), "root"), p, nil); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
 }
 
 // execProcess builds the process to exec: a process.json, or the container's own
@@ -164,6 +180,14 @@ func execProcess(o ExecOptions, c *libcontainer.Container) (*specs.Process, erro
 	if len(o.Args) == 0 {
 		return nil, errors.New("exec args cannot be empty")
 	}
+	if err := overrideProcess(p, o); err != nil {
+		return nil, err
+	}
+	return p, validateProcess(p)
+}
+
+// overrideProcess applies exec's command line to the container's process.
+func overrideProcess(p *specs.Process, o ExecOptions) error {
 	p.Args = o.Args
 	if o.Cwd != "" {
 		p.Cwd = o.Cwd
@@ -197,23 +221,23 @@ func execProcess(o ExecOptions, c *libcontainer.Container) (*specs.Process, erro
 		if hasGid {
 			gid, err := strconv.ParseUint(gids, 10, 32)
 			if err != nil {
-				return nil, fmt.Errorf("bad gid: %w", err)
+				return fmt.Errorf("bad gid: %w", err)
 			}
 			p.User.GID = uint32(gid)
 		}
 		uid, err := strconv.ParseUint(uids, 10, 32)
 		if err != nil {
-			return nil, fmt.Errorf("bad uid: %w", err)
+			return fmt.Errorf("bad uid: %w", err)
 		}
 		p.User.UID = uint32(uid)
 	}
 	for _, g := range o.AdditionalGids {
 		if g < 0 || g > 1<<32-1 {
-			return nil, fmt.Errorf("additional gid %d out of range", g)
+			return fmt.Errorf("additional gid %d out of range", g)
 		}
 		p.User.AdditionalGids = append(p.User.AdditionalGids, uint32(g))
 	}
-	return p, validateProcess(p)
+	return nil
 }
 
 // subCgroupPaths parses --cgroup: "path" (cgroup v2) or "ctrl[,ctrl]:path" (v1).

@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"bufio"
+	"debug/elf"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,6 +41,15 @@ func newTestHost(t *testing.T) *testHost {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("creating containers needs root (CI runs the unit tests as root)")
+	}
+	// The container runs this binary (libcontainer's init, the Landlock launcher) where
+	// the host's libc is not: it must be linked statically, as bin/yoroi is.
+	if exe, err := elf.Open("/proc/self/exe"); err == nil {
+		dynamic := slices.ContainsFunc(exe.Progs, func(p *elf.Prog) bool { return p.Type == elf.PT_INTERP })
+		exe.Close()
+		if dynamic {
+			t.Fatal("the test binary is linked dynamically: run the runtime package's tests with `make unit` (-tags netgo,osusergo -ldflags '-extldflags -static')")
+		}
 	}
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {

@@ -51,16 +51,7 @@ func checkExecutable(root string, p *specs.Process, mountDests []string) error {
 		if err != nil {
 			return launcher.Missing
 		}
-		st, err := os.Stat(full)
-		switch {
-		case err != nil:
-			return launcher.Missing
-		case st.IsDir():
-			return launcher.Directory
-		case st.Mode().Perm()&0o111 == 0:
-			return launcher.NotExecutable
-		}
-		return launcher.Executable
+		return launcher.KindOf(os.Stat(full))
 	}
 	name, err := launcher.LookPath(args[0], p.Env, kind)
 	if err != nil {

@@ -206,16 +206,7 @@ func TestLookPathSameOnBothSides(t *testing.T) {
 				if !strings.HasPrefix(p, "/") {
 					p = dir + "/" + p
 				}
-				st, err := os.Stat(p)
-				switch {
-				case err != nil:
-					return launcher.Missing
-				case st.IsDir():
-					return launcher.Directory
-				case st.Mode().Perm()&0o111 == 0:
-					return launcher.NotExecutable
-				}
-				return launcher.Executable
+				return launcher.KindOf(os.Stat(p))
 			})
 			if ee, ok := err.(*launcher.ExecError); ok {
 				got = fmt.Sprintf("%d %s", ee.Code, ee.Msg)

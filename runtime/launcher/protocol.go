@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -62,6 +63,20 @@ const (
 	// Executable: not a directory, with some execute bit (what execve may run).
 	Executable
 )
+
+// KindOf says what a path holds from what stat(2) (following symlinks, as execve does)
+// returned for it.
+func KindOf(st fs.FileInfo, err error) Kind {
+	switch {
+	case err != nil:
+		return Missing
+	case st.IsDir():
+		return Directory
+	case st.Mode().Perm()&0o111 == 0:
+		return NotExecutable
+	}
+	return Executable
+}
 
 // ExecError is a workload the launcher cannot find or may not run: it exits with Code
 // and prints the words runc's init prints (Go's exec.LookPath's), from which Docker takes
