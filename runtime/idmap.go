@@ -63,6 +63,14 @@ func (r *Runtime) stagingDir(id string) string {
 	return filepath.Join(r.stagingRoot(), containerKey(r.root, id))
 }
 
+// stagedRoot is where a container's id-mapped root filesystem is mounted.
+func (r *Runtime) stagedRoot(id string) string { return filepath.Join(r.stagingDir(id), "rootfs") }
+
+// stagedVolume is where the i-th mount's overlay volume is rebuilt, id-mapped.
+func (r *Runtime) stagedVolume(id string, i int) string {
+	return filepath.Join(r.stagingDir(id), "volumes", strconv.Itoa(i), "merged")
+}
+
 // stagingRoot holds the staging directories of every state root's containers, each named
 // by its containerKey.
 func (r *Runtime) stagingRoot() string { return filepath.Join(r.hostStateDir(), "mnt") }
@@ -82,7 +90,7 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 		return "", err
 	}
 	defer userns.Close()
-	target := filepath.Join(stage, "rootfs")
+	target := r.stagedRoot(id)
 	if err := mkdirTraversable(target); err != nil {
 		return "", err
 	}
@@ -102,6 +110,12 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 	}
 }
 
+// isOverlayVolume: m is a volume that is an overlay mount, to be id-mapped (which the
+// runtime does by rebuilding it).
+func isOverlayVolume(m specs.Mount, sources map[string]hardening.SourceFacts) bool {
+	return sources[m.Source].OverlayMount && (len(m.UIDMappings) > 0 || slices.Contains(m.Options, "idmap"))
+}
+
 // prepareVolumes rebuilds each volume that is an overlay mount (containerd's image
 // volumes), which cannot be id-mapped itself, as a read-only overlay of id-mapped mounts
 // of its layers in the container's staging directory, and points the mount at it, mapped
@@ -116,7 +130,7 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 	}()
 	for i := range mounts {
 		m := &mounts[i]
-		if !sources[m.Source].OverlayMount || len(m.UIDMappings) == 0 && !slices.Contains(m.Options, "idmap") {
+		if !isOverlayVolume(*m, sources) {
 			continue
 		}
 		if userns == nil {
@@ -125,8 +139,8 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 				return err
 			}
 		}
-		dir := filepath.Join(r.stagingDir(id), "volumes", strconv.Itoa(i))
-		target := filepath.Join(dir, "merged")
+		target := r.stagedVolume(id, i)
+		dir := filepath.Dir(target)
 		if err := mkdirTraversable(target); err != nil {
 			return err
 		}

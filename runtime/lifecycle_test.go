@@ -211,6 +211,19 @@ func TestRunIsHardened(t *testing.T) {
 	}
 }
 
+// policy explain shows the spec that would run, the staged root included, verified.
+func TestExplainShowsTheStagedRoot(t *testing.T) {
+	h := newTestHost(t)
+	e, err := h.r.Explain(ExplainOptions{Bundle: h.bundle, ID: "x"})
+	if err != nil || e.Refusal != "" {
+		t.Fatalf("%+v %v", e, err)
+	}
+	last := e.Decisions[len(e.Decisions)-1]
+	if e.Spec.Root.Path != h.r.stagedRoot("x") || last.Outcome != hardening.Staged || last.Rule != "rootfs.idmap" {
+		t.Errorf("root %s, last decision %+v", e.Spec.Root.Path, last)
+	}
+}
+
 func TestRunExitStatus(t *testing.T) {
 	h := newTestHost(t)
 	if _, status, err := h.run("status", "sh", "-c", "exit 7"); err != nil || status != 7 {

@@ -200,6 +200,9 @@ type ExplainOptions struct {
 	Bundle string
 	// NoPivot: a create with --no-pivot.
 	NoPivot bool
+	// ID is the container id create would get: where the runtime stages the root
+	// filesystem depends on it ("" : a stand-in).
+	ID string
 }
 
 // Explain runs the policy over a bundle, as create would, without creating anything.
@@ -210,6 +213,7 @@ func (r *Runtime) Explain(o ExplainOptions) (*Explanation, error) {
 	}
 	h, err := r.harden(b, "", hardening.Request{NoPivot: o.NoPivot}, &rollback{})
 	if err == nil {
+		r.stageForExplain(o.ID, b, h)
 		err = h.verify()
 	}
 	e := &Explanation{Bundle: b.Path, Decisions: h.plan.Decisions, Spec: h.spec()}
@@ -224,6 +228,25 @@ func (r *Runtime) Explain(o ExplainOptions) (*Explanation, error) {
 		e.Spec = nil
 	}
 	return e, nil
+}
+
+// stageForExplain stages in the plan what create would (without mounting anything): the
+// id-mapped root filesystem and overlay volumes, at the paths create would use, so that
+// explain verifies and shows the spec that would run.
+func (r *Runtime) stageForExplain(id string, b *Bundle, h *hardened) {
+	plan := h.plan
+	if plan.RootfsIdmap == "" {
+		return
+	}
+	if id == "" {
+		id = "ID"
+	}
+	plan.StageRoot("rootfs.idmap", b.rootfsPath(plan.Spec), r.stagedRoot(id), "the root filesystem, id-mapped ("+string(plan.RootfsIdmap)+"), at create")
+	for i, m := range plan.Spec.Mounts {
+		if isOverlayVolume(m, h.facts.Sources) {
+			plan.StageVolume("rootfs.idmap", i, r.stagedVolume(id, i), "the overlay volume at "+m.Destination+", rebuilt from id-mapped layers, at create")
+		}
+	}
 }
 
 func userString(u specs.User) string {

@@ -20,6 +20,7 @@ var policyCommand = &cli.Command{
 				&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: current directory)"},
 				&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 				&cli.BoolFlag{Name: "no-pivot", Usage: "explain a create with --no-pivot"},
+				&cli.StringFlag{Name: "id", Usage: "the container id create would get (where the root filesystem is staged depends on it)"},
 			},
 			Action: func(c *cli.Context) error {
 				if err := checkArgs(c, 0, 0); err != nil {
@@ -33,7 +34,7 @@ var policyCommand = &cli.Command{
 				if err != nil {
 					return err
 				}
-				e, err := rt.Explain(runtime.ExplainOptions{Bundle: c.String("bundle"), NoPivot: c.Bool("no-pivot")})
+				e, err := rt.Explain(runtime.ExplainOptions{Bundle: c.String("bundle"), NoPivot: c.Bool("no-pivot"), ID: c.String("id")})
 				if err != nil {
 					return err
 				}
