@@ -74,57 +74,82 @@ type Observed struct {
 // Compare returns every way o differs from the model, one short phrase each.
 func (m Posture) Compare(o Observed) []string {
 	var out []string
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	for _, cmp := range []func(Posture, Observed, *differences){
+		compareCapabilities, comparePrivileges, compareIDMaps, compareNamespaces, compareMounts, compareRlimits, compareFDs,
+	} {
+		cmp(m, o, (*differences)(&out))
+	}
+	return out
+}
+
+// differences collects Compare's phrases.
+type differences []string
+
+func (d *differences) add(format string, args ...any) { *d = append(*d, fmt.Sprintf(format, args...)) }
+
+func compareCapabilities(m Posture, o Observed, d *differences) {
 	if o.CapBnd != m.Bounding {
-		add("bounding capabilities %s, want %s", capList(o.CapBnd), capList(m.Bounding))
+		d.add("bounding capabilities %s, want %s", capList(o.CapBnd), capList(m.Bounding))
 	}
 	for _, set := range []struct {
 		name string
 		mask uint64
 	}{{"effective", o.CapEff}, {"permitted", o.CapPrm}, {"inheritable", o.CapInh}} {
 		if extra := set.mask &^ m.Bounding; extra != 0 {
-			add("%s capabilities %s outside the bounding set", set.name, capList(extra))
+			d.add("%s capabilities %s outside the bounding set", set.name, capList(extra))
 		}
 	}
 	if extra := o.CapAmb &^ (m.Ambient & m.Bounding); extra != 0 {
-		add("ambient capabilities %s not granted", capList(extra))
+		d.add("ambient capabilities %s not granted", capList(extra))
 	}
+}
+
+func comparePrivileges(m Posture, o Observed, d *differences) {
 	if m.NoNewPrivileges && !o.NoNewPrivs {
-		add("no_new_privs is not set")
+		d.add("no_new_privs is not set")
 	}
 	if m.Seccomp && o.SeccompMode != 2 {
-		add("seccomp mode %d, want 2 (filter)", o.SeccompMode)
+		d.add("seccomp mode %d, want 2 (filter)", o.SeccompMode)
 	}
+}
+
+func compareIDMaps(m Posture, o Observed, d *differences) {
 	for _, ids := range []struct {
 		name      string
 		want, got []IDMapLine
 	}{{"uid_map", m.UIDMap, o.UIDMap}, {"gid_map", m.GIDMap, o.GIDMap}} {
 		if ids.want != nil && !slices.Equal(ids.want, ids.got) {
-			add("%s %v, want %v", ids.name, ids.got, ids.want)
+			d.add("%s %v, want %v", ids.name, ids.got, ids.want)
 		}
 		if !m.HostRootAllowed && slices.ContainsFunc(ids.got, func(l IDMapLine) bool { return l.Outside == 0 }) {
-			add("%s maps host id 0", ids.name)
+			d.add("%s maps host id 0", ids.name)
 		}
 	}
+}
+
+func compareNamespaces(m Posture, o Observed, d *differences) {
 	for _, kind := range slices.Sorted(maps.Keys(m.Namespaces)) {
 		want := m.Namespaces[kind]
 		got, ok := o.Namespaces[kind]
 		switch {
 		case !ok:
-			add("%s namespace unreadable", kind)
+			d.add("%s namespace unreadable", kind)
 		case want.Joined != nil && got != *want.Joined:
-			add("%s namespace is not the one joined", kind)
+			d.add("%s namespace is not the one joined", kind)
 		case want.Joined == nil && got == want.Host:
-			add("%s namespace is the host's", kind)
+			d.add("%s namespace is the host's", kind)
 		}
 	}
+}
+
+func compareMounts(m Posture, o Observed, d *differences) {
 	if m.RootReadonly && !slices.Contains(o.Mounts["/"], "ro") {
-		add("/ is mounted writable")
+		d.add("/ is mounted writable")
 	}
 	for _, me := range m.Mounts {
 		got, ok := o.Mounts[me.Path]
 		if !ok {
-			add("mount %s missing", me.Path)
+			d.add("mount %s missing", me.Path)
 			continue
 		}
 		var missing []string
@@ -134,20 +159,25 @@ func (m Posture) Compare(o Observed) []string {
 			}
 		}
 		if len(missing) > 0 {
-			add("mount %s without %s", me.Path, strings.Join(missing, ","))
+			d.add("mount %s without %s", me.Path, strings.Join(missing, ","))
 		}
 	}
+}
+
+func compareRlimits(m Posture, o Observed, d *differences) {
 	for _, n := range slices.Sorted(maps.Keys(m.Rlimits)) {
 		if got, ok := o.Rlimits[n]; !ok || got != m.Rlimits[n] {
-			add("rlimit %q is %v, want %v", n, got, m.Rlimits[n])
+			d.add("rlimit %q is %v, want %v", n, got, m.Rlimits[n])
 		}
 	}
+}
+
+func compareFDs(m Posture, o Observed, d *differences) {
 	for _, fd := range slices.Sorted(maps.Keys(o.FDs)) {
 		if target := o.FDs[fd]; UnderAny(target, m.ForbiddenFDTargets) {
-			add("fd %d open on %s", fd, target)
+			d.add("fd %d open on %s", fd, target)
 		}
 	}
-	return out
 }
 
 // UnderAny reports whether link (a descriptor's /proc link: a path, possibly followed by
