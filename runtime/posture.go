@@ -394,76 +394,82 @@ func readMountOptions(path string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	type entry struct {
-		id, parent int
-		point      string
-		opts       []string
-	}
-	entries := make([]entry, 0, len(infos))
-	byID := map[int]int{}
-	for _, m := range infos {
-		byID[m.ID] = len(entries)
-		entries = append(entries, entry{id: m.ID, parent: m.Parent, point: m.Mountpoint, opts: strings.Split(m.Options, ",")})
-	}
-	if len(entries) == 0 {
+	if len(infos) == 0 {
 		return nil, errors.New("empty mount table")
+	}
+	return visibleMountOptions(infos), nil
+}
+
+// visibleMountOptions maps each mount point to the options of the mount visible there.
+func visibleMountOptions(infos []*mountinfo.Info) map[string][]string {
+	byID := make(map[int]*mountinfo.Info, len(infos))
+	for _, m := range infos {
+		byID[m.ID] = m
 	}
 	// The top of each point's stack: the mount no other mount at that point sits on.
 	top := map[string]int{}
-	for _, e := range entries {
-		covered := slices.ContainsFunc(entries, func(o entry) bool { return o.point == e.point && o.parent == e.id })
+	for _, m := range infos {
+		covered := slices.ContainsFunc(infos, func(o *mountinfo.Info) bool { return o.Mountpoint == m.Mountpoint && o.Parent == m.ID })
 		if !covered {
-			top[e.point] = e.id
+			top[m.Mountpoint] = m.ID
 		}
 	}
-	// reachable: the path to its point passes through its parent: a mount stacked on
-	// another at the same point is reachable as that one is; otherwise the visible mount
-	// nearest above its point must be its parent.
-	reachable := map[int]bool{}
-	var isReachable func(id int, depth int) bool
-	isVisible := func(id int, depth int) bool {
-		i, ok := byID[id]
-		return ok && top[entries[i].point] == id && isReachable(id, depth)
-	}
-	isReachable = func(id int, depth int) bool {
-		if v, ok := reachable[id]; ok {
-			return v
-		}
-		i, ok := byID[id]
-		if !ok || depth > len(entries) {
-			return false
-		}
-		e := entries[i]
-		p, parentKnown := byID[e.parent]
-		v := true
-		switch {
-		case !parentKnown || e.point == "/":
-			// The root of this mount namespace.
-		case entries[p].point == e.point:
-			v = isReachable(e.parent, depth+1)
-		default:
-			above := -1
-			for q := filepath.Dir(e.point); ; q = filepath.Dir(q) {
-				if t, ok := top[q]; ok && isVisible(t, depth+1) {
-					above = t
-					break
-				}
-				if q == "/" {
-					break
-				}
-			}
-			v = above == e.parent
-		}
-		reachable[id] = v
-		return v
-	}
+	v := &visibility{byID: byID, top: top, reachable: map[int]bool{}}
 	out := make(map[string][]string, len(top))
 	for point, id := range top {
-		if isVisible(id, 0) {
-			out[point] = entries[byID[id]].opts
+		if v.visible(id, 0) {
+			out[point] = strings.Split(byID[id].Options, ",")
 		}
 	}
-	return out, nil
+	return out
+}
+
+// visibility tells which mounts of a table a path can reach.
+type visibility struct {
+	byID      map[int]*mountinfo.Info
+	top       map[string]int
+	reachable map[int]bool
+}
+
+// visible: the mount is the top of its point's stack and reachable.
+func (v *visibility) visible(id, depth int) bool {
+	m, ok := v.byID[id]
+	return ok && v.top[m.Mountpoint] == id && v.isReachable(id, depth)
+}
+
+// isReachable: the path to the mount's point passes through its parent: a mount stacked
+// on another at the same point is reachable as that one is; otherwise the visible mount
+// nearest above its point must be its parent.
+func (v *visibility) isReachable(id, depth int) bool {
+	if r, ok := v.reachable[id]; ok {
+		return r
+	}
+	m, ok := v.byID[id]
+	if !ok || depth > len(v.byID) {
+		return false
+	}
+	parent, parentKnown := v.byID[m.Parent]
+	r := true
+	switch {
+	case !parentKnown || m.Mountpoint == "/":
+		// The root of this mount namespace.
+	case parent.Mountpoint == m.Mountpoint:
+		r = v.isReachable(m.Parent, depth+1)
+	default:
+		above := -1
+		for q := filepath.Dir(m.Mountpoint); ; q = filepath.Dir(q) {
+			if t, ok := v.top[q]; ok && v.visible(t, depth+1) {
+				above = t
+				break
+			}
+			if q == "/" {
+				break
+			}
+		}
+		r = above == m.Parent
+	}
+	v.reachable[id] = r
+	return r
 }
 
 // readLimits parses /proc/PID/limits: a name in the first 26 columns, then the soft and
