@@ -7,6 +7,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var checkCommand = &cli.Command{
@@ -15,15 +17,8 @@ var checkCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 0, 0); err != nil {
-			return err
-		}
+	Action: withRuntime(0, 0, func(c *cli.Context, rt *runtime.Runtime) error {
 		format, err := outputFormat(c)
-		if err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
 		if err != nil {
 			return err
 		}
@@ -64,5 +59,5 @@ var checkCommand = &cli.Command{
 			return errors.New("this host cannot run yoroi containers (see the FAIL lines)")
 		}
 		return nil
-	},
+	}),
 }

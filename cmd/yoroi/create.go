@@ -40,14 +40,7 @@ var createCommand = &cli.Command{
 	Usage:     "create a container",
 	ArgsUsage: "<container-id>",
 	Flags:     createFlags(),
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		return startFailed(c, rt.Create(createOptions(c)))
-	},
+	}),
 }

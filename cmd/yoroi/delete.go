@@ -1,6 +1,10 @@
 package main
 
-import "github.com/urfave/cli/v2"
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
+)
 
 var deleteCommand = &cli.Command{
 	Name:      "delete",
@@ -9,14 +13,7 @@ var deleteCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "force", Aliases: []string{"f"}, Usage: "kill the container (SIGKILL) if it is still running"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		return rt.Delete(c.Args().First(), c.Bool("force"))
-	},
+	}),
 }

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var eventsCommand = &cli.Command{
@@ -14,14 +16,7 @@ var eventsCommand = &cli.Command{
 		&cli.DurationFlag{Name: "interval", Value: 5 * time.Second, Usage: "stats collection interval"},
 		&cli.BoolFlag{Name: "stats", Usage: "print the container's stats once and exit"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		return rt.Events(c.Args().First(), c.Duration("interval"), c.Bool("stats"), c.App.Writer)
-	},
+	}),
 }

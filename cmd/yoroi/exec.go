@@ -29,14 +29,7 @@ var execCommand = &cli.Command{
 		&cli.StringSliceFlag{Name: "cgroup", Usage: "run in an existing sub-cgroup: [<controller>:]<path>"},
 		&cli.BoolFlag{Name: "ignore-paused", Usage: "allow exec in a paused container"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, -1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, -1, func(c *cli.Context, rt *runtime.Runtime) error {
 		o := runtime.ExecOptions{
 			ID:             c.Args().First(),
 			ProcessPath:    c.String("process"),
@@ -66,5 +59,5 @@ var execCommand = &cli.Command{
 			return err
 		}
 		return &runtime.ExitStatus{Code: status}
-	},
+	}),
 }

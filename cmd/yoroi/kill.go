@@ -13,18 +13,11 @@ var killCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.BoolFlag{Name: "all", Aliases: []string{"a"}, Usage: "do not fail when the container is not running (containerd compatibility)"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 2); err != nil {
-			return err
-		}
+	Action: withRuntime(1, 2, func(c *cli.Context, rt *runtime.Runtime) error {
 		sig, err := runtime.ParseSignal(c.Args().Get(1))
 		if err != nil {
 			return err
 		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
 		return rt.Kill(c.Args().First(), sig, c.Bool("all"))
-	},
+	}),
 }

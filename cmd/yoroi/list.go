@@ -8,6 +8,8 @@ import (
 
 	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var listCommand = &cli.Command{
@@ -17,15 +19,8 @@ var listCommand = &cli.Command{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print container ids only"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 0, 0); err != nil {
-			return err
-		}
+	Action: withRuntime(0, 0, func(c *cli.Context, rt *runtime.Runtime) error {
 		format, err := outputFormat(c)
-		if err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
 		if err != nil {
 			return err
 		}
@@ -55,5 +50,5 @@ var listCommand = &cli.Command{
 				s.Created.Format(time.RFC3339Nano), s.Owner)
 		}
 		return tw.Flush()
-	},
+	}),
 }

@@ -195,6 +195,21 @@ func logsTo(stderr io.Writer) bool {
 }
 
 // newRuntime builds the runtime from the global flags.
+// withRuntime is a verb's action: it checks the number of arguments, then runs do with
+// the runtime the global flags configure.
+func withRuntime(minArgs, maxArgs int, do func(c *cli.Context, rt *runtime.Runtime) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := checkArgs(c, minArgs, maxArgs); err != nil {
+			return err
+		}
+		rt, err := newRuntime(c)
+		if err != nil {
+			return err
+		}
+		return do(c, rt)
+	}
+}
+
 func newRuntime(c *cli.Context) (*runtime.Runtime, error) {
 	return runtime.New(runtime.Options{
 		Root:           c.String("root"),

@@ -22,15 +22,8 @@ var policyCommand = &cli.Command{
 				&cli.BoolFlag{Name: "no-pivot", Usage: "explain a create with --no-pivot"},
 				&cli.StringFlag{Name: "id", Usage: "the container id create would get (where the root filesystem is staged depends on it)"},
 			},
-			Action: func(c *cli.Context) error {
-				if err := checkArgs(c, 0, 0); err != nil {
-					return err
-				}
+			Action: withRuntime(0, 0, func(c *cli.Context, rt *runtime.Runtime) error {
 				format, err := outputFormat(c)
-				if err != nil {
-					return err
-				}
-				rt, err := newRuntime(c)
 				if err != nil {
 					return err
 				}
@@ -63,7 +56,7 @@ var policyCommand = &cli.Command{
 					fmt.Fprintln(w, "\nverdict: would run")
 				}
 				return nil
-			},
+			}),
 		},
 	},
 }

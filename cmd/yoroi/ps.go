@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var psCommand = &cli.Command{
@@ -19,15 +21,8 @@ var psCommand = &cli.Command{
 	Flags: []cli.Flag{
 		&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "table or json"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, -1); err != nil {
-			return err
-		}
+	Action: withRuntime(1, -1, func(c *cli.Context, rt *runtime.Runtime) error {
 		format, err := outputFormat(c)
-		if err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
 		if err != nil {
 			return err
 		}
@@ -69,5 +64,5 @@ var psCommand = &cli.Command{
 			}
 		}
 		return nil
-	},
+	}),
 }

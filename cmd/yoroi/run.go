@@ -15,14 +15,7 @@ var runCommand = &cli.Command{
 		&cli.BoolFlag{Name: "keep", Usage: "do not delete the container after it exits"},
 		&cli.BoolFlag{Name: "no-subreaper", Usage: "do not become a subreaper for the container's orphans"},
 	),
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		o := createOptions(c)
 		o.Detach = c.Bool("detach")
 		o.Keep = c.Bool("keep")
@@ -33,5 +26,5 @@ var runCommand = &cli.Command{
 		}
 		// The container's exit status becomes yoroi's.
 		return &runtime.ExitStatus{Code: status}
-	},
+	}),
 }

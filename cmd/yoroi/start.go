@@ -4,20 +4,15 @@ import (
 	"os"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var startCommand = &cli.Command{
 	Name:      "start",
 	Usage:     "start the user process of a created container",
 	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		return rt.Start(c.Args().First(), os.Getenv("NOTIFY_SOCKET"))
-	},
+	}),
 }

@@ -4,20 +4,15 @@ import (
 	"encoding/json"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
 var stateCommand = &cli.Command{
 	Name:      "state",
 	Usage:     "print the state of a container as JSON",
 	ArgsUsage: "<container-id>",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
-		if err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		st, err := rt.State(c.Args().First())
 		if err != nil {
 			return err
@@ -28,5 +23,5 @@ var stateCommand = &cli.Command{
 		}
 		_, err = c.App.Writer.Write(append(data, '\n'))
 		return err
-	},
+	}),
 }

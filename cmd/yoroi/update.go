@@ -39,15 +39,8 @@ var updateCommand = &cli.Command{
 		&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT/CAT L3 cache schema"},
 		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT/MBA memory bandwidth schema"},
 	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
+	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
 		res, err := updateResources(c)
-		if err != nil {
-			return err
-		}
-		rt, err := newRuntime(c)
 		if err != nil {
 			return err
 		}
@@ -56,7 +49,7 @@ var updateCommand = &cli.Command{
 			L3CacheSchema: c.String("l3-cache-schema"),
 			MemBwSchema:   c.String("mem-bw-schema"),
 		})
-	},
+	}),
 }
 
 // updateResources reads --resources, or else builds the resources from the flags.
