@@ -1,10 +1,12 @@
 // Package hardening is yoroi's security policy as pure functions:
 //
-//	Apply(spec, policy, host facts) → (hardened spec, decisions, refusal)
+//	Apply(spec, policy, host facts) → (plan: hardened spec and decisions, refusal)
+//	Verify(plan, policy, host facts) → every rule's postcondition holds, or which does not
 //
 // It never touches the host: the runtime gathers HostFacts once and passes them in, so
 // every rule is testable with tables and `yoroi policy explain` shows exactly what
-// `create` would do. Each rule lives in its own file (rule_*.go) with its own test.
+// `create` would do. The rules are one table (rules.go); each lives in its own file
+// (rule_*.go: apply and postcondition) with its own test.
 package hardening
 
 import (
