@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/containerd/console"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"golang.org/x/sys/unix"
@@ -514,5 +515,54 @@ func TestUpdateResources(t *testing.T) {
 	res := c.Config().Cgroups.Resources
 	if res.Memory != mem || res.CpuQuota != quota || res.CpuPeriod != period || res.PidsLimit == nil || *res.PidsLimit != 4096 {
 		t.Errorf("resources after update: memory %d quota %d period %d pids %v", res.Memory, res.CpuQuota, res.CpuPeriod, res.PidsLimit)
+	}
+}
+
+// A foreground terminal container: its pty is relayed to yoroi's terminal (here a pty
+// the test holds the master of).
+func TestForegroundTerminal(t *testing.T) {
+	h := newTestHost(t)
+	master, slavePath, err := console.NewPty()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	slave, err := os.OpenFile(slavePath, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slave.Close()
+	saved := [3]*os.File{os.Stdin, os.Stdout, os.Stderr}
+	os.Stdin, os.Stdout, os.Stderr = slave, slave, slave
+	defer func() { os.Stdin, os.Stdout, os.Stderr = saved[0], saved[1], saved[2] }()
+	out := make(chan string, 1)
+	go func() {
+		var b strings.Builder
+		buf := make([]byte, 256)
+		for !strings.Contains(b.String(), "relayed") {
+			n, err := master.Read(buf)
+			if err != nil {
+				break
+			}
+			b.Write(buf[:n])
+		}
+		out <- b.String()
+	}()
+	h.writeSpec(func(s *specs.Spec) {
+		s.Process.Terminal = true
+		s.Process.Args = []string{"sh", "-c", "test -t 0 && test -t 1 && echo tty-relayed"}
+	})
+	status, err := h.r.Run(CreateOptions{ID: "fgtty", Bundle: h.bundle})
+	os.Stdin, os.Stdout, os.Stderr = saved[0], saved[1], saved[2]
+	if err != nil || status != 0 {
+		t.Fatalf("status %d, %v", status, err)
+	}
+	select {
+	case got := <-out:
+		if !strings.Contains(got, "tty-relayed") {
+			t.Errorf("the terminal showed %q", got)
+		}
+	case <-time.After(10 * time.Second):
+		t.Error("nothing relayed to the terminal")
 	}
 }

@@ -65,12 +65,12 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		return -1, err
 	}
 	detach := r.detach || r.action == actCreate
-	handlerCh := newSignalHandler(r.enableSubreaper, r.notifySocket)
-	tty, err := setupIO(process, r.container, config.Terminal, detach, r.consoleSocket)
+	signals := relaySignals(r.enableSubreaper, r.notifySocket)
+	stdio, err := openStreams(process, r.container, config.Terminal, detach, r.consoleSocket)
 	if err != nil {
 		return -1, err
 	}
-	defer tty.Close()
+	defer stdio.close()
 	if r.pidfdSocket != "" {
 		closeConn, err := setupPidfdSocket(process, r.pidfdSocket)
 		if err != nil {
@@ -81,12 +81,11 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 	if err := r.start(process); err != nil {
 		return -1, err
 	}
-	if err := r.afterStart(process, tty); err != nil {
+	if err := r.afterStart(process, stdio); err != nil {
 		r.terminate(process)
 		return -1, err
 	}
-	handler := <-handlerCh
-	status, err = handler.forward(process, tty, detach)
+	status, err = signals.until(process, stdio, detach)
 	if err != nil {
 		r.terminate(process)
 	}
@@ -146,7 +145,7 @@ func (r *runner) start(process *libcontainer.Process) error {
 // afterStart checks a running process' posture, then hands over its console and writes
 // its pid file. An error means the process must be stopped (and for init, the container
 // removed).
-func (r *runner) afterStart(process *libcontainer.Process, tty *stdio) error {
+func (r *runner) afterStart(process *libcontainer.Process, stdio *streams) error {
 	if r.posture != nil && r.action == actRun {
 		pid, err := process.Pid()
 		if err == nil {
@@ -159,10 +158,10 @@ func (r *runner) afterStart(process *libcontainer.Process, tty *stdio) error {
 			return err
 		}
 	}
-	if err := tty.waitConsole(); err != nil {
+	if err := stdio.terminalReady(); err != nil {
 		return err
 	}
-	tty.closePostStart()
+	stdio.started()
 	if r.pidFile != "" {
 		return writePidFile(r.pidFile, process)
 	}
