@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	goruntime "runtime"
 	"strings"
 	"syscall"
 
@@ -38,8 +37,8 @@ func hostNamespace(kind string) (hardening.FileID, bool) {
 	if id, ok := fileID("/proc/1/ns/" + kind); ok {
 		return id, true
 	}
-	goruntime.LockOSThread()
-	defer goruntime.UnlockOSThread()
+	lockThread()
+	defer unlockThread()
 	return fileID("/proc/thread-self/ns/" + kind)
 }
 
@@ -52,7 +51,7 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 		NamespacePaths: map[string]hardening.FileID{},
 		RealPaths:      map[string]string{},
 		UserNS:         hardening.UserNSFacts{Owners: map[string]hardening.UserNS{}},
-		Arch:           goruntime.GOARCH,
+		Arch:           hostArch,
 		MAC:            macFacts(),
 	}
 	for typ, name := range nsFiles {

@@ -3,7 +3,6 @@ package runtime
 import (
 	"fmt"
 	"os"
-	goruntime "runtime"
 	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
@@ -46,21 +45,21 @@ func applyNetSysctls(spec *specs.Spec, sysctls map[string]string) error {
 // inNetns runs f on a locked OS thread moved into the network namespace at path; the
 // thread returns to its own namespace afterwards (or dies with its goroutine).
 func inNetns(path string, f func() error) error {
-	goruntime.LockOSThread()
+	lockThread()
 	orig, err := os.Open("/proc/thread-self/ns/net")
 	if err != nil {
-		goruntime.UnlockOSThread()
+		unlockThread()
 		return err
 	}
 	defer orig.Close()
 	target, err := os.Open(path)
 	if err != nil {
-		goruntime.UnlockOSThread()
+		unlockThread()
 		return err
 	}
 	defer target.Close()
 	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		goruntime.UnlockOSThread()
+		unlockThread()
 		return fmt.Errorf("enter network namespace %s: %w", path, err)
 	}
 	ferr := f()
@@ -68,6 +67,6 @@ func inNetns(path string, f func() error) error {
 		// Leave the thread locked: Go destroys it with the goroutine.
 		return fmt.Errorf("leave network namespace %s: %w", path, err)
 	}
-	goruntime.UnlockOSThread()
+	unlockThread()
 	return ferr
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	goruntime "runtime"
 	"time"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
@@ -91,7 +90,7 @@ func (r *Runtime) startRecording(id, bundle, image string, h *hardened, out Reco
 	if rec.syscalls, err = newRecorder(sock); err != nil {
 		return nil, err
 	}
-	plan.UseSeccomp("profile-record", hardening.RecordingSeccomp(goruntime.GOARCH, names, sock), "every syscall goes to the recording agent, which lets it run (the deny floor stays denied)")
+	plan.UseSeccomp("profile-record", hardening.RecordingSeccomp(hostArch, names, sock), "every syscall goes to the recording agent, which lets it run (the deny floor stays denied)")
 
 	lower := plan.Spec.Root.Path
 	merged := filepath.Join(r.stagingDir(id), "record")
@@ -124,7 +123,7 @@ func (rec *recording) finish() error {
 		return fmt.Errorf("recording written paths: %w", err)
 	}
 	if rec.out.Seccomp != "" {
-		data, err := json.MarshalIndent(hardening.RecordedProfile(goruntime.GOARCH, syscalls), "", "  ")
+		data, err := json.MarshalIndent(hardening.RecordedProfile(hostArch, syscalls), "", "  ")
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	goruntime "runtime"
 	"unsafe"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -127,7 +126,7 @@ func filterKey(cfg *configs.Seccomp) (string, error) {
 	}
 	major, minor, patch := libseccomp.GetLibraryVersion()
 	h := sha256.New()
-	fmt.Fprintf(h, "yoroi-seccomp-filter v2\x00%s\x00%d.%d.%d\x00%s\x00", libcontainerVersion(), major, minor, patch, goruntime.GOARCH)
+	fmt.Fprintf(h, "yoroi-seccomp-filter v2\x00%s\x00%d.%d.%d\x00%s\x00", libcontainerVersion(), major, minor, patch, hostArch)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -4,7 +4,6 @@ package runtime
 
 import (
 	"encoding/binary"
-	goruntime "runtime"
 	"testing"
 
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -21,7 +20,7 @@ import (
 // the kernel would decide (the integration test TestSeccompFilterMatchesRunc compares
 // the whole program with the one runc loads).
 func TestCompiledFilterBehaves(t *testing.T) {
-	if goruntime.GOARCH != "amd64" {
+	if hostArch != "amd64" {
 		t.Skip("the system call numbers below are x86_64's")
 	}
 	eperm, eacces := uint(unix.EPERM), uint(unix.EACCES)

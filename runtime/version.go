@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"fmt"
-	goruntime "runtime"
 	"runtime/debug"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -29,7 +28,7 @@ func libcontainerVersion() string {
 func Versions() []string {
 	v := []string{
 		"spec: " + specVersion(),
-		"go: " + goruntime.Version(),
+		"go: " + goVersion(),
 		"libcontainer: " + libcontainerVersion(),
 	}
 	if seccomp.Enabled {
