@@ -210,8 +210,7 @@ func setOptions(opts, add, remove []string) ([]string, bool) {
 func verifyMounts(v *verifier) error {
 	pol := v.policy.Mounts
 	for _, m := range v.spec.Mounts {
-		bind := m.Type == "bind" || hasOption(m, "bind") || hasOption(m, "rbind")
-		if bind && !pol.AllowBindFlags && !isSysfsBind(m) {
+		if IsBind(m) && !pol.AllowBindFlags && !isSysfsBind(m) {
 			if !hasFlag(m, "nosuid", "suid") || !hasFlag(m, "nodev", "dev") {
 				return fmt.Errorf("bind mount %s without nosuid,nodev", m.Destination)
 			}

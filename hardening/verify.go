@@ -92,8 +92,7 @@ func (v *verifier) own(m specs.Mount) bool {
 func (v *verifier) binds() []specs.Mount {
 	var out []specs.Mount
 	for _, m := range v.spec.Mounts {
-		bind := m.Type == "bind" || slices.Contains(m.Options, "bind") || slices.Contains(m.Options, "rbind")
-		if bind && !v.own(m) {
+		if IsBind(m) && !v.own(m) {
 			out = append(out, m)
 		}
 	}
