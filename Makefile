@@ -19,7 +19,7 @@ CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
 SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites apps-image guest-image stats
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites engines apps-image guest-image stats
 
 all: build
 
@@ -80,6 +80,23 @@ $(RUNC_TESTS_DIR): | $(PEER_IMAGES_DIR)
 	./scripts/peer-suites.sh runc-tests $@ $(RUNC_VERSION) $(PEER_IMAGES_DIR)
 $(RUNTIME_TOOLS_DIR):
 	./scripts/peer-suites.sh runtime-tools $@ $(RUNTIME_TOOLS_VERSION)
+# Newer engines than Debian's, for the integration tests (scripts/engines.sh), cached by
+# version: Docker 29 (moby v2's daemon and the docker CLI) and the CRI validation suite
+# (cri-tools' critest and crictl, with a distribution registry to serve its images).
+DOCKER_DAEMON_VERSION ?= v2.0.0-beta.24
+DOCKER_CLI_VERSION    ?= v29.10.0
+CRI_TOOLS_VERSION     ?= v1.37.0
+REGISTRY_VERSION      ?= v3.1.2
+ENGINES_RECIPE        ?= 1
+DOCKER29_DIR   := $(CURDIR)/bin/docker-$(DOCKER_DAEMON_VERSION)-cli-$(DOCKER_CLI_VERSION)-$(ENGINES_RECIPE)
+CRI_TOOLS_DIR  := $(CURDIR)/bin/cri-tools-$(CRI_TOOLS_VERSION)-registry-$(REGISTRY_VERSION)-$(ENGINES_RECIPE)
+$(DOCKER29_DIR):
+	./scripts/engines.sh docker $@ $(DOCKER_DAEMON_VERSION) $(DOCKER_CLI_VERSION)
+$(CRI_TOOLS_DIR):
+	./scripts/engines.sh cri-tools $@ $(CRI_TOOLS_VERSION) $(REGISTRY_VERSION)
+## engines: build Docker 29 and the CRI validation suite into bin/
+engines: $(DOCKER29_DIR) $(CRI_TOOLS_DIR)
+
 # Real applications for the integration tests: a Debian bookworm image with Debian's nginx,
 # PostgreSQL, Redis, Python 3 and Node.js (scripts/app-images.sh), cached under bin/ by
 # the recipe's content.
@@ -140,10 +157,11 @@ unit:
 # The peers' suites print their totals ("N passed, N failed") to PEER_RESULTS/totals.txt,
 # shown after the run whatever its outcome; their TAP output is kept beside it.
 PEER_RESULTS := $(CURDIR)/bin/peer-results
-integration: containerd2 $(RUNC_DIR)/runc peer-suites $(APPS_DIR) $(GUEST_DIR)
+integration: containerd2 $(RUNC_DIR)/runc peer-suites engines $(APPS_DIR) $(GUEST_DIR)
 	rm -rf $(PEER_RESULTS) && mkdir -p $(PEER_RESULTS)
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \
 	BATS=$(BATS_DIR)/node_modules/bats/bin/bats RUNC_TESTS=$(RUNC_TESTS_DIR) RUNTIME_TOOLS=$(RUNTIME_TOOLS_DIR) \
+	DOCKER29_DIR=$(DOCKER29_DIR) CRI_TOOLS_DIR=$(CRI_TOOLS_DIR) \
 	PEER_RESULTS=$(PEER_RESULTS) APPS_IMAGE=$(APPS_DIR) GUEST_IMAGE=$(GUEST_DIR) \
 		$(GO) test -count=1 -timeout 50m -tags "$(BUILDTAGS)" ./integration/...; \
 	status=$$?; cat $(PEER_RESULTS)/totals.txt 2>/dev/null; exit $$status

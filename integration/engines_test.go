@@ -80,6 +80,14 @@ func binDir(t *testing.T) string {
 
 func startDaemon(t *testing.T, name, dir string, env []string, sock string, args ...string) *daemon {
 	t.Helper()
+	d := launchDaemon(t, name, dir, env, args...)
+	d.waitFor("unix", sock)
+	return d
+}
+
+// launchDaemon starts a daemon without waiting for it to serve.
+func launchDaemon(t *testing.T, name, dir string, env []string, args ...string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, name: name, dir: dir, log: &bytes.Buffer{}}
 	d.cmd = exec.Command(args[0], args[1:]...)
 	d.cmd.Env = append(os.Environ(), "PATH="+binDir(t)+":/usr/sbin:/usr/bin:/sbin:/bin")
@@ -90,16 +98,15 @@ func startDaemon(t *testing.T, name, dir string, env []string, sock string, args
 		t.Fatalf("start %s: %v", name, err)
 	}
 	t.Cleanup(d.stop)
-	d.waitFor(sock)
 	return d
 }
 
-// waitFor waits until the daemon accepts connections on sock.
-func (d *daemon) waitFor(sock string) {
+// waitFor waits until the daemon accepts connections at addr.
+func (d *daemon) waitFor(network, addr string) {
 	d.t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if c, err := net.Dial("unix", sock); err == nil {
+		if c, err := net.Dial(network, addr); err == nil {
 			c.Close()
 			return
 		}
@@ -124,7 +131,7 @@ func (d *daemon) restart(sock string) {
 		d.t.Fatalf("restart %s: %v", d.name, err)
 	}
 	d.cmd = cmd
-	d.waitFor(sock)
+	d.waitFor("unix", sock)
 }
 
 // stop terminates the daemon and every process it left (shims, containers).
