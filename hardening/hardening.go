@@ -99,6 +99,9 @@ type HostFacts struct {
 	// Populated are the rootfs.scratch_copy paths at which the root filesystem has a
 	// directory with entries: their scratch tmpfs starts with a copy of them.
 	Populated map[string]bool
+	// ImageVolumes are, for an exec, the container's image volumes (the destinations of
+	// the overlay volumes the runtime rebuilt at create).
+	ImageVolumes []string
 }
 
 // SourceFacts describe one bind-mount source on the host.
@@ -117,6 +120,9 @@ type SourceFacts struct {
 	// OverlayMount: the source is the root of an overlay mount (containerd's image
 	// volumes), which cannot be id-mapped itself but can be rebuilt from its layers.
 	OverlayMount bool `json:"overlayMount,omitempty"`
+	// InOverlayMount is the overlay mount the source is a directory of, when it is not
+	// that mount's root (an image volume's subPath): rebuilt as OverlayMount is.
+	InOverlayMount string `json:"inOverlayMount,omitempty"`
 	// NoIdmap: this kernel cannot id-map the filesystem the source is on (tmpfs before
 	// Linux 6.3).
 	NoIdmap bool `json:"noIdmap,omitempty"`

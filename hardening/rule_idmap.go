@@ -101,7 +101,7 @@ func idmapVolumes(c *checker, mode UserNSMode) ([]string, error) {
 func idmappableVolume(c *checker, m *specs.Mount) error {
 	src := c.facts.Sources[m.Source]
 	switch {
-	case src.OverlayMount:
+	case src.OverlayMount || src.InOverlayMount != "":
 		// Rebuilt by the runtime from id-mapped mounts of its layers, read-only (the
 		// engine's upper directory is in use by its own overlay).
 		if set, ch := setOptions(m.Options, []string{"ro"}, []string{"rw"}); ch {

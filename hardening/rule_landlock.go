@@ -30,6 +30,9 @@ type LandlockSettings struct {
 	// CAP_SYS_ADMIN without no_new_privs) and sets Capabilities before the execve.
 	KeepPrivileges bool
 	Capabilities   LauncherCaps
+	// ImageVolumes are mount points of image content other than the root (Kubernetes'
+	// image volumes): read-only, and executable as the root's own entries are.
+	ImageVolumes []string
 }
 
 // LauncherCaps are a process' capability sets as masks (bit N: capability N).
@@ -50,7 +53,10 @@ func LauncherKeepsPrivileges(args []string) bool {
 	return end > 0 && slices.Contains(args[2:end], keepPrivilegesArg)
 }
 
-const keepPrivilegesArg = "keep-privs"
+const (
+	keepPrivilegesArg = "keep-privs"
+	imageVolumeArg    = "image-volume="
+)
 
 // LauncherFinalCaps returns the capability sets a launcher that keeps privileges gives
 // the workload (what the runtime's posture check expects of it).
@@ -87,6 +93,9 @@ func WrapLandlock(args []string, s LandlockSettings) []string {
 	}
 	if s.MakeDevices {
 		out = append(out, "make-devices")
+	}
+	for _, dest := range s.ImageVolumes {
+		out = append(out, imageVolumeArg+dest)
 	}
 	if s.KeepPrivileges {
 		c := s.Capabilities
@@ -130,6 +139,7 @@ func wrapProcess(c *checker) error {
 		// The no-new-privileges rule left it off: the profile allows it and the spec asks.
 		KeepPrivileges: !p.NoNewPrivileges,
 		Capabilities:   launcherCaps(p.Capabilities),
+		ImageVolumes:   imageVolumes(c),
 	}
 	p.Args = WrapLandlock(p.Args, settings)
 	root := "rx on /"
@@ -140,8 +150,30 @@ func wrapProcess(c *checker) error {
 	if settings.MakeDevices {
 		writable = "rw (no exec) and device nodes (mac.landlock_make_devices) on writable mounts"
 	}
-	c.tightened(fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", "+writable+", r on read-only mounts")
+	readonly := "r on read-only mounts"
+	if len(settings.ImageVolumes) > 0 {
+		readonly = fmt.Sprintf("r on read-only mounts, rx on image volumes %v", settings.ImageVolumes)
+	}
+	c.tightened(fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", "+writable+", "+readonly)
 	return nil
+}
+
+// imageVolumes are the destinations of the container's image volumes: read-only binds of
+// an image's content, which the engine mounted as an overlay of the image's layers (the
+// whole overlay, or a directory of it: a subPath). Their programs may run, as the root
+// image's do. An exec is told them by the runtime (the volumes it rebuilt at create).
+func imageVolumes(c *checker) []string {
+	if c.exec {
+		return slices.Clone(c.facts.ImageVolumes)
+	}
+	var out []string
+	for _, m := range c.spec.Mounts {
+		src := c.facts.Sources[m.Source]
+		if IsBind(m) && (src.OverlayMount || src.InOverlayMount != "") && slices.Contains(m.Options, "ro") {
+			out = append(out, m.Destination)
+		}
+	}
+	return out
 }
 
 // verifyLandlock: where Landlock is yoroi's confinement, the process runs under the

@@ -1,8 +1,11 @@
 package hardening
 
 import (
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 func TestCheckMAC(t *testing.T) {
@@ -120,5 +123,38 @@ func TestCheckLandlock(t *testing.T) {
 	wantOutcome(t, d, err, Kept, "")
 	if len(out.Process.Args) != 1 {
 		t.Errorf("wrapped without Landlock: %q", out.Process.Args)
+	}
+}
+
+// Image volumes (read-only binds of an overlay mount, or of a directory of one) are
+// executable beneath, as the root image is; a writable one or another read-only bind is
+// not. An exec is told them by the runtime.
+func TestLandlockImageVolumes(t *testing.T) {
+	s := minimalSpec()
+	s.Process.Args = []string{"sh"}
+	s.Mounts = append(s.Mounts,
+		specs.Mount{Destination: "/mnt/image", Type: "bind", Source: "/snap/1", Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/mnt/sub", Type: "bind", Source: "/snap/2/etc", Options: []string{"rbind", "ro"}},
+		specs.Mount{Destination: "/mnt/rw-image", Type: "bind", Source: "/snap/3", Options: []string{"rbind"}},
+		specs.Mount{Destination: "/mnt/data", Type: "bind", Source: "/data", Options: []string{"rbind", "ro"}},
+	)
+	facts := HostFacts{MAC: MACFacts{LandlockABI: 7}, Sources: map[string]SourceFacts{
+		"/snap/1":     {Type: "directory", FSType: "overlay", OverlayMount: true},
+		"/snap/2/etc": {Type: "directory", FSType: "overlay", InOverlayMount: "/snap/2"},
+		"/snap/3":     {Type: "directory", FSType: "overlay", OverlayMount: true},
+		"/data":       {Type: "directory", FSType: "ext4"},
+	}}
+	out, d, err := runRule(t, checkLandlock, s, DefaultPolicy(), facts)
+	wantOutcome(t, d, err, Tightened, "")
+	want := []string{LandlockExe, LandlockArg, "abi=1", "image-volume=/mnt/image", "image-volume=/mnt/sub", "--", "sh"}
+	if strings.Join(out.Process.Args, "|") != strings.Join(want, "|") {
+		t.Errorf("args %q, want %q", out.Process.Args, want)
+	}
+	p, _, err := ApplyProcess(&specs.Process{Args: []string{"ls"}, Cwd: "/"}, DefaultPolicy(), HostFacts{MAC: facts.MAC, ImageVolumes: []string{"/mnt/image"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(p.Args, "image-volume=/mnt/image") {
+		t.Errorf("exec args %q", p.Args)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
 	"github.com/opencontainers/runtime-spec/specs-go"
 
@@ -125,7 +126,7 @@ func (r *Runtime) hardenExec(o ExecOptions, c *libcontainer.Container, p *specs.
 	if err != nil {
 		return nil, err
 	}
-	facts := hardening.HostFacts{MAC: macFacts()}
+	facts := hardening.HostFacts{MAC: macFacts(), ImageVolumes: r.imageVolumes(o.ID, c.Config().Mounts)}
 	p, decisions, err := hardening.ApplyProcess(p, policy, facts)
 	if err == nil {
 		if verr := hardening.VerifyProcess(p, policy, facts); verr != nil {
@@ -152,6 +153,19 @@ func (r *Runtime) hardenExec(o ExecOptions, c *libcontainer.Container, p *specs.
 		}
 	}
 	return p, nil
+}
+
+// imageVolumes are the destinations of the container's image volumes: the mounts whose
+// source is an overlay volume the runtime rebuilt at create, in its staging directory.
+func (r *Runtime) imageVolumes(id string, mounts []*configs.Mount) []string {
+	staged := filepath.Join(r.stagingDir(id), "volumes") + "/"
+	var out []string
+	for _, m := range mounts {
+		if strings.HasPrefix(m.Source, staged) {
+			out = append(out, m.Destination)
+		}
+	}
+	return out
 }
 
 // execProcess builds the process to exec: a process.json, or the container's own

@@ -113,7 +113,25 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 // isOverlayVolume: m is a volume that is an overlay mount, to be id-mapped (which the
 // runtime does by rebuilding it).
 func isOverlayVolume(m specs.Mount, sources map[string]hardening.SourceFacts) bool {
-	return sources[m.Source].OverlayMount && (len(m.UIDMappings) > 0 || slices.Contains(m.Options, "idmap"))
+	src := sources[m.Source]
+	return (src.OverlayMount || src.InOverlayMount != "") && (len(m.UIDMappings) > 0 || slices.Contains(m.Options, "idmap"))
+}
+
+// overlayVolumeSource is the overlay mount to rebuild for the volume m, and the directory
+// of it m binds ("" for its root): a subPath of an image volume lies within one.
+func overlayVolumeSource(m specs.Mount, src hardening.SourceFacts) (overlay, sub string, err error) {
+	if src.InOverlayMount == "" {
+		return m.Source, "", nil
+	}
+	real, err := filepath.EvalSymlinks(m.Source)
+	if err != nil {
+		return "", "", err
+	}
+	sub, err = filepath.Rel(src.InOverlayMount, real)
+	if err != nil || sub == ".." || strings.HasPrefix(sub, "../") {
+		return "", "", fmt.Errorf("%s is not within the overlay mount %s", m.Source, src.InOverlayMount)
+	}
+	return src.InOverlayMount, sub, nil
 }
 
 // prepareVolumes rebuilds each volume that is an overlay mount (containerd's image
@@ -144,10 +162,18 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 		if err := mkdirTraversable(target); err != nil {
 			return err
 		}
-		if err := idmapOverlay(m.Source, dir, target, userns); err != nil {
+		overlay, sub, err := overlayVolumeSource(*m, sources[m.Source])
+		if err != nil {
 			return fmt.Errorf("volume %s: %w", m.Destination, err)
 		}
-		plan.StageVolume("rootfs.idmap", i, target, "the overlay volume at "+m.Destination+", rebuilt from id-mapped layers")
+		if err := idmapOverlay(overlay, dir, target, userns); err != nil {
+			return fmt.Errorf("volume %s: %w", m.Destination, err)
+		}
+		why := "the overlay volume at " + m.Destination + ", rebuilt from id-mapped layers"
+		if sub != "" {
+			why = fmt.Sprintf("%s (its directory %s of the overlay mount %s)", why, sub, overlay)
+		}
+		plan.StageVolume("rootfs.idmap", i, filepath.Join(target, sub), why)
 	}
 	return nil
 }
@@ -306,6 +332,21 @@ func overlayLayers(dir string) ([]string, error) {
 // goroutine setns()es its locked OS thread into the container's mount namespace, and when
 // that thread is Go's main thread it is parked there rather than destroyed, so the
 // thread-group leader's view can be the container's. Every other thread is in the host's.
+// containingMount is the mount that holds path: the deepest mount point above it.
+func containingMount(path string) (*mountinfo.Info, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
+	if err != nil || len(mounts) == 0 {
+		return nil, err
+	}
+	deepest := mounts[0]
+	for _, m := range mounts[1:] {
+		if len(m.Mountpoint) >= len(deepest.Mountpoint) {
+			deepest = m
+		}
+	}
+	return deepest, nil
+}
+
 func findMount(path string) (*mountinfo.Info, error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(path))
 	if err != nil || len(mounts) == 0 {

@@ -244,7 +244,8 @@ func (r *Runtime) stageForExplain(id string, b *Bundle, h *hardened) {
 	plan.StageRoot("rootfs.idmap", b.rootfsPath(plan.Spec), r.stagedRoot(id), "the root filesystem, id-mapped ("+string(plan.RootfsIdmap)+"), at create")
 	for i, m := range plan.Spec.Mounts {
 		if isOverlayVolume(m, h.facts.Sources) {
-			plan.StageVolume("rootfs.idmap", i, r.stagedVolume(id, i), "the overlay volume at "+m.Destination+", rebuilt from id-mapped layers, at create")
+			_, sub, _ := overlayVolumeSource(m, h.facts.Sources[m.Source])
+			plan.StageVolume("rootfs.idmap", i, filepath.Join(r.stagedVolume(id, i), sub), "the overlay volume at "+m.Destination+", rebuilt from id-mapped layers, at create")
 		}
 	}
 }

@@ -44,9 +44,7 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 			f.FSType = fsName(sfs.Type)
 		}
 		if f.FSType == "overlay" && f.Type == "directory" {
-			if mnt, err := findMount(filepath.Clean(real)); err == nil && mnt != nil && mnt.FSType == "overlay" {
-				f.OverlayMount = true
-			}
+			f.OverlayMount, f.InOverlayMount = overlayOf(filepath.Clean(real))
 		}
 		f.NoIdmap = !idmappable(f.FSType, real)
 		if f.Type == "directory" {
@@ -58,6 +56,18 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 		out[m.Source] = f
 	}
 	return out
+}
+
+// overlayOf tells whether dir, on an overlay, is an overlay mount's root or a directory
+// beneath one (which one: the mount that holds it).
+func overlayOf(dir string) (root bool, within string) {
+	if mnt, err := findMount(dir); err == nil && mnt != nil {
+		return mnt.FSType == "overlay", ""
+	}
+	if mnt, err := containingMount(dir); err == nil && mnt != nil && mnt.FSType == "overlay" {
+		return false, mnt.Mountpoint
+	}
+	return false, ""
 }
 
 // stNoSymfollow is statfs' ST_NOSYMFOLLOW (Linux 5.10), which x/sys/unix does not name.

@@ -6,12 +6,14 @@
 // no such file or directory", exit 127 when it is not there and 126 otherwise, the
 // codes a shell uses and Docker derives from runc's words):
 //  1. parse the settings up to "--" (abi=N, exec-writable, root-writable, make-devices,
-//     keep-privs with caps=B,P,E,I,A, seccomp=HEX);
+//     keep-privs with caps=B,P,E,I,A, seccomp=HEX, image-volume=PATH...);
 //  2. read the container's mount table and build a Landlock ruleset: read on "/" (and
 //     write with root-writable: the policy left the root writable), read+write (no
 //     execute) beneath every writable mount, execute on the read-only
 //     root's entries that are neither mounts nor hold one (never through a symlink),
-//     and on each regular file passed as a descriptor what that descriptor allows;
+//     read+execute beneath each image-volume= path that is a read-only mount (image
+//     content, as the root is), and on each regular file passed as a descriptor what
+//     that descriptor allows;
 //  3. landlock_restrict_self;
 //  4. install the seccomp filter yoroi compiled on the host (HEX: a header and the BPF
 //     program, in hexadecimal), if any; with keep-privs (the process runs without
@@ -505,9 +507,23 @@ static void set_caps(const struct caps *c)
 	}
 }
 
+// add_image_volumes grants read+execute beneath each image volume: only a read-only
+// mount point of the table qualifies (a path that is not one gets nothing).
+static void add_image_volumes(const struct ruleset *rs, const struct mount_table *t, char **paths, int n)
+{
+	for (int i = 0; i < n; i++)
+		for (size_t m = 0; m < t->n; m++)
+			if (t->readonly[m] && strcmp(t->path[m], paths[i]) == 0) {
+				add_rule(rs, paths[i], LL_READ | LL_EXECUTE);
+				break;
+			}
+}
+
 static void launch(int argc, char **argv)
 {
 	int min_abi = 1, exec_writable = 0, root_writable = 0, make_devices = 0, keep_privs = 0, have_caps = 0, i;
+	char **image_volumes = NULL;
+	int n_image_volumes = 0;
 	struct caps caps = {0};
 	struct filter filter = {.insns = NULL};
 	for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++) {
@@ -527,6 +543,10 @@ static void launch(int argc, char **argv)
 		}
 		else if (strncmp(argv[i], "seccomp=", 8) == 0 && filter.insns == NULL)
 			parse_filter(argv[i] + 8, &filter);
+		else if (strncmp(argv[i], "image-volume=/", 14) == 0) {
+			image_volumes = xrealloc(image_volumes, (size_t)(n_image_volumes + 1) * sizeof(char *));
+			image_volumes[n_image_volumes++] = argv[i] + 13;
+		}
 		else
 			die("unknown setting \"%s\"", argv[i]);
 	}
@@ -564,6 +584,7 @@ static void launch(int argc, char **argv)
 		add_rule(&rs, mounts.path[m], rights);
 	}
 	add_exec(&rs, &mounts, "/");
+	add_image_volumes(&rs, &mounts, image_volumes, n_image_volumes);
 	add_passed_files(&rs);
 	// Without keep-privs, no_new_privs lets an unprivileged process confine itself; with
 	// it, the runtime handed the launcher CAP_SYS_ADMIN (set_caps takes it away).

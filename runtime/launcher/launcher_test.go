@@ -255,6 +255,7 @@ func TestLauncherAcceptsEveryWrap(t *testing.T) {
 	for _, s := range []hardening.LandlockSettings{
 		{MinABI: 1},
 		{MinABI: 1, ExecWritable: true, RootWritable: true, MakeDevices: true},
+		{MinABI: 1, ImageVolumes: []string{"/mnt/image volume", "/not/a/mount"}},
 		{MinABI: 1, KeepPrivileges: true, Capabilities: hardening.LauncherCaps{Bounding: kill, Permitted: kill, Effective: kill}},
 	} {
 		if s.KeepPrivileges && os.Geteuid() != 0 {
