@@ -112,12 +112,16 @@ type expectation struct {
 	line      int
 }
 
-// readExpectations parses an .expect file: tab-separated "configs, test, signature,
+// peerConfigNames are the configurations runc's suites run under (peerConfigs).
+var peerConfigNames = []string{"runc", "compat", "default"}
+
+// readExpectations parses an .expect file, whose configurations are among configs (the
+// first, runc, being the baseline): tab-separated "configs, test, signature,
 // reason" lines; # starts a comment. The signature is how the test fails: "refused:RULE"
 // (yoroi's refusal line names RULE), "line:N" (the suite's assertion at line N failed),
 // "not-ok:…" or "exit" (a validation binary), or "flaky" (passes or fails by timing on
 // this host, for every runtime).
-func readExpectations(t *testing.T, path string) []expectation {
+func readExpectations(t *testing.T, path string, configs ...string) []expectation {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -137,7 +141,7 @@ func readExpectations(t *testing.T, path string) []expectation {
 		}
 		e := expectation{configs: strings.Split(fields[0], ","), name: fields[1], signature: fields[2], reason: fields[3], line: n}
 		for _, c := range e.configs {
-			if c != "runc" && c != "compat" && c != "default" {
+			if !slices.Contains(configs, c) {
 				t.Fatalf("%s:%d: unknown configuration %q", path, n, c)
 			}
 		}
@@ -252,7 +256,7 @@ func keepOutput(name string, data []byte) {
 func TestRuncBats(t *testing.T) {
 	bats := peerEnv(t, "BATS")
 	suite := filepath.Join(peerEnv(t, "RUNC_TESTS"), "tests", "integration")
-	exps := readExpectations(t, "peers/runc-bats.expect")
+	exps := readExpectations(t, "peers/runc-bats.expect", peerConfigNames...)
 	for _, cfg := range peerConfigs(t) {
 		t.Run(cfg.name, func(t *testing.T) {
 			out := runBats(t, bats, suite, cfg)
@@ -398,7 +402,7 @@ func batsFailedLine(detail string) string {
 // against runc and yoroi. A binary passes when it exits 0 with no "not ok" line.
 func TestRuntimeToolsValidation(t *testing.T) {
 	dir := peerEnv(t, "RUNTIME_TOOLS")
-	exps := readExpectations(t, "peers/runtime-tools.expect")
+	exps := readExpectations(t, "peers/runtime-tools.expect", peerConfigNames...)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
