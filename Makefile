@@ -94,8 +94,14 @@ $(DOCKER29_DIR):
 	./scripts/engines.sh docker $@ $(DOCKER_DAEMON_VERSION) $(DOCKER_CLI_VERSION)
 $(CRI_TOOLS_DIR):
 	./scripts/engines.sh cri-tools $@ $(CRI_TOOLS_VERSION) $(REGISTRY_VERSION)
-## engines: build Docker 29 and the CRI validation suite into bin/
-engines: $(DOCKER29_DIR) $(CRI_TOOLS_DIR)
+# A Kubernetes node for the kubernetes-node guest: kubelet, kube-apiserver, kubectl, etcd.
+KUBERNETES_VERSION ?= v1.37.2
+ETCD_VERSION       ?= v3.6.16
+KUBERNETES_DIR := $(CURDIR)/bin/kubernetes-$(KUBERNETES_VERSION)-etcd-$(ETCD_VERSION)-$(ENGINES_RECIPE)
+$(KUBERNETES_DIR):
+	./scripts/engines.sh kubernetes $@ $(KUBERNETES_VERSION) $(ETCD_VERSION)
+## engines: build Docker 29, the CRI validation suite and a Kubernetes node into bin/
+engines: $(DOCKER29_DIR) $(CRI_TOOLS_DIR) $(KUBERNETES_DIR)
 
 # Real applications for the integration tests: a Debian bookworm image with Debian's nginx,
 # PostgreSQL, Redis, Python 3 and Node.js (scripts/app-images.sh), cached under bin/ by
@@ -161,7 +167,7 @@ integration: containerd2 $(RUNC_DIR)/runc peer-suites engines $(APPS_DIR) $(GUES
 	rm -rf $(PEER_RESULTS) && mkdir -p $(PEER_RESULTS)
 	YOROI_BINARY=$(CURDIR)/bin/yoroi CONTAINERD2_DIR=$(CONTAINERD2_DIR) RUNC_NEWEST=$(RUNC_DIR)/runc \
 	BATS=$(BATS_DIR)/node_modules/bats/bin/bats RUNC_TESTS=$(RUNC_TESTS_DIR) RUNTIME_TOOLS=$(RUNTIME_TOOLS_DIR) \
-	DOCKER29_DIR=$(DOCKER29_DIR) CRI_TOOLS_DIR=$(CRI_TOOLS_DIR) \
+	DOCKER29_DIR=$(DOCKER29_DIR) CRI_TOOLS_DIR=$(CRI_TOOLS_DIR) KUBERNETES_DIR=$(KUBERNETES_DIR) \
 	PEER_RESULTS=$(PEER_RESULTS) APPS_IMAGE=$(APPS_DIR) GUEST_IMAGE=$(GUEST_DIR) \
 		$(GO) test -count=1 -timeout 50m -tags "$(BUILDTAGS)" ./integration/...; \
 	status=$$?; cat $(PEER_RESULTS)/totals.txt 2>/dev/null; exit $$status

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,22 +27,28 @@ type guest struct {
 	cmdline string
 	// tests must each pass inside (a skip there is a failure: the guest has the feature).
 	tests []string
+	// memory is the guest's RAM in MiB.
+	memory int
 }
 
 var guests = []guest{
 	{"apparmor-systemd", "6.1", "apparmor=1 security=apparmor",
 		[]string{"TestAppArmorConfinesContainer", "TestAppArmorDockerDefault", "TestCgroupV2Limits", "TestCheckReportsHost",
-			"TestRuncCompatibleCommandLine", "TestDocker", "TestContainerd16RuncShimWithYoroi"}},
+			"TestRuncCompatibleCommandLine", "TestDocker", "TestContainerd16RuncShimWithYoroi"}, 1536},
 	{"selinux-enforcing", "6.1", "security=selinux enforcing=1",
 		[]string{"TestSELinuxConfinesContainers", "TestSELinuxUndefinedTypeRefused", "TestCheckReportsHost",
-			"TestSELinuxPermissiveNotInForce"}},
+			"TestSELinuxPermissiveNotInForce"}, 1536},
 	{"cgroupfs-no-systemd", "6.1", "apparmor=0 init=/usr/local/sbin/yoroi-guest",
 		[]string{"TestNoAcceptedMACRefused", "TestCgroupV2Limits", "TestCheckReportsHost", "TestTmpfsVolume", "TestLandlockConfinesWorkload",
-			"TestLandlockSymlinkToWritableMount", "TestLandlockMakeDevices", "TestLandlockConfinesExec"}},
+			"TestLandlockSymlinkToWritableMount", "TestLandlockMakeDevices", "TestLandlockConfinesExec"}, 1536},
 	// Landlock ABI 6 (6.1 has 2, this host's kernel more).
 	{"kernel-6.12", "6.12", "apparmor=0 init=/usr/local/sbin/yoroi-guest",
 		[]string{"TestCheckReportsHost", "TestTmpfsVolume", "TestLandlockConfinesWorkload", "TestLandlockSymlinkToWritableMount",
-			"TestLandlockMakeDevices", "TestLandlockConfinesExec", "TestCgroupV2Limits"}},
+			"TestLandlockMakeDevices", "TestLandlockConfinesExec", "TestCgroupV2Limits"}, 1536},
+	// A Kubernetes node (etcd, kube-apiserver, containerd 2.4, kubelet) on cgroup v2 and
+	// systemd, which the kubelet requires, with AppArmor; 6.12 id-maps tmpfs (the pods'
+	// projected service-account volumes), which 6.1 cannot.
+	{"kubernetes-node", "6.12", "apparmor=1 security=apparmor", []string{"TestKubernetesNode"}, 4096},
 }
 
 // guestRun is the shell script the guest runs from the payload disk.
@@ -49,6 +56,7 @@ const guestRun = `#!/bin/sh
 name=$(sed -n 's/.*yoroi\.guest=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "yoroi-guest: $name up $(cut -d' ' -f1 /proc/uptime) s, kernel $(uname -r), lsm $(cat /sys/kernel/security/lsm)"
 export YOROI_BINARY=/payload/bin/yoroi INTEGRATION_PREBUILT=/payload/prebuilt TMPDIR=/var/tmp
+export KUBERNETES_DIR=/payload/kubernetes CONTAINERD2_DIR=/payload/containerd CNI_BIN_DIR=/payload/cni DEPLOY_DIR=/payload/deploy/kubernetes
 export PATH=/payload/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin
 if [ "$(cat /sys/fs/selinux/enforce 2>/dev/null)" = 1 ]; then
 	# Labelled as distributions label runc (container_engine_exec_t), yoroi runs in
@@ -63,7 +71,7 @@ fi
 echo "yoroi-guest: yoroi check"
 yoroi check
 cd /payload
-./integration.test -test.v -test.count=1 -test.timeout 20m -test.run "$(cat /payload/tests-$name)"
+./integration.test -test.v -test.count=1 -test.timeout 40m -test.run "$(cat /payload/tests-$name)"
 status=$?
 if [ $status -ne 0 ]; then
 	echo "yoroi-guest: the kernel's last denials"
@@ -94,11 +102,16 @@ func TestGuests(t *testing.T) {
 }
 
 // guestPayload builds the payload disk: yoroi and its shim, the integration tests as a
-// binary, the programs setup would build, and the run script.
+// binary, the programs setup would build, and the run script; for the Kubernetes node,
+// the Kubernetes binaries, containerd 2.4, the host's CNI plugins and deploy/kubernetes.
 func guestPayload(t *testing.T) string {
 	t.Helper()
+	k8s, d2 := os.Getenv("KUBERNETES_DIR"), os.Getenv("CONTAINERD2_DIR")
+	if k8s == "" || d2 == "" {
+		t.Fatal("KUBERNETES_DIR and CONTAINERD2_DIR must be set: run the tests with make integration (make kubernetes builds the node's binaries)")
+	}
 	dir := filepath.Join(t.TempDir(), "payload")
-	for _, d := range []string{"bin", "prebuilt"} {
+	for _, d := range []string{"bin", "prebuilt", "kubernetes", "containerd", "cni", "deploy"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -110,8 +123,18 @@ func guestPayload(t *testing.T) string {
 	for _, p := range prebuiltPrograms {
 		copies = append(copies, [2]string{filepath.Join(rootfsTemplate, "bin", p), "prebuilt/" + p})
 	}
+	for _, p := range []string{"kubelet", "kube-apiserver", "kubectl", "etcd"} {
+		copies = append(copies, [2]string{filepath.Join(k8s, p), "kubernetes/" + p})
+	}
+	for _, p := range []string{"containerd", "ctr", "containerd-shim-runc-v2"} {
+		copies = append(copies, [2]string{filepath.Join(d2, p), "containerd/" + p})
+	}
+	for _, p := range []string{"bridge", "host-local", "loopback"} {
+		copies = append(copies, [2]string{filepath.Join("/usr/lib/cni", p), "cni/" + p})
+	}
+	copies = append(copies, [2]string{"../deploy/kubernetes", "deploy/"})
 	for _, c := range copies {
-		if out, err := exec.Command("cp", c[0], filepath.Join(dir, c[1])).CombinedOutput(); err != nil {
+		if out, err := exec.Command("cp", "-r", c[0], filepath.Join(dir, c[1])).CombinedOutput(); err != nil {
 			t.Fatalf("%v: %s", err, out)
 		}
 	}
@@ -129,7 +152,7 @@ func guestPayload(t *testing.T) string {
 		}
 	}
 	disk := filepath.Join(filepath.Dir(dir), "payload.img")
-	if out, err := exec.Command("mke2fs", "-q", "-t", "ext4", "-d", dir, disk, "256M").CombinedOutput(); err != nil {
+	if out, err := exec.Command("mke2fs", "-q", "-t", "ext4", "-d", dir, disk, "2G").CombinedOutput(); err != nil {
 		t.Fatalf("mke2fs: %v: %s", err, out)
 	}
 	return disk
@@ -142,9 +165,9 @@ var passLine = regexp.MustCompile(`(?m)^--- (PASS|FAIL|SKIP): (\S+)`)
 func runGuest(t *testing.T, img, payload string, g guest) {
 	dir := t.TempDir()
 	console, results := filepath.Join(dir, "console.log"), filepath.Join(dir, "results.log")
-	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", "1536",
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-smp", "1", "-m", strconv.Itoa(g.memory),
 		"-kernel", filepath.Join(img, "vmlinuz-"+g.kernel), "-initrd", filepath.Join(img, "initrd.img-"+g.kernel),
 		"-append", "root=/dev/vda rw console=ttyS0 panic=-1 yoroi.guest="+g.name+" "+g.cmdline,
 		// The image is shared: the guest's writes go to a temporary overlay.

@@ -3,6 +3,7 @@
 # each cached under bin/ by version:
 #   engines.sh docker DIR DAEMON_VERSION CLI_VERSION    dockerd + docker-proxy (moby v2) and the docker CLI
 #   engines.sh cri-tools DIR VERSION REGISTRY_VERSION   critest, crictl and a distribution registry
+#   engines.sh kubernetes DIR VERSION ETCD_VERSION      kubelet, kube-apiserver, kubectl and etcd
 # Nothing of them is committed here: each comes from its own module, unmodified.
 set -euo pipefail
 export GOFLAGS=-mod=mod
@@ -62,11 +63,55 @@ cmd_cri_tools() {
 	commit "$dir"
 }
 
+# Kubernetes: k8s.io/kubernetes is not meant to be required as a module (its go.mod points
+# its staging modules at ./staging): a wrapper module requires it and takes each staging
+# module at its published version (v0.MINOR.PATCH). etcd's server the same way, through
+# its etcdmain package.
+cmd_kubernetes() {
+	local dir=$1 version=$2 etcd=$3
+	stage "$dir"
+	local src=$dir.tmp/src
+	mkdir -p "$src/etcd"
+	local staging
+	staging=$(grep -E '^\s*k8s.io/[a-z0-9-]+ => ./staging' "$(module_dir k8s.io/kubernetes "$version")/go.mod" | awk '{print $1}')
+	(
+		cd "$src"
+		printf 'module yoroi.test/kubernetes\n\ngo 1.25\n' >go.mod
+		printf 'package main\n\nimport _ "k8s.io/kubernetes/cmd/kubelet"\n' >tools.go
+		go mod edit -require "k8s.io/kubernetes@$version"
+		local m
+		for m in $staging; do
+			go mod edit -replace "$m=$m@v0.${version#v1.}"
+		done
+		go mod tidy >/dev/null 2>&1 || true
+		# The version Kubernetes' own build stamps (hack/lib/version.sh): without it the
+		# binaries call themselves v0.0.0-master.
+		local minor=${version#v1.}
+		minor=${minor%%.*}
+		local ldflags="" pkg
+		for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+			ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+		done
+		CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o .. k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+	)
+	(
+		cd "$src/etcd"
+		printf 'module yoroi.test/etcd\n\ngo 1.25\n' >go.mod
+		printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
+		go mod edit -require "go.etcd.io/etcd/server/v3@$etcd"
+		go mod tidy >/dev/null 2>&1 || true
+		CGO_ENABLED=0 go build -trimpath -ldflags "-X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd" -o ../../etcd .
+	)
+	rm -rf "$src"
+	commit "$dir"
+}
+
 case "${1:-}" in
 docker) cmd_docker "$2" "$3" "$4" ;;
 cri-tools) cmd_cri_tools "$2" "$3" "$4" ;;
+kubernetes) cmd_kubernetes "$2" "$3" "$4" ;;
 *)
-	echo "usage: $0 docker DIR DAEMON_VERSION CLI_VERSION | cri-tools DIR VERSION REGISTRY_VERSION" >&2
+	echo "usage: $0 docker DIR DAEMON_VERSION CLI_VERSION | cri-tools DIR VERSION REGISTRY_VERSION | kubernetes DIR VERSION ETCD_VERSION" >&2
 	exit 2
 	;;
 esac
