@@ -158,10 +158,12 @@ func wrapProcess(c *checker) error {
 	return nil
 }
 
-// imageVolumes are the destinations of the container's image volumes: read-only binds of
-// an image's content, which the engine mounted as an overlay of the image's layers (the
-// whole overlay, or a directory of it: a subPath). Their programs may run, as the root
-// image's do. An exec is told them by the runtime (the volumes it rebuilt at create).
+// imageVolumes are the destinations of the container's image volumes: binds of an image's
+// content, which the engine mounted as an overlay of the image's layers (the whole
+// overlay, or a directory of it: a subPath), and which the rootfs.idmap rule makes
+// read-only. Their programs may run, as the root image's do; the launcher grants it only
+// where the mount is read-only. An exec is told them by the runtime (the volumes it
+// rebuilt at create).
 func imageVolumes(c *checker) []string {
 	if c.exec {
 		return slices.Clone(c.facts.ImageVolumes)
@@ -169,7 +171,7 @@ func imageVolumes(c *checker) []string {
 	var out []string
 	for _, m := range c.spec.Mounts {
 		src := c.facts.Sources[m.Source]
-		if IsBind(m) && (src.OverlayMount || src.InOverlayMount != "") && slices.Contains(m.Options, "ro") {
+		if IsBind(m) && (src.OverlayMount || src.InOverlayMount != "") {
 			out = append(out, m.Destination)
 		}
 	}

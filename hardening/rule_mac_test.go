@@ -126,9 +126,9 @@ func TestCheckLandlock(t *testing.T) {
 	}
 }
 
-// Image volumes (read-only binds of an overlay mount, or of a directory of one) are
-// executable beneath, as the root image is; a writable one or another read-only bind is
-// not. An exec is told them by the runtime.
+// Image volumes (binds of an overlay mount, or of a directory of one) are named to the
+// launcher, which grants execute beneath those that are read-only mounts; another bind is
+// not named. An exec is told them by the runtime.
 func TestLandlockImageVolumes(t *testing.T) {
 	s := minimalSpec()
 	s.Process.Args = []string{"sh"}
@@ -146,7 +146,7 @@ func TestLandlockImageVolumes(t *testing.T) {
 	}}
 	out, d, err := runRule(t, checkLandlock, s, DefaultPolicy(), facts)
 	wantOutcome(t, d, err, Tightened, "")
-	want := []string{LandlockExe, LandlockArg, "abi=1", "image-volume=/mnt/image", "image-volume=/mnt/sub", "--", "sh"}
+	want := []string{LandlockExe, LandlockArg, "abi=1", "image-volume=/mnt/image", "image-volume=/mnt/sub", "image-volume=/mnt/rw-image", "--", "sh"}
 	if strings.Join(out.Process.Args, "|") != strings.Join(want, "|") {
 		t.Errorf("args %q, want %q", out.Process.Args, want)
 	}
