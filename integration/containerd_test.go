@@ -47,12 +47,16 @@ state = "%[1]s/state"
       BinaryName = "%[2]s"
 `
 
-const containerd2Config = `version = 3
+// containerd2Header is where a containerd 2.x of a test keeps its state and socket: its
+// directory (%[1]s).
+const containerd2Header = `version = 3
 root = "%[1]s/root"
 state = "%[1]s/state"
 [grpc]
   address = "%[1]s/containerd.sock"
-[plugins."io.containerd.cri.v1.images".pinned_images]
+`
+
+const containerd2Config = containerd2Header + `[plugins."io.containerd.cri.v1.images".pinned_images]
   sandbox = "` + pauseRef + `"
 [plugins."io.containerd.cri.v1.runtime"]
   enable_selinux = false

@@ -17,17 +17,11 @@ import (
 // yoroi (containerd-shim-yoroi-v2). The suite pulls its images by their public names;
 // a registry on loopback serves them, through containerd's hosts.toml mirrors.
 func TestCRIValidation(t *testing.T) {
-	tools := os.Getenv("CRI_TOOLS_DIR")
-	if tools == "" {
-		t.Fatal("CRI_TOOLS_DIR is not set: run the integration tests through make (make engines builds critest)")
-	}
-	runcNew := os.Getenv("RUNC_NEWEST")
-	if runcNew == "" {
-		t.Fatal("RUNC_NEWEST is not set: run the integration tests with make integration")
-	}
+	tools, runcNew := makeEnv(t, "CRI_TOOLS_DIR"), makeEnv(t, "RUNC_NEWEST")
 	exps := readExpectations(t, "peers/critest.expect", "runc", "yoroi")
 	registry := startRegistry(t, filepath.Join(tools, "registry"))
-	pushCritestImages(t, registry)
+	// runc's suite's busybox image (make peer-suites builds it).
+	pushCritestImages(t, registry, filepath.Join(makeEnv(t, "RUNC_TESTS"), "tests", "integration", "testdata", "busybox-amd64.tar.xz"))
 	c := startCritestContainerd(t, registry, runcNew)
 	for _, handler := range []string{"runc", "yoroi"} {
 		t.Run(handler, func(t *testing.T) {
@@ -158,12 +152,7 @@ func freeLoopbackAddr(t *testing.T) string {
 // critestContainerdConfig: CRI with the handlers runc (runc 1.5 through containerd's runc
 // shim) and yoroi, its image pulls mirrored to the loopback registry (certs.d), and a
 // sandbox image of its own: the suite removes pause:3.9, which a sandbox must not use.
-const critestContainerdConfig = `version = 3
-root = "%[1]s/root"
-state = "%[1]s/state"
-[grpc]
-  address = "%[1]s/containerd.sock"
-[plugins."io.containerd.grpc.v1.cri"]
+const critestContainerdConfig = containerd2Header + `[plugins."io.containerd.grpc.v1.cri"]
   stream_server_address = "127.0.0.1"
   stream_server_port = "0"
 [plugins."io.containerd.cri.v1.images"]
@@ -193,10 +182,7 @@ var critestRegistries = []string{"registry.k8s.io", "k8s.gcr.io", "gcr.io", "doc
 
 func startCritestContainerd(t *testing.T, registry, runc string) *containerd {
 	t.Helper()
-	d2 := os.Getenv("CONTAINERD2_DIR")
-	if d2 == "" {
-		t.Fatal("CONTAINERD2_DIR is not set: run the tests through make (make test builds containerd 2.x)")
-	}
+	d2 := makeEnv(t, "CONTAINERD2_DIR")
 	dir := privateDir(t)
 	write := func(rel, content string) {
 		p := filepath.Join(dir, rel)
@@ -243,7 +229,7 @@ type critestImage struct {
 // user tests look for, files that make the tagged test images differ, and nginx played
 // by busybox's httpd under nginx's name (critest/nginx.c). The digest-pinned test image
 // cannot be rebuilt to its published digest.
-func critestImages() []critestImage {
+func critestImages(passwd, group string) []critestImage {
 	const staging = "k8s-staging-cri-tools/"
 	page := map[string]string{"/usr/share/nginx/html/index.html": "<h1>Welcome to nginx!</h1>\n"}
 	nginx := map[string]string{"/usr/sbin/nginx": "nginx.c"}
@@ -266,8 +252,8 @@ func critestImages() []critestImage {
 		{repo: staging + "test-image-user-uid-group", tags: []string{"latest"}, user: "1003:users"},
 		{repo: staging + "test-image-user-username-group", tags: []string{"latest"}, user: "www-data:users"},
 		{repo: staging + "test-image-predefined-group", tags: []string{"latest"}, user: "1000", files: map[string]string{
-			"/etc/passwd": busyboxPasswd + "default-user:x:1000:1000:Linux User,,,:/home/default-user:/bin/sh\n",
-			"/etc/group":  busyboxGroup + "default-user:x:1000:\ngroup-defined-in-image:x:50000:default-user\n",
+			"/etc/passwd": passwd + "default-user:x:1000:1000:Linux User,,,:/home/default-user:/bin/sh\n",
+			"/etc/group":  group + "default-user:x:1000:\ngroup-defined-in-image:x:50000:default-user\n",
 		}},
 		{repo: staging + "test-image-tags", tags: []string{"1", "2", "3"}, files: map[string]string{"/test-image-tags": "tags\n"}},
 	}
@@ -293,39 +279,9 @@ cat /proc/sysvipc/shm
 `
 )
 
-// busyboxPasswd and busyboxGroup are Docker's busybox image's users and groups, which the
-// suite's images inherit.
-const (
-	busyboxPasswd = `root:x:0:0:root:/root:/bin/sh
-daemon:x:1:1:daemon:/usr/sbin:/bin/false
-bin:x:2:2:bin:/bin:/bin/false
-sys:x:3:3:sys:/dev:/bin/false
-sync:x:4:100:sync:/bin:/bin/sync
-mail:x:8:8:mail:/var/spool/mail:/bin/false
-www-data:x:33:33:www-data:/var/www:/bin/false
-operator:x:37:37:Operator:/var:/bin/false
-nobody:x:65534:65534:nobody:/home:/bin/false
-`
-	busyboxGroup = `root:x:0:
-daemon:x:1:
-bin:x:2:
-sys:x:3:
-adm:x:4:
-tty:x:5:
-disk:x:6:
-wheel:x:10:root
-mail:x:8:
-www-data:x:33:
-operator:x:37:
-staff:x:50:
-users:x:100:
-nogroup:x:65534:
-`
-)
-
-// pushCritestImages builds the suite's images with umoci and pushes them to the registry
-// with skopeo.
-func pushCritestImages(t *testing.T, registry string) {
+// pushCritestImages builds the suite's images with umoci from the busybox tarball and
+// pushes them to the registry with skopeo.
+func pushCritestImages(t *testing.T, registry, busybox string) {
 	t.Helper()
 	dir := t.TempDir()
 	run := func(name string, args ...string) {
@@ -339,11 +295,11 @@ func pushCritestImages(t *testing.T, registry string) {
 	run("umoci", "init", "--layout", layout)
 	run("umoci", "new", "--image", layout+":base")
 	run("umoci", "unpack", "--image", layout+":base", bundle)
-	buildBusyboxRootfs(t, filepath.Join(bundle, "rootfs"))
+	critestBase(t, busybox, filepath.Join(bundle, "rootfs"))
 	run("umoci", "repack", "--image", layout+":base", bundle)
 	run("umoci", "config", "--image", layout+":base", "--config.env", "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "--config.cmd", "sh")
 	progs := buildCritestPrograms(t, dir)
-	for i, img := range critestImages() {
+	for i, img := range critestImages(fileOf(t, busybox, "etc/passwd"), fileOf(t, busybox, "etc/group")) {
 		tag := fmt.Sprintf("img%d", i)
 		args := []string{"config", "--image", layout + ":base", "--tag", tag}
 		if img.user != "" {
@@ -388,49 +344,38 @@ func buildCritestPrograms(t *testing.T, dir string) map[string]string {
 	return progs
 }
 
-// buildBusyboxRootfs lays out busybox with its applets as hardlinks, the stand-ins, and
-// Docker's busybox users and groups in root.
-func buildBusyboxRootfs(t *testing.T, root string) {
+// critestBase lays out the suite's busybox in root: the busybox image runc's own suite
+// uses (hardlinked applets, Docker's busybox users and groups), with /var/run a link to
+// /run as in Debian, which nginx's and httpd's images are built on, and the stand-ins.
+func critestBase(t *testing.T, tarball, root string) {
 	t.Helper()
-	busybox, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatalf("busybox-static is required: %v", err)
+	if out, err := exec.Command("tar", "-C", root, "-xJf", tarball).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
 	}
-	for _, d := range []string{"bin", "dev", "etc", "home", "proc", "root", "run", "sys", "tmp", "usr/bin", "usr/sbin", "var/www"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := os.MkdirAll(filepath.Join(root, "run"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	// As in Debian, which nginx's and httpd's images are built on.
 	if err := os.Symlink("/run", filepath.Join(root, "var", "run")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(filepath.Join(root, "tmp"), 0o777|os.ModeSticky); err != nil {
-		t.Fatal(err)
-	}
-	bb := filepath.Join(root, "bin", "busybox")
-	if out, err := exec.Command("cp", busybox, bb).CombinedOutput(); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	list, err := exec.Command(busybox, "--list").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, applet := range strings.Fields(string(list)) {
-		if applet != "busybox" {
-			if err := os.Link(bb, filepath.Join(root, "bin", applet)); err != nil {
-				t.Fatal(err)
-			}
+	for path, content := range map[string]string{"usr/bin/pgrep": pgrepStandIn, "usr/bin/ipcs": ipcsStandIn} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(root, path)), 0o755); err != nil {
+			t.Fatal(err)
 		}
-	}
-	for path, content := range map[string]string{
-		"etc/passwd": busyboxPasswd, "etc/group": busyboxGroup,
-		"usr/bin/pgrep": pgrepStandIn, "usr/bin/ipcs": ipcsStandIn,
-	} {
 		if err := os.WriteFile(filepath.Join(root, path), []byte(content), fileMode(content)); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// fileOf reads one file of the base image.
+func fileOf(t *testing.T, tarball, path string) string {
+	t.Helper()
+	out, err := exec.Command("tar", "-xJOf", tarball, "./"+path).Output()
+	if err != nil {
+		t.Fatalf("%s in %s: %v", path, tarball, err)
+	}
+	return string(out)
 }
 
 // fileMode: scripts are executable.

@@ -58,15 +58,8 @@ func startDockerdEnv(t *testing.T, env []string) *dockerd {
 // runtimeType in daemon.json. A path runtime runs through containerd's runc shim, 2.4's.
 func startDocker29(t *testing.T) *dockerd {
 	t.Helper()
-	bin := os.Getenv("DOCKER29_DIR")
-	if bin == "" {
-		t.Fatal("DOCKER29_DIR is not set: run the integration tests through make (make engines builds Docker 29)")
-	}
-	runcNew := os.Getenv("RUNC_NEWEST")
-	if runcNew == "" {
-		t.Fatal("RUNC_NEWEST is not set: run the integration tests with make integration")
-	}
-	ctrd := startContainerdEnv(t, true, yoroiBin, []string{"PATH=" + binDir(t) + ":" + os.Getenv("CONTAINERD2_DIR") + ":/usr/sbin:/usr/bin:/sbin:/bin"})
+	bin, runcNew := makeEnv(t, "DOCKER29_DIR"), makeEnv(t, "RUNC_NEWEST")
+	ctrd := startContainerdEnv(t, true, yoroiBin, []string{"PATH=" + binDir(t) + ":" + makeEnv(t, "CONTAINERD2_DIR") + ":/usr/sbin:/usr/bin:/sbin:/bin"})
 	dir := privateDir(t)
 	cfg := writeDaemonJSON(t, dir, `{"runtimes": {"yoroi-json": {"path": "`+yoroiBin+`"},
 		"yoroi-shim": {"runtimeType": "io.containerd.yoroi.v2"}, "runc-new": {"path": "`+runcNew+`"}}}`)

@@ -106,10 +106,7 @@ func TestGuests(t *testing.T) {
 // the Kubernetes binaries, containerd 2.4, the host's CNI plugins and deploy/kubernetes.
 func guestPayload(t *testing.T) string {
 	t.Helper()
-	k8s, d2 := os.Getenv("KUBERNETES_DIR"), os.Getenv("CONTAINERD2_DIR")
-	if k8s == "" || d2 == "" {
-		t.Fatal("KUBERNETES_DIR and CONTAINERD2_DIR must be set: run the tests with make integration (make kubernetes builds the node's binaries)")
-	}
+	k8s, d2 := makeEnv(t, "KUBERNETES_DIR"), makeEnv(t, "CONTAINERD2_DIR")
 	dir := filepath.Join(t.TempDir(), "payload")
 	for _, d := range []string{"bin", "prebuilt", "kubernetes", "containerd", "cni", "deploy"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {

@@ -26,11 +26,7 @@ func TestKubernetesNode(t *testing.T) {
 	if !cgroupV2Only() || !systemdRunning() {
 		t.Skip("the kubelet needs cgroup v2 and systemd; this host has neither (it runs in the kubernetes-node guest)")
 	}
-	k8s := os.Getenv("KUBERNETES_DIR")
-	if k8s == "" {
-		t.Fatal("KUBERNETES_DIR is not set: the guest's payload carries the Kubernetes binaries")
-	}
-	n := startKubernetesNode(t, k8s)
+	n := startKubernetesNode(t, makeEnv(t, "KUBERNETES_DIR"))
 
 	// The manifests as a user applies them: the RuntimeClass and the pods. No scheduler
 	// runs here: the test binds each pod to the node, as kube-scheduler would.
@@ -243,12 +239,7 @@ imageGCLowThresholdPercent: 99
 
 // nodeContainerdConfig: containerd 2.4's CRI with deploy/kubernetes/containerd-2.x.toml's
 // handler, its sandbox image imported, a CNI bridge on a private subnet.
-const nodeContainerdConfig = `version = 3
-root = "%[1]s/root"
-state = "%[1]s/state"
-[grpc]
-  address = "%[1]s/containerd.sock"
-[plugins."io.containerd.cri.v1.images".pinned_images]
+const nodeContainerdConfig = containerd2Header + `[plugins."io.containerd.cri.v1.images".pinned_images]
   sandbox = "` + pauseRef + `"
 [plugins."io.containerd.cri.v1.runtime"]
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi]
@@ -260,10 +251,7 @@ state = "%[1]s/state"
 
 func startNodeContainerd(t *testing.T, dir string) *containerd {
 	t.Helper()
-	d2, cni := os.Getenv("CONTAINERD2_DIR"), os.Getenv("CNI_BIN_DIR")
-	if d2 == "" || cni == "" {
-		t.Fatal("CONTAINERD2_DIR and CNI_BIN_DIR must be set")
-	}
+	d2, cni := makeEnv(t, "CONTAINERD2_DIR"), makeEnv(t, "CNI_BIN_DIR")
 	if err := os.MkdirAll(filepath.Join(dir, "cni"), 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -87,11 +87,11 @@ func installAs(t *testing.T, src, name string) string {
 }
 
 // peerEnv returns the directory that env var names (prepared by make), or fails.
-func peerEnv(t *testing.T, name string) string {
+func makeEnv(t *testing.T, name string) string {
 	t.Helper()
 	dir := os.Getenv(name)
 	if dir == "" {
-		t.Fatalf("%s is not set: run the integration tests with make integration (make peer-suites prepares the peers' suites)", name)
+		t.Fatalf("%s is not set: run the integration tests with make integration (it builds the peers' suites, engines and images the tests use and names them)", name)
 	}
 	return dir
 }
@@ -254,8 +254,8 @@ func keepOutput(name string, data []byte) {
 // TestRuncBats runs runc's own integration suite (tests/integration/*.bats of the runc
 // version yoroi is built on) against runc and yoroi.
 func TestRuncBats(t *testing.T) {
-	bats := peerEnv(t, "BATS")
-	suite := filepath.Join(peerEnv(t, "RUNC_TESTS"), "tests", "integration")
+	bats := makeEnv(t, "BATS")
+	suite := filepath.Join(makeEnv(t, "RUNC_TESTS"), "tests", "integration")
 	exps := readExpectations(t, "peers/runc-bats.expect", peerConfigNames...)
 	for _, cfg := range peerConfigs(t) {
 		t.Run(cfg.name, func(t *testing.T) {
@@ -401,7 +401,7 @@ func batsFailedLine(detail string) string {
 // TestRuntimeToolsValidation runs every binary of the OCI runtime-tools validation suite
 // against runc and yoroi. A binary passes when it exits 0 with no "not ok" line.
 func TestRuntimeToolsValidation(t *testing.T) {
-	dir := peerEnv(t, "RUNTIME_TOOLS")
+	dir := makeEnv(t, "RUNTIME_TOOLS")
 	exps := readExpectations(t, "peers/runtime-tools.expect", peerConfigNames...)
 	entries, err := os.ReadDir(dir)
 	if err != nil {

@@ -8,13 +8,8 @@
 set -euo pipefail
 export GOFLAGS=-mod=mod
 
-stage() {
-	rm -rf "$1.tmp"
-	mkdir -p "$1.tmp"
-}
-commit() { rm -rf "$1" && mv "$1.tmp" "$1"; }
-
-module_dir() { go mod download -json "$1@$2" | jq -r '.Dir // error(.Error)'; }
+# shellcheck source=scripts/cache.sh
+. "$(dirname "$0")/cache.sh"
 
 # writable_copy MODULE VERSION DEST: a module's source where it can be built in place.
 writable_copy() {
@@ -71,39 +66,42 @@ cmd_kubernetes() {
 	local dir=$1 version=$2 etcd=$3
 	stage "$dir"
 	local src=$dir.tmp/src
-	mkdir -p "$src/etcd"
-	local staging
+	local staging m
 	staging=$(grep -E '^\s*k8s.io/[a-z0-9-]+ => ./staging' "$(module_dir k8s.io/kubernetes "$version")/go.mod" | awk '{print $1}')
-	(
-		cd "$src"
-		printf 'module yoroi.test/kubernetes\n\ngo 1.25\n' >go.mod
-		printf 'package main\n\nimport _ "k8s.io/kubernetes/cmd/kubelet"\n' >tools.go
-		go mod edit -require "k8s.io/kubernetes@$version"
-		local m
-		for m in $staging; do
-			go mod edit -replace "$m=$m@v0.${version#v1.}"
-		done
-		go mod tidy >/dev/null 2>&1 || true
-		# The version Kubernetes' own build stamps (hack/lib/version.sh): without it the
-		# binaries call themselves v0.0.0-master.
-		local minor=${version#v1.}
-		minor=${minor%%.*}
-		local ldflags="" pkg
-		for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-			ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
-		done
-		CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o .. k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
-	)
-	(
-		cd "$src/etcd"
-		printf 'module yoroi.test/etcd\n\ngo 1.25\n' >go.mod
-		printf 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n' >main.go
-		go mod edit -require "go.etcd.io/etcd/server/v3@$etcd"
-		go mod tidy >/dev/null 2>&1 || true
-		CGO_ENABLED=0 go build -trimpath -ldflags "-X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd" -o ../../etcd .
-	)
+	# The version Kubernetes' own build stamps (hack/lib/version.sh): without it the
+	# binaries call themselves v0.0.0-master.
+	local minor=${version#v1.} ldflags="" pkg
+	minor=${minor%%.*}
+	for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+		ldflags+=" -X $pkg.gitVersion=$version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+	done
+	wrapper_module "$src/kubernetes" 'import _ "k8s.io/kubernetes/cmd/kubelet"' "k8s.io/kubernetes@$version"
+	for m in $staging; do
+		(cd "$src/kubernetes" && go mod edit -replace "$m=$m@v0.${version#v1.}")
+	done
+	(cd "$src/kubernetes" && go mod tidy >/dev/null 2>&1 || true
+		CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$dir.tmp/" \
+			k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl)
+	wrapper_module "$src/etcd" 'import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }' "go.etcd.io/etcd/server/v3@$etcd"
+	(cd "$src/etcd" && go mod tidy >/dev/null 2>&1 || true
+		CGO_ENABLED=0 go build -trimpath -ldflags "-X go.etcd.io/etcd/api/v3/version.GitSHA=$etcd" -o "$dir.tmp/etcd" .)
 	rm -rf "$src"
 	commit "$dir"
+}
+
+# wrapper_module DIR BODY REQUIREMENT: a main package in DIR whose body (after "package
+# main") is BODY, in a module that requires REQUIREMENT (MODULE@VERSION).
+wrapper_module() {
+	mkdir -p "$1"
+	printf 'module yoroi.test/%s\n\ngo 1.25\n' "$(basename "$1")" >"$1/go.mod"
+	printf 'package main\n\n%s\n' "$2" >"$1/main.go"
+	(cd "$1" && go mod edit -require "$3")
 }
 
 case "${1:-}" in

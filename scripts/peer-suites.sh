@@ -9,15 +9,8 @@
 set -euo pipefail
 export GOFLAGS=-mod=mod
 
-# stage builds into DIR.tmp and renames it to DIR when complete, so an interrupted build
-# is never mistaken for a cached one.
-stage() {
-	rm -rf "$1.tmp"
-	mkdir -p "$1.tmp"
-}
-commit() { rm -rf "$1" && mv "$1.tmp" "$1"; }
-
-module_dir() { go mod download -json "$1@$2" | jq -r '.Dir // error(.Error)'; }
+# shellcheck source=scripts/cache.sh
+. "$(dirname "$0")/cache.sh"
 
 cmd_bats() {
 	local dir=$1 version=$2
