@@ -332,6 +332,14 @@ func overlayLayers(dir string) ([]string, error) {
 // goroutine setns()es its locked OS thread into the container's mount namespace, and when
 // that thread is Go's main thread it is parked there rather than destroyed, so the
 // thread-group leader's view can be the container's. Every other thread is in the host's.
+func findMount(path string) (*mountinfo.Info, error) {
+	mounts, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(path))
+	if err != nil || len(mounts) == 0 {
+		return nil, err
+	}
+	return mounts[len(mounts)-1], nil
+}
+
 // containingMount is the mount that holds path: the deepest mount point above it.
 func containingMount(path string) (*mountinfo.Info, error) {
 	mounts, err := mountinfo.GetMounts(mountinfo.ParentsFilter(path))
@@ -345,14 +353,6 @@ func containingMount(path string) (*mountinfo.Info, error) {
 		}
 	}
 	return deepest, nil
-}
-
-func findMount(path string) (*mountinfo.Info, error) {
-	mounts, err := mountinfo.GetMounts(mountinfo.SingleEntryFilter(path))
-	if err != nil || len(mounts) == 0 {
-		return nil, err
-	}
-	return mounts[len(mounts)-1], nil
 }
 
 // splitEscaped splits on sep unless it is preceded by a backslash.
