@@ -32,6 +32,12 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(work)
+	// The images tests build on demand (images_test.go) live beside it.
+	defer func() {
+		if images.dir != "" {
+			os.RemoveAll(images.dir)
+		}
+	}()
 	// Containers that bring their own user namespace use the rootfs as it is: its
 	// unprivileged root must be able to reach it.
 	if err := os.Chmod(work, 0o711); err != nil {
