@@ -71,6 +71,19 @@ type Policy struct {
 	Userns       UsernsPolicy       `toml:"userns" json:"userns"`
 	Seccomp      SeccompPolicy      `toml:"seccomp" json:"seccomp"`
 	MAC          MACPolicy          `toml:"mac" json:"mac"`
+	Telemetry    TelemetryPolicy    `toml:"telemetry" json:"telemetry"`
+}
+
+// TelemetryPolicy is [telemetry]: what the runtime's monitor of each container reports to
+// the audit log. It needs the audit log and a filter installed by yoroi's launcher.
+type TelemetryPolicy struct {
+	// SeccompDenials audits each syscall the seccomp filter denies (container, syscall,
+	// architecture, errno, the process): the filter notifies the monitor instead of
+	// failing the call itself, and the monitor fails it with the filter's own errno.
+	SeccompDenials bool `toml:"seccomp_denials" json:"seccomp_denials"`
+	// Exec audits every execve in the container with its arguments, its user and whether
+	// it ran.
+	Exec bool `toml:"exec" json:"exec"`
 }
 
 // ProcessPolicy is [process].
@@ -120,6 +133,11 @@ type SeccompPolicy struct {
 	// socket and socketcall under yoroi's conditions), and a caller's profile keeps only
 	// these of what it allows. `yoroi profile record --toml` writes it from a run.
 	Syscalls []string `toml:"syscalls" json:"syscalls" diff:"tightens"`
+	// Complain runs the filter in complain mode: a syscall it would deny is allowed and
+	// audited (seccomp-complain events), except the deny floor and the syscalls yoroi
+	// allows only under conditions (clone, clone3, unshare, socket, socketcall,
+	// personality), which stay denied. For trying a profile on a live workload.
+	Complain bool `toml:"complain" json:"complain"`
 }
 
 // UsernsPolicy is [userns].
@@ -283,7 +301,8 @@ func DefaultPolicy() *Policy {
 			DenySources:  append([]string(nil), defaultDenySources...),
 			DenySubtrees: append([]string(nil), defaultDenySubtrees...),
 		},
-		Pids: PidsPolicy{Limit: 4096},
+		Pids:      PidsPolicy{Limit: 4096},
+		Telemetry: TelemetryPolicy{SeccompDenials: true, Exec: true},
 		MAC: MACPolicy{
 			Accept:          []string{"apparmor", "selinux", "landlock"},
 			LandlockMinABI:  1,

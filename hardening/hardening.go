@@ -205,6 +205,8 @@ type Request struct {
 	// Record: the container runs under `yoroi profile record`, on a writable overlay
 	// whose writes are recorded, then discarded (see RecordingPolicy).
 	Record bool
+	// Audit: the audit log is enabled (the monitor's reports have somewhere to go).
+	Audit bool
 }
 
 // Plan is what Apply decided: the hardened spec, and what the runtime must do for it
@@ -226,6 +228,8 @@ type Plan struct {
 	NetSysctls map[string]string
 	// Staged is what the runtime changed in Spec for what it set up on the host.
 	Staged *Staging
+	// Monitor is what the container's monitor watches (nil: the container has none).
+	Monitor *MonitorPlan
 }
 
 // checker carries one Apply: the spec being hardened, the policy and the decisions.

@@ -56,6 +56,7 @@ var rules = []rule{
 	{"mac.apparmor", ProcessScope, checkAppArmor, verifyAppArmor},
 	{"mac.selinux", ProcessScope, checkSELinux, verifySELinux},
 	{"mac.landlock", ProcessScope, checkLandlock, verifyLandlock},
+	{"telemetry", ContainerScope, checkTelemetry, verifyTelemetry},
 	{"pids", ContainerScope, checkPids, verifyPids},
 	{"hooks.start-container", ContainerScope, checkStartContainerHooks, verifyStartContainerHooks},
 	{"hooks", ContainerScope, checkHooks, verifyHooks},

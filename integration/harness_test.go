@@ -331,6 +331,9 @@ func (e *env) assertNoLeftovers(id string) {
 	for _, d := range cgroupDirs(id) {
 		e.t.Errorf("cgroup left behind: %s", d)
 	}
+	if err := e.monitorGone(id); err != nil {
+		e.t.Error(err)
+	}
 }
 
 func mountsUnder(t *testing.T, dir string) []string {

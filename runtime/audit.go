@@ -24,6 +24,21 @@ type auditEvent struct {
 	Decision *hardening.Decision `json:"decision,omitempty"`
 	Detail   string              `json:"detail,omitempty"`
 	Error    string              `json:"error,omitempty"`
+	// What a container's monitor saw a process of the container do: its pid (the
+	// host's), effective uid as the container sees it and as the host does, executable
+	// and command name; the syscall and its architecture, the errno it got; for an
+	// execve, the path asked for and the result; for a summary, how many.
+	Pid     int     `json:"pid,omitempty"`
+	UID     *uint32 `json:"uid,omitempty"`
+	HostUID *uint32 `json:"hostUid,omitempty"`
+	Exe     string  `json:"exe,omitempty"`
+	Comm    string  `json:"comm,omitempty"`
+	Syscall string  `json:"syscall,omitempty"`
+	Arch    string  `json:"arch,omitempty"`
+	Errno   int     `json:"errno,omitempty"`
+	Path    string  `json:"path,omitempty"`
+	Result  string  `json:"result,omitempty"`
+	Count   int     `json:"count,omitempty"`
 }
 
 // auditLog appends JSON lines. The file is opened append-only without following
@@ -47,7 +62,9 @@ func (a *auditLog) write(events ...auditEvent) error {
 	var buf []byte
 	now := time.Now().UTC()
 	for _, e := range events {
-		e.Time = now
+		if e.Time.IsZero() {
+			e.Time = now
+		}
 		line, err := json.Marshal(e)
 		if err != nil {
 			return err

@@ -65,6 +65,10 @@ type creation struct {
 	config    *configs.Config
 	filter    []byte
 	container *libcontainer.Container
+	// seccomp is the filter's configuration, which the launcher's program was built from;
+	// monitor is the init's connection to the container's monitor (nil: none).
+	seccomp *configs.Seccomp
+	monitor *os.File
 }
 
 // createStages are the steps of create, in order. Each adds to the rollback the undo of
@@ -78,6 +82,7 @@ var createStages = []struct {
 	{"verify", func(c *creation, _ *rollback) error { return c.h.verify() }},
 	{"apply host settings", (*creation).applyHostSettings},
 	{"build config", (*creation).buildConfig},
+	{"start monitor", (*creation).startMonitor},
 	{"create", (*creation).create},
 }
 
@@ -229,7 +234,29 @@ func (c *creation) buildConfig(_ *rollback) error {
 	// container's config, every process exec'd into it gets it too (as SELinux's label).
 	config.AppArmorProfile = spec.Process.ApparmorProfile
 	c.config = config
+	c.seccomp = config.Seccomp
 	c.filter, err = c.r.moveSeccompToLauncher(config, spec.Process.Args)
+	return err
+}
+
+// startMonitor starts the container's monitor when the plan wants one: the launcher's
+// filter becomes the one that notifies it.
+func (c *creation) startMonitor(rb *rollback) error {
+	m := c.h.plan.Monitor
+	if m == nil {
+		return nil
+	}
+	if c.filter == nil {
+		// The policy saw the launcher's filter where the runtime could not give one.
+		c.h.plan.Monitor = nil
+		c.h.plan.Decisions = append(c.h.plan.Decisions, hardening.Decision{Rule: "telemetry", Outcome: hardening.Kept,
+			Detail: "denied syscalls and execs not audited: the filter is installed by libcontainer"})
+		return nil
+	}
+	r, id := c.r, c.o.ID
+	rb.add("monitor", func() error { return r.removeMonitorSocket(id) })
+	var err error
+	c.filter, c.monitor, err = r.setupMonitor(id, m, c.config, c.seccomp, c.filter)
 	return err
 }
 
@@ -277,6 +304,7 @@ func (c *creation) run(rb *rollback) (int, error) {
 		pidFile:         c.o.PidFile,
 		preserveFDs:     c.o.PreserveFDs,
 		seccomp:         c.filter,
+		monitor:         c.monitor,
 		action:          c.act,
 		cleanup:         func() { withoutContainer(undo).run() },
 		prepared:        func() error { return delegateCgroup(c.container) },

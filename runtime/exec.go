@@ -81,6 +81,10 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	monitor, err := r.execMonitor(c)
+	if err != nil {
+		return -1, err
+	}
 	rn := &runner{
 		container:      c,
 		consoleSocket:  o.ConsoleSocket,
@@ -90,6 +94,7 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		action:         actRun,
 		preserveFDs:    o.PreserveFDs,
 		seccomp:        filter,
+		monitor:        monitor,
 		subCgroupPaths: cgPaths,
 		posture: func(pid int, lp *libcontainer.Process) error {
 			cfg := c.Config()

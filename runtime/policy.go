@@ -76,6 +76,9 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request, rb *rollba
 		policy = hardening.RecordingPolicy(policy)
 	}
 	h.policy = policy
+	if cfg, err := r.config(); err == nil {
+		req.Audit = cfg.Audit.Enabled
+	}
 	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
 	facts.EngineState = r.engineState(b, facts.Rootfs)
 	if b.Spec.Root != nil {
@@ -179,6 +182,9 @@ func (r *Runtime) exists(id string) bool { return containerExists(r.root, id) }
 func (r *Runtime) cleanupContainer(id string) error {
 	err := r.cleanupStaging(id)
 	if rerr := r.hostIDs().release(id); err == nil {
+		err = rerr
+	}
+	if rerr := r.removeMonitorSocket(id); err == nil {
 		err = rerr
 	}
 	return err

@@ -8,7 +8,6 @@ import (
 	"net"
 	"slices"
 	"sync"
-	"unsafe"
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
@@ -27,25 +26,6 @@ func syscallNames() ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// seccompNotif and seccompNotifResp are the kernel's struct seccomp_notif and
-// struct seccomp_notif_resp.
-type seccompNotif struct {
-	ID    uint64
-	Pid   uint32
-	Flags uint32
-	Nr    int32
-	Arch  uint32
-	IP    uint64
-	Args  [6]uint64
-}
-
-type seccompNotifResp struct {
-	ID    uint64
-	Val   int64
-	Error int32
-	Flags uint32
 }
 
 // recorder is a seccomp agent: libcontainer sends it the container's notify fd over
@@ -76,50 +56,20 @@ func (r *recorder) serve() {
 		return
 	}
 	defer conn.Close()
-	buf := make([]byte, 1<<16)
-	oob := make([]byte, unix.CmsgSpace(4*8))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	fd, err := receiveListener(conn)
 	if err != nil {
-		r.err = err
+		r.err = fmt.Errorf("seccomp agent: %w", err)
 		return
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) == 0 {
-		r.err = errors.New("seccomp agent: no file descriptor received")
-		return
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		r.err = errors.New("seccomp agent: no file descriptor received")
-		return
-	}
-	for _, extra := range fds[1:] {
-		unix.Close(extra)
-	}
-	r.loop(fds[0])
+	r.loop(fd)
 }
 
 func (r *recorder) loop(fd int) {
 	defer unix.Close(fd)
 	arch, _ := libseccomp.GetNativeArch()
 	for {
-		// POLLHUP: no process is left under the filter. The agent must not stop earlier:
-		// once the listener is closed, every notified syscall fails with ENOSYS.
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(pfd, 200); err != nil && err != unix.EINTR {
-			return
-		}
-		if pfd[0].Revents&unix.POLLHUP != 0 {
-			return
-		}
-		if pfd[0].Revents&unix.POLLIN == 0 {
-			continue
-		}
-		var req seccompNotif
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req))); e != 0 {
-			if e == unix.EINTR || e == unix.ENOENT {
-				continue // ENOENT: the notifying thread died (e.g. at execve) before we read it.
-			}
+		req, err := nextNotification(fd, -1)
+		if err != nil {
 			return
 		}
 		if name, err := libseccomp.ScmpSyscall(req.Nr).GetNameByArch(arch); err == nil {
@@ -127,8 +77,7 @@ func (r *recorder) loop(fd int) {
 			r.seen[name] = true
 			r.mu.Unlock()
 		}
-		resp := seccompNotifResp{ID: req.ID, Flags: unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE}
-		_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
+		answer(fd, req.ID, true, 0)
 	}
 }
 
@@ -150,4 +99,27 @@ func (r *recorder) recorded() ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// syscallName names syscall nr of the architecture an audit arch value gives ("nr N" for
+// one libseccomp does not know).
+func syscallName(auditArch uint32, nr int32) string {
+	arch := libseccomp.ArchInvalid
+	switch auditArch {
+	case auditArchX8664:
+		arch = libseccomp.ArchAMD64
+		if uint32(nr)&x32SyscallBit != 0 {
+			arch = libseccomp.ArchX32
+		}
+	case auditArchI386:
+		arch = libseccomp.ArchX86
+	case auditArchAarch64:
+		arch = libseccomp.ArchARM64
+	}
+	if arch != libseccomp.ArchInvalid {
+		if name, err := libseccomp.ScmpSyscall(nr).GetNameByArch(arch); err == nil && name != "" {
+			return name
+		}
+	}
+	return fmt.Sprintf("nr %d", nr)
 }

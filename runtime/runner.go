@@ -35,7 +35,10 @@ type runner struct {
 	pidfdSocket     string
 	// seccomp is the compiled filter the Landlock launcher installs (nil: libcontainer's);
 	// the caller closes it.
-	seccomp        []byte
+	seccomp []byte
+	// monitor is the process' connection to the container's monitor, which its launcher
+	// sends the filter's listener over (nil: none). The runner closes it.
+	monitor        *os.File
 	container      *libcontainer.Container
 	action         action
 	notifySocket   *notifySocket
@@ -52,6 +55,10 @@ type runner struct {
 }
 
 func (r *runner) run(config *specs.Process) (status int, retErr error) {
+	if r.monitor != nil {
+		// The process holds its own copy from its start on.
+		defer r.monitor.Close()
+	}
 	defer func() {
 		if retErr != nil {
 			r.destroy()
@@ -121,6 +128,9 @@ func (r *runner) newProcess(config *specs.Process) (*libcontainer.Process, error
 	}
 	if r.seccomp != nil {
 		withLauncherFilter(process, r.seccomp)
+	}
+	if r.monitor != nil {
+		withMonitorConn(process, r.monitor)
 	}
 	return process, nil
 }

@@ -116,8 +116,7 @@ func (r *Runtime) readFilter(key string) ([]byte, error) {
 	return prog, nil
 }
 
-// storeFilter compiles cfg and keeps it as key: written to a temporary file and renamed,
-// so that a concurrent create reads either nothing or the whole program.
+// storeFilter compiles cfg and keeps it as key.
 func (r *Runtime) storeFilter(key string, cfg *configs.Seccomp) ([]byte, error) {
 	prog, err := compileFilter(cfg)
 	if err != nil {
@@ -126,32 +125,36 @@ func (r *Runtime) storeFilter(key string, cfg *configs.Seccomp) ([]byte, error) 
 	if err := launcher.CheckFilter(prog); err != nil {
 		return nil, fmt.Errorf("seccomp: compiled filter: %w", err)
 	}
+	return prog, r.writeFilter(key, prog)
+}
+
+// writeFilter keeps prog as key: written to a temporary file and renamed, so that a
+// concurrent create reads either nothing or the whole program.
+func (r *Runtime) writeFilter(key string, prog []byte) error {
 	dir := r.filterCacheDir()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, err
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, ".compiling-*")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(prog); err != nil {
 		tmp.Close()
-		return nil, err
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return nil, err
+		return err
 	}
-	if err := os.Rename(tmp.Name(), filepath.Join(dir, key+".bpf")); err != nil {
-		return nil, err
-	}
-	return prog, nil
+	return os.Rename(tmp.Name(), filepath.Join(dir, key+".bpf"))
 }
 
 // logFilterFlags logs the filter's flags at debug level in libcontainer's words (runc's
-// seccomp tests read them).
+// seccomp tests read them): those libcontainer would set, without the new-listener flag
+// of the monitor's filter.
 func logFilterFlags(prog []byte) {
-	logrus.Debugf("seccomp filter flags: %d", launcher.FilterFlags(prog))
+	logrus.Debugf("seccomp filter flags: %d", launcher.FilterFlags(prog)&^seccompFilterFlagNewListener)
 }
 
 // withLauncherFilter hands prog (header and program, as cached) to the launcher.

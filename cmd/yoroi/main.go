@@ -93,6 +93,7 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 			profileCommand,
 			checkCommand,
 			initCommand,
+			monitorCommand,
 		},
 		// Errors are reported once, by run, and the exit code decided there.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -6,7 +6,7 @@
 // no such file or directory", exit 127 when it is not there and 126 otherwise, the
 // codes a shell uses and Docker derives from runc's words):
 //  1. parse the settings up to "--" (abi=N, exec-writable, root-writable, make-devices,
-//     keep-privs with caps=B,P,E,I,A, seccomp=HEX, image-volume=PATH...);
+//     keep-privs with caps=B,P,E,I,A, seccomp=HEX, notify-fd=N, image-volume=PATH...);
 //  2. read the container's mount table and build a Landlock ruleset: read on "/" (and
 //     write with root-writable: the policy left the root writable), read+write (no
 //     execute) beneath every writable mount, execute on the read-only
@@ -16,7 +16,9 @@
 //     that descriptor allows;
 //  3. landlock_restrict_self;
 //  4. install the seccomp filter yoroi compiled on the host (HEX: a header and the BPF
-//     program, in hexadecimal), if any; with keep-privs (the process runs without
+//     program, in hexadecimal), if any; with notify-fd=N (a connection to the
+//     container's monitor, runtime/monitor.go) the filter notifies the monitor, which
+//     takes its listener from this process (hand_listener); with keep-privs (the process runs without
 //     no_new_privs, and the runtime gave the launcher CAP_SYS_ADMIN and CAP_SETPCAP for
 //     steps 3 and 4), set the process' own capability sets;
 //  5. execve the workload with its argv and environment (PATH searched as Go's
@@ -33,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -42,6 +45,13 @@
 #include <linux/seccomp.h>
 
 #include "launcher.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
+#define SECCOMP_FILTER_FLAG_NEW_LISTENER (1UL << 3)
+#endif
 
 #ifndef SYS_landlock_create_ruleset
 #define SYS_landlock_create_ruleset 444
@@ -438,6 +448,47 @@ static const char *look_path(const char *file, char *buf, size_t size)
 	return NULL;
 }
 
+// offer_listener tells the monitor, over conn, where the filter's listener will be: this
+// process (a pidfd of it) and the descriptor number the listener will get, the lowest
+// free one once the pidfd is closed, which is the pidfd's own. After this no descriptor
+// may be opened or closed until the filter is installed. It returns that number.
+static int offer_listener(int conn)
+{
+	if (fcntl(conn, F_SETFD, FD_CLOEXEC) < 0)
+		die("monitor connection: %s", strerror(errno));
+	int self = (int)syscall(SYS_pidfd_open, getpid(), 0);
+	if (self < 0)
+		die("pidfd_open: %s", strerror(errno));
+	int32_t number = self;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	memset(cbuf, 0, sizeof(cbuf));
+	struct iovec iov = {.iov_base = &number, .iov_len = sizeof(number)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &self, sizeof(int));
+	if (sendmsg(conn, &msg, MSG_NOSIGNAL) != (ssize_t)sizeof(number))
+		die("sending to the container's monitor: %s", strerror(errno));
+	close(self);
+	return number;
+}
+
+// await_monitor waits until the monitor holds the listener: its acknowledgement, or any
+// answer to a notified read (the filter may deny read: only the monitor can answer it,
+// and only once it holds the listener). End of file means the monitor is gone.
+static void await_monitor(int conn)
+{
+	char ack;
+	ssize_t n;
+	do
+		n = read(conn, &ack, 1);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		die("the container's monitor went away before taking the seccomp listener");
+}
+
 static int parse_int(const char *s, const char *setting)
 {
 	char *end;
@@ -522,6 +573,7 @@ static void add_image_volumes(const struct ruleset *rs, const struct mount_table
 static void launch(int argc, char **argv)
 {
 	int min_abi = 1, exec_writable = 0, root_writable = 0, make_devices = 0, keep_privs = 0, have_caps = 0, i;
+	int notify_fd = -1;
 	char **image_volumes = NULL;
 	int n_image_volumes = 0;
 	struct caps caps = {0};
@@ -543,6 +595,11 @@ static void launch(int argc, char **argv)
 		}
 		else if (strncmp(argv[i], "seccomp=", 8) == 0 && filter.insns == NULL)
 			parse_filter(argv[i] + 8, &filter);
+		else if (strncmp(argv[i], "notify-fd=", 10) == 0 && notify_fd < 0) {
+			notify_fd = parse_int(argv[i] + 10, argv[i]);
+			if (notify_fd < 3)
+				die("bad setting \"%s\"", argv[i]);
+		}
 		else if (strncmp(argv[i], "image-volume=/", 14) == 0) {
 			image_volumes = xrealloc(image_volumes, (size_t)(n_image_volumes + 1) * sizeof(char *));
 			image_volumes[n_image_volumes++] = argv[i] + 13;
@@ -554,6 +611,8 @@ static void launch(int argc, char **argv)
 		die("no command");
 	if (keep_privs != have_caps)
 		die("keep-privs and caps= go together");
+	if ((notify_fd >= 0) != (filter.insns != NULL && (filter.h.flags & SECCOMP_FILTER_FLAG_NEW_LISTENER) != 0))
+		die("notify-fd= goes with a seccomp= filter that notifies");
 	char **cmd = &argv[i + 1];
 
 	long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LL_CREATE_RULESET_VERSION);
@@ -598,8 +657,15 @@ static void launch(int argc, char **argv)
 	const char *path = look_path(cmd[0], buf, sizeof(buf));
 	if (filter.insns != NULL) {
 		struct sock_fprog prog = {.len = (unsigned short)filter.h.len, .filter = filter.insns};
-		if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter.h.flags, &prog) < 0)
+		int want = notify_fd >= 0 ? offer_listener(notify_fd) : -1;
+		long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, filter.h.flags, &prog);
+		if (listener < 0)
 			die("seccomp: %s", strerror(errno));
+		if (notify_fd >= 0) {
+			if (listener != want)
+				die("seccomp listener is descriptor %ld, not %d", listener, want);
+			await_monitor(notify_fd);
+		}
 	}
 	if (keep_privs)
 		set_caps(&caps);

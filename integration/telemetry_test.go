@@ -1,0 +1,279 @@
+package integration
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// telemetryProfiles are profiles of the telemetry tests: the monitor off, and complain
+// mode.
+const telemetryProfiles = `
+[profiles.test-no-telemetry.telemetry]
+seccomp_denials = false
+exec = false
+
+[profiles.test-complain.seccomp]
+complain = true
+`
+
+// Each syscall the filter denies is an audit event, and the workload sees exactly what it
+// sees without the monitor: the monitor answers with the filter's own errno.
+func TestSeccompDenialTelemetry(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + telemetryProfiles)
+	watched, id := syscallResultsAs(t, e, "", "telemetry")
+	unwatched, quiet := syscallResultsAs(t, e, "test-no-telemetry", "no-telemetry")
+	wantDenied(t, watched)
+	if !maps.Equal(watched, unwatched) {
+		t.Errorf("results differ with the monitor:\n%v\nwithout:\n%v", watched, unwatched)
+	}
+	denied := map[string]map[string]any{}
+	for _, ev := range e.auditEvents(id, "seccomp-denied") {
+		denied[fmt.Sprint(ev["syscall"])] = ev
+	}
+	for name, errno := range map[string]float64{"kexec_load": 1, "bpf": 1, "mount": 1, "ptrace": 1, "socket": 1, "clone3": 38, "nr 1000": 38} {
+		ev, ok := denied[name]
+		if !ok {
+			t.Errorf("no seccomp-denied event for %s (events for %v)", name, slices.Sorted(maps.Keys(denied)))
+			continue
+		}
+		if ev["errno"] != errno || ev["arch"] != "x86_64" || ev["exe"] != "/bin/testprog" || ev["comm"] != "testprog" || ev["uid"] != 0.0 {
+			t.Errorf("%s: event %v", name, ev)
+		}
+		if pid, _ := ev["pid"].(float64); pid <= 1 {
+			t.Errorf("%s: pid %v", name, ev["pid"])
+		}
+		if host, _ := ev["hostUid"].(float64); host < 1_000_000_000 {
+			t.Errorf("%s: host uid %v is not in the container's range", name, ev["hostUid"])
+		}
+	}
+	if _, ok := denied["getppid"]; ok {
+		t.Errorf("an allowed syscall was reported denied")
+	}
+	if ev := e.auditEvents(quiet, "seccomp-denied"); len(ev) != 0 {
+		t.Errorf("telemetry off, yet %d denials audited", len(ev))
+	}
+	if d := decisionsOf(e, id, "telemetry"); !strings.Contains(d, "seccomp-denied") {
+		t.Errorf("telemetry decision: %s", d)
+	}
+}
+
+// syscallResultsAs runs testprog's syscall probes under profile ("" : the default) and
+// returns the results and the container's id.
+func syscallResultsAs(t *testing.T, e *env, profile, prefix string) (map[string]string, string) {
+	t.Helper()
+	b := e.newBundle("testprog", "syscalls")
+	if profile != "" {
+		b.edit(t, func(s *specs.Spec) { s.Annotations = map[string]string{hardening.ProfileAnnotation: profile} })
+	}
+	id := uniqueID(prefix)
+	return probeResults(e.ok("run", "--bundle", b.dir, id)), id
+}
+
+// probeResults parses testprog's "NAME ERRNO" lines.
+func probeResults(out string) map[string]string {
+	res := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if i := strings.LastIndexByte(l, ' '); i > 0 {
+			res[l[:i]] = l[i+1:]
+		}
+	}
+	return res
+}
+
+// decisionsOf joins the details of a container's decisions under rule.
+func decisionsOf(e *env, id, rule string) string {
+	var out []string
+	for _, ev := range e.auditEvents(id, "decision") {
+		if d, ok := ev["decision"].(map[string]any); ok && d["rule"] == rule {
+			out = append(out, fmt.Sprint(d["outcome"], ": ", d["detail"]))
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// Complain mode lets run what the profile would deny, and audits it; the deny floor and
+// yoroi's argument conditions still hold.
+func TestSeccompComplainMode(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + telemetryProfiles)
+	// The caller's profile: the built-in one without getppid.
+	profile := hardening.BuiltinSeccomp("amd64", false)
+	for i := range profile.Syscalls {
+		profile.Syscalls[i].Names = slices.DeleteFunc(slices.Clone(profile.Syscalls[i].Names), func(n string) bool { return n == "getppid" })
+	}
+	run := func(annotation, prefix string) (map[string]string, string) {
+		b := e.newBundle("testprog", "syscalls").edit(t, func(s *specs.Spec) {
+			s.Linux.Seccomp = profile
+			if annotation != "" {
+				s.Annotations = map[string]string{hardening.ProfileAnnotation: annotation}
+			}
+		})
+		id := uniqueID(prefix)
+		out := e.ok("run", "--bundle", b.dir, id)
+		e.assertNoLeftovers(id)
+		return probeResults(out), id
+	}
+	enforced, _ := run("", "enforce")
+	if enforced["getppid"] != "1" {
+		t.Fatalf("getppid under a profile without it: errno %s, want 1", enforced["getppid"])
+	}
+	complained, id := run("test-complain", "complain")
+	if complained["getppid"] != "0" {
+		t.Errorf("getppid in complain mode: errno %s, want 0", complained["getppid"])
+	}
+	for _, floor := range []string{"kexec_load", "bpf", "mount", "ptrace", "unshare(CLONE_NEWUSER)", "clone(CLONE_NEWUSER)", "socket(vsock)", "personality(ADDR_NO_RANDOMIZE)"} {
+		if complained[floor] != enforced[floor] || complained[floor] == "0" {
+			t.Errorf("%s in complain mode: errno %s, enforced %s", floor, complained[floor], enforced[floor])
+		}
+	}
+	var got []string
+	for _, ev := range e.auditEvents(id, "seccomp-complain") {
+		got = append(got, fmt.Sprint(ev["syscall"]))
+		if ev["syscall"] == "getppid" && ev["errno"] != 1.0 {
+			t.Errorf("complain event %v: want the errno the filter would have returned (1)", ev)
+		}
+	}
+	if !slices.Contains(got, "getppid") {
+		t.Errorf("no seccomp-complain event for getppid: %v", got)
+	}
+	if slices.Contains(got, "kexec_load") {
+		t.Errorf("a floor syscall was let through in complain mode")
+	}
+	if d := decisionsOf(e, id, "telemetry"); !strings.Contains(d, "relaxed: complain mode") {
+		t.Errorf("complain mode not recorded as a relaxation: %s", d)
+	}
+	if out := e.ok("policy", "explain", "--bundle", e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{hardening.ProfileAnnotation: "test-complain"}
+	}).dir); !strings.Contains(out, "complain mode") {
+		t.Errorf("policy explain does not show complain mode:\n%s", out)
+	}
+}
+
+// Every execve in a container is audited from the host with its arguments, the user and
+// the result: the workload's first, those of its children, and those of an exec'd process.
+func TestExecAudit(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + telemetryProfiles)
+	b := e.newBundle("sh", "-c", "/bin/echo spawned child; /bin/nosuch; exec sleep 1000")
+	id := uniqueID("exec-audit")
+	e.ok("run", "-d", "--bundle", b.dir, id)
+	t.Cleanup(func() { e.run("delete", "-f", id) })
+	e.ok("exec", "--user", "1000:1000", id, "/bin/sh", "-c", "exec /bin/true from exec")
+	execs := waitExecEvents(t, e, id, 5)
+	want := []struct {
+		path   string
+		argv   []string
+		uid    float64
+		result string
+	}{
+		{"/bin/sh", []string{"sh", "-c", "/bin/echo spawned child; /bin/nosuch; exec sleep 1000"}, 0, "executed"},
+		// A short-lived program may be reaped before the monitor sees it run.
+		{"/bin/echo", []string{"/bin/echo", "spawned", "child"}, 0, "executed|exited"},
+		{"/bin/nosuch", []string{"/bin/nosuch"}, 0, "failed|exited"},
+		{"/bin/sh", []string{"/bin/sh", "-c", "exec /bin/true from exec"}, 1000, "executed"},
+		{"/bin/true", []string{"/bin/true", "from", "exec"}, 1000, "executed"},
+	}
+	for _, w := range want {
+		found := false
+		for _, ev := range execs {
+			if ev["path"] != w.path || fmt.Sprint(ev["args"]) != fmt.Sprint(toAny(w.argv)) {
+				continue
+			}
+			found = true
+			if ev["uid"] != w.uid {
+				t.Errorf("%s: uid %v, want %v", w.path, ev["uid"], w.uid)
+			}
+			if !slices.Contains(strings.Split(w.result, "|"), fmt.Sprint(ev["result"])) {
+				t.Errorf("%s: result %v, want %s", w.path, ev["result"], w.result)
+			}
+		}
+		if !found {
+			t.Errorf("no execve event for %s %v in %v", w.path, w.argv, execs)
+		}
+	}
+	e.ok("delete", "-f", id)
+	e.assertNoLeftovers(id)
+
+	// Off in a profile: no monitor, no events.
+	b = e.newBundle("sh", "-c", "/bin/echo quiet").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{hardening.ProfileAnnotation: "test-no-telemetry"}
+	})
+	quiet := uniqueID("exec-quiet")
+	e.ok("run", "--bundle", b.dir, quiet)
+	if ev := e.auditEvents(quiet, "execve"); len(ev) != 0 {
+		t.Errorf("telemetry off, yet execs audited: %v", ev)
+	}
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// waitExecEvents waits for at least n execve events of a container (each is written once
+// its result is known).
+func waitExecEvents(t *testing.T, e *env, id string, n int) []map[string]any {
+	t.Helper()
+	var evs []map[string]any
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if evs = e.auditEvents(id, "execve"); len(evs) >= n {
+			return evs
+		}
+	}
+	t.Fatalf("%d execve events, want %d: %v", len(evs), n, evs)
+	return nil
+}
+
+// monitorGone waits for the monitor of container id to be gone: its socket removed and
+// no process running `yoroi monitor ID`.
+func (e *env) monitorGone(id string) error {
+	sum := sha256.Sum256([]byte(id))
+	sock := filepath.Join(e.root, ".yoroi", "monitor", hex.EncodeToString(sum[:10]))
+	var last error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		last = nil
+		if _, err := os.Lstat(sock); err == nil {
+			last = fmt.Errorf("monitor socket %s left behind", sock)
+			continue
+		}
+		if pids := monitorPids(id); len(pids) > 0 {
+			last = fmt.Errorf("monitor of %s still running (pids %v)", id, pids)
+			continue
+		}
+		return nil
+	}
+	return last
+}
+
+// monitorPids are the processes running `yoroi monitor ID`.
+func monitorPids(id string) []string {
+	ents, _ := os.ReadDir("/proc")
+	var out []string
+	for _, ent := range ents {
+		data, err := os.ReadFile(filepath.Join("/proc", ent.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
+		if len(args) == 3 && args[1] == "monitor" && args[2] == id {
+			out = append(out, ent.Name())
+		}
+	}
+	return out
+}

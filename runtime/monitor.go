@@ -1,0 +1,220 @@
+package runtime
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	goruntime "runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/opencontainers/runc/libcontainer"
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/utils"
+	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+)
+
+// A container's monitor is a process of yoroi's own, outside the container, started at
+// create and gone once no process of the container is left: a seccomp user-notification
+// listener for the container's filter (monitor_filter.go says what reaches it). Every
+// process of the container (init, and each exec) runs under the Landlock launcher, which
+// installs the filter with a new listener and sends the listener, over a connection to
+// the monitor's socket that the runtime hands it as a descriptor, to the monitor; then it
+// closes that descriptor and executes the workload. The monitor answers each notification
+// as the container's own filter would (or lets it run, in complain mode) and writes what
+// it saw to the audit log.
+//
+// If the monitor is gone while the container runs, what would have reached it fails
+// (ENOSYS): a denial stays a denial, an execve fails. Nothing is allowed by its absence.
+
+// MonitorCommand is the hidden verb that runs a monitor: the runtime starts its own
+// binary as `BINARY monitor ID`, its configuration on stdin and its listening socket as
+// descriptor 3.
+const MonitorCommand = "monitor"
+
+// monitorLabel marks a container that has a monitor (its socket is derived from the id).
+const monitorLabel = "org.yoroi.monitor"
+
+// monitorConfig is the monitor's configuration.
+type monitorConfig struct {
+	ID        string `json:"id"`
+	AuditPath string `json:"auditPath"`
+	// Filter is the container's filter as compiled (the launcher's format): what the
+	// monitor answers by.
+	Filter []byte                `json:"filter"`
+	Plan   hardening.MonitorPlan `json:"plan"`
+}
+
+// monitorSocket is where the monitor of container id listens. Its name is a digest of
+// the id: a socket path must fit in 108 bytes, which containerd's ids (64 characters)
+// under its state roots would not.
+func (r *Runtime) monitorSocket(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return filepath.Join(r.root, yoroiDir, "monitor", hex.EncodeToString(sum[:10]))
+}
+
+// filterArchs are libcontainer's names of the architectures a filter admits: the native
+// one and those it lists.
+func filterArchs(cfg *configs.Seccomp) []string {
+	out := []string{goruntime.GOARCH}
+	for _, a := range cfg.Architectures {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// setupMonitor gives a container whose plan wants a monitor the monitor's filter in
+// place of its own (prog, as compiled from cfg) and starts the monitor. It returns the
+// filter for the launcher and a connection to the monitor for the container's init. The
+// caller removes the socket when the container is not created.
+func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *configs.Config, cfg *configs.Seccomp, prog []byte) ([]byte, *os.File, error) {
+	mprog, key, err := r.monitorProgram(cfg, prog, m)
+	if err != nil {
+		return nil, nil, err
+	}
+	rcfg, err := r.config()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := r.startMonitor(monitorConfig{ID: id, AuditPath: rcfg.Audit.Path, Filter: prog, Plan: *m}); err != nil {
+		return nil, nil, fmt.Errorf("starting the container's monitor: %w", err)
+	}
+	conn, err := r.dialMonitor(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	// Processes exec'd into the container get the monitor's filter too.
+	config.Labels = slices.DeleteFunc(config.Labels, func(l string) bool {
+		return isMonitorLabel(l) || strings.HasPrefix(l, seccompFilterLabel+"=")
+	})
+	config.Labels = append(config.Labels, monitorLabel+"=1", seccompFilterLabel+"="+key)
+	return mprog, conn, nil
+}
+
+func isMonitorLabel(l string) bool { return strings.HasPrefix(l, monitorLabel+"=") }
+
+// monitorProgram is prog rewritten for m, cached beside the filters under a key of its
+// own, which it returns.
+func (r *Runtime) monitorProgram(cfg *configs.Seccomp, prog []byte, m *hardening.MonitorPlan) ([]byte, string, error) {
+	base, err := filterKey(cfg)
+	if err != nil {
+		return nil, "", err
+	}
+	archs := filterArchs(cfg)
+	h := sha256.New()
+	fmt.Fprintf(h, "yoroi-monitor-filter v1\x00%s\x00%t %t %t\x00%s", base, m.Denials, m.Complain, m.Exec, strings.Join(archs, ","))
+	key := hex.EncodeToString(h.Sum(nil))
+	if cached, err := r.readFilter(key); err == nil {
+		return cached, key, nil
+	}
+	mprog, err := monitorFilter(prog, m, archs)
+	if err != nil {
+		return nil, "", err
+	}
+	return mprog, key, r.writeFilter(key, mprog)
+}
+
+// startMonitor starts the monitor: its socket is bound here, before anything can connect
+// to it, and handed to it; it runs in a session of its own with no descriptor of ours
+// but its configuration (a memfd on stdin) and the socket, so that it outlives this
+// command and holds nothing an engine waits on.
+func (r *Runtime) startMonitor(mc monitorConfig) error {
+	sock := r.monitorSocket(mc.ID)
+	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
+		return err
+	}
+	_ = os.Remove(sock)
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		return err
+	}
+	ln.SetUnlinkOnClose(false)
+	lnFile, err := ln.File()
+	ln.Close()
+	if err != nil {
+		return err
+	}
+	defer lnFile.Close()
+	data, err := json.Marshal(mc)
+	if err != nil {
+		return err
+	}
+	fd, err := unix.MemfdCreate("yoroi-monitor-config", unix.MFD_CLOEXEC)
+	if err != nil {
+		return err
+	}
+	config := os.NewFile(uintptr(fd), "monitor-config")
+	defer config.Close()
+	if _, err := config.Write(data); err != nil {
+		return err
+	}
+	if _, err := config.Seek(0, 0); err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(exe, MonitorCommand, mc.ID)
+	cmd.Stdin = config
+	cmd.ExtraFiles = []*os.File{lnFile}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.Dir = "/"
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+// dialMonitor connects to container id's monitor, for a process of the container to send
+// it its listener.
+func (r *Runtime) dialMonitor(id string) (*os.File, error) {
+	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: r.monitorSocket(id), Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("the container's monitor: %w", err)
+	}
+	defer conn.Close()
+	return conn.File()
+}
+
+// execMonitor is a connection to the monitor of container c for a process exec'd into
+// it, nil if c has none.
+func (r *Runtime) execMonitor(c *libcontainer.Container) (*os.File, error) {
+	if _, ok := utils.SearchLabels(c.Config().Labels, monitorLabel); !ok {
+		return nil, nil
+	}
+	f, err := r.dialMonitor(c.ID())
+	if err != nil {
+		return nil, errors.New("the container's monitor is not running (every process of the container reports to it)")
+	}
+	return f, nil
+}
+
+// removeMonitorSocket removes the monitor's socket (the monitor exits by itself once no
+// process of the container is left).
+func (r *Runtime) removeMonitorSocket(id string) error {
+	if err := os.Remove(r.monitorSocket(id)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// withMonitorConn hands the launcher of p its connection to the monitor, as the last of
+// the descriptors p inherits.
+func withMonitorConn(p *libcontainer.Process, conn *os.File) {
+	p.ExtraFiles = append(p.ExtraFiles, conn)
+	n := 3 + len(p.ExtraFiles) - 1
+	p.Args = slices.Insert(slices.Clone(p.Args), 2, "notify-fd="+strconv.Itoa(n))
+}

@@ -1,0 +1,149 @@
+//go:build seccomp
+
+package runtime
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"github.com/opencontainers/runc/libcontainer/configs"
+	"github.com/opencontainers/runc/libcontainer/specconv"
+	"golang.org/x/net/bpf"
+	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/launcher"
+)
+
+// builtinFilter compiles yoroi's built-in profile (with the compat architectures, whose
+// socketcall guard and argument rules exercise most of what libseccomp emits).
+func builtinFilter(t *testing.T) (*configs.Seccomp, []byte) {
+	t.Helper()
+	if hostArch != "amd64" {
+		t.Skip("the system call numbers below are x86_64's")
+	}
+	spec := hardening.BuiltinSeccomp("amd64", true)
+	cfg, err := specconv.SetupSeccomp(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := compileFilter(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg, prog
+}
+
+// The monitor runs the container's filter to answer as it would: its interpreter agrees
+// with golang.org/x/net/bpf's on every syscall number of both architectures, with and
+// without arguments.
+func TestRunFilterAgrees(t *testing.T) {
+	_, prog := builtinFilter(t)
+	insns, err := sockFilters(prog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw []bpf.Instruction
+	for _, in := range insns {
+		raw = append(raw, bpf.RawInstruction{Op: in.Code, Jt: in.Jt, Jf: in.Jf, K: in.K}.Disassemble())
+	}
+	vm, err := bpf.NewVM(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, arch := range []uint32{auditArchX8664, auditArchI386, auditArchAarch64} {
+		for nr := int32(0); nr < 600; nr++ {
+			for _, args := range [][6]uint64{{}, {0x10000000, 1, 2}, {1, 3}, {40, 2, 0}, {0xffffffff00000001}} {
+				d := seccompData{Nr: nr, Arch: arch, Args: args}
+				got, err := runFilter(insns, &d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := vm.Run(bigEndianWords(&d))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got != uint32(want) {
+					t.Fatalf("arch %#x nr %d args %v: %#x, x/net/bpf %#x", arch, nr, args, got, uint32(want))
+				}
+			}
+		}
+	}
+}
+
+// bigEndianWords is seccomp_data as x/net/bpf reads it: each 32-bit word big-endian, at
+// the offset the kernel's native layout has it.
+func bigEndianWords(d *seccompData) []byte {
+	out := make([]byte, seccompDataSize)
+	for off := uint32(0); off < seccompDataSize; off += 4 {
+		w, _ := d.word(off)
+		binary.BigEndian.PutUint32(out[off:], w)
+	}
+	return out
+}
+
+// The monitor's filter notifies exactly what the container's filter denies with an errno,
+// and execs; everything else (allowed, killed) is decided as before.
+func TestMonitorFilter(t *testing.T) {
+	cfg, prog := builtinFilter(t)
+	orig, _ := sockFilters(prog)
+	for _, m := range []hardening.MonitorPlan{{Denials: true}, {Exec: true}, {Denials: true, Exec: true}, {Complain: true, Exec: true}} {
+		mprog, err := monitorFilter(prog, &m, filterArchs(cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if launcher.FilterFlags(mprog)&seccompFilterFlagNewListener == 0 {
+			t.Errorf("%+v: no new listener flag", m)
+		}
+		rewritten, _ := sockFilters(mprog)
+		for _, arch := range []uint32{auditArchX8664, auditArchI386, auditArchAarch64} {
+			for nr := int32(0); nr < 600; nr++ {
+				d := seccompData{Nr: nr, Arch: arch}
+				was, _ := runFilter(orig, &d)
+				is, err := runFilter(rewritten, &d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := was
+				if m.Notifies() && was&retActionFull == retErrno {
+					want = retUserNotif
+				}
+				if m.Exec && isExecSyscall(arch, uint32(nr)) && arch != auditArchAarch64 {
+					want = retUserNotif
+				}
+				if is != want {
+					t.Errorf("%+v arch %#x nr %d: %#x, want %#x (was %#x)", m, arch, nr, is, want, was)
+				}
+			}
+		}
+	}
+	// execve of x86_64 and i386, and x32's, reach the monitor.
+	m := hardening.MonitorPlan{Exec: true}
+	mprog, _ := monitorFilter(prog, &m, filterArchs(cfg))
+	rewritten, _ := sockFilters(mprog)
+	for _, d := range []seccompData{{Nr: 59, Arch: auditArchX8664}, {Nr: 322, Arch: auditArchX8664}, {Nr: 11, Arch: auditArchI386}, {Nr: x32SyscallBit | 520, Arch: auditArchX8664}} {
+		if got, _ := runFilter(rewritten, &d); got != retUserNotif {
+			t.Errorf("exec %+v: %#x", d, got)
+		}
+	}
+}
+
+func TestMonitorFilterRefusesComputedReturns(t *testing.T) {
+	prog, err := encodeSockFilters(0, []unix.SockFilter{{Code: bpfLD | bpfW | bpfABS, K: 0}, {Code: bpfRET | bpfA}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := monitorFilter(prog, &hardening.MonitorPlan{Denials: true}, []string{"amd64"}); err == nil {
+		t.Error("a program returning its accumulator was rewritten")
+	}
+}
+
+func TestMapToInside(t *testing.T) {
+	m := "         0 1000000000      65536\n     65536 2000000000 10\n"
+	for host, want := range map[uint32]int64{1000000000: 0, 1000001000: 1000, 2000000005: 65541, 5: -1} {
+		got := mapToInside(m, host)
+		if want < 0 && got != nil || want >= 0 && (got == nil || int64(*got) != want) {
+			t.Errorf("host %d: %v, want %d", host, got, want)
+		}
+	}
+}

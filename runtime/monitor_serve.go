@@ -1,0 +1,557 @@
+package runtime
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ServeMonitor runs a container's monitor (see monitor.go) until no process of the
+// container is left: config is its configuration (JSON), listener its bound socket.
+func ServeMonitor(config io.Reader, listener *os.File) error {
+	var mc monitorConfig
+	if err := json.NewDecoder(config).Decode(&mc); err != nil {
+		return fmt.Errorf("monitor configuration: %w", err)
+	}
+	insns, err := sockFilters(mc.Filter)
+	if err != nil {
+		return fmt.Errorf("monitor configuration: filter: %w", err)
+	}
+	fl, err := net.FileListener(listener)
+	listener.Close()
+	if err != nil {
+		return err
+	}
+	ln, ok := fl.(*net.UnixListener)
+	if !ok {
+		return fmt.Errorf("monitor: descriptor 3 is not a unix socket")
+	}
+	m := &monitor{
+		cfg: mc, filter: insns, log: &auditLog{path: mc.AuditPath},
+		tokens: denialBurst, refilled: time.Now(), suppressed: map[string]int{},
+		idle: make(chan struct{}, 1),
+	}
+	go m.accept(ln)
+	m.wait()
+	m.flushSuppressed()
+	return nil
+}
+
+// Denials are audited one event each up to a burst, then at a steady rate; the others
+// are counted and reported together, so that a workload looping on a denied syscall
+// cannot flood the audit log.
+const (
+	denialBurst   = 200
+	denialPerSec  = 50
+	firstConnWait = time.Minute
+)
+
+type monitor struct {
+	cfg    monitorConfig
+	filter []unix.SockFilter
+	log    *auditLog
+
+	mu sync.Mutex
+	// active counts connections that have not yet sent a listener and listeners with
+	// processes under them; the monitor ends when it drops to zero.
+	active, seen int
+	idle         chan struct{}
+	// The denial budget.
+	tokens     float64
+	refilled   time.Time
+	suppressed map[string]int
+}
+
+func (m *monitor) add(n int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.active += n
+	if n > 0 {
+		m.seen++
+	}
+	if m.active == 0 {
+		select {
+		case m.idle <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// wait returns once every process of the container is gone: a connection was made and
+// nothing is active any more (or nothing connected at all within firstConnWait).
+func (m *monitor) wait() {
+	timeout := time.After(firstConnWait)
+	for {
+		select {
+		case <-m.idle:
+		case <-timeout:
+		}
+		m.mu.Lock()
+		done := m.active == 0
+		m.mu.Unlock()
+		if done {
+			return
+		}
+	}
+}
+
+func (m *monitor) accept(ln *net.UnixListener) {
+	for {
+		conn, err := ln.AcceptUnix()
+		if err != nil {
+			return
+		}
+		m.add(1)
+		go m.receive(conn)
+	}
+}
+
+// receive takes the listener of the process of the container at the other end of conn,
+// and serves it.
+func (m *monitor) receive(conn *net.UnixConn) {
+	fd, err := takeListener(conn)
+	conn.Close()
+	if err != nil {
+		// The process ended (or failed) before installing its filter.
+		m.add(-1)
+		return
+	}
+	defer m.add(-1)
+	defer unix.Close(fd)
+	for {
+		req, err := nextNotification(fd, -1)
+		if err != nil {
+			return
+		}
+		m.handle(fd, req)
+	}
+}
+
+// listenerWait bounds the wait for a launcher to install the filter it offered.
+const listenerWait = 10 * time.Second
+
+// takeListener takes the seccomp listener a launcher offers (launcher.c's
+// offer_listener): a pidfd of the launcher and the number the listener will have in it.
+// The monitor takes it from the process once it is there (a seccomp listener at that
+// number), then acknowledges, so that the launcher makes no syscall the filter could
+// send to a monitor that does not hold the listener yet.
+func takeListener(conn *net.UnixConn) (int, error) {
+	buf := make([]byte, 4)
+	oob := make([]byte, unix.CmsgSpace(4*4))
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	if err != nil {
+		return -1, err
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, fmt.Errorf("no pidfd received")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) == 0 {
+		return -1, fmt.Errorf("no pidfd received")
+	}
+	for _, extra := range fds[1:] {
+		unix.Close(extra)
+	}
+	pidfd := fds[0]
+	defer unix.Close(pidfd)
+	if n != 4 {
+		return -1, fmt.Errorf("bad offer (%d bytes)", n)
+	}
+	number := int(binary.NativeEndian.Uint32(buf))
+	deadline := time.Now().Add(listenerWait)
+	for {
+		fd, err := unix.PidfdGetfd(pidfd, number, 0)
+		if err == nil {
+			if isSeccompListener(fd) {
+				if _, err := conn.Write([]byte{1}); err != nil {
+					unix.Close(fd)
+					return -1, err
+				}
+				return fd, nil
+			}
+			unix.Close(fd)
+		} else if err == unix.ESRCH {
+			return -1, err
+		}
+		if time.Now().After(deadline) {
+			return -1, fmt.Errorf("no seccomp listener at descriptor %d after %s", number, listenerWait)
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+}
+
+func isSeccompListener(fd int) bool {
+	target, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
+	return err == nil && target == "anon_inode:seccomp notify"
+}
+
+// handle answers one notification as the container's own filter would, and audits it.
+func (m *monitor) handle(fd int, req *seccompNotif) {
+	d := seccompData{Nr: req.Nr, Arch: req.Arch, IP: req.IP, Args: req.Args}
+	act, err := runFilter(m.filter, &d)
+	if err != nil {
+		answer(fd, req.ID, false, uint32(unix.ENOSYS))
+		m.write(auditEvent{Event: "monitor-error", ID: m.cfg.ID, Error: err.Error()})
+		return
+	}
+	name := syscallName(req.Arch, req.Nr)
+	proc := readProc(int(req.Pid))
+	if !notificationValid(fd, req.ID) {
+		return // gone, or interrupted: what was read may be another process'
+	}
+	isExec := m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
+	var exec *execCall
+	if isExec {
+		exec = readExecCall(int(req.Pid), req)
+		if !notificationValid(fd, req.ID) {
+			return
+		}
+	}
+	ev := proc.event(m.cfg.ID)
+	ev.Syscall, ev.Arch = name, archName(req.Arch)
+	switch act & retActionFull {
+	case retAllow, retLog:
+		// Only execs reach the monitor with an action that allows them (the prologue).
+		m.continueExec(fd, req, exec, ev)
+	case retErrno:
+		errno := act & retData
+		if m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, name) {
+			ev.Event, ev.Errno = "seccomp-complain", int(errno)
+			ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
+			m.write(ev)
+			m.continueExec(fd, req, exec, ev)
+			return
+		}
+		answer(fd, req.ID, false, errno)
+		if m.cfg.Plan.Denials || m.cfg.Plan.Complain {
+			ev.Event, ev.Errno = "seccomp-denied", int(errno)
+			m.denied(ev)
+		}
+		if exec != nil {
+			m.write(exec.event(ev, "denied by seccomp"))
+		}
+	default:
+		// A kill or trap action on an exec the prologue sent: carry it out.
+		answer(fd, req.ID, false, uint32(unix.EPERM))
+		sig := unix.SIGKILL
+		if act&retActionFull == retTrap {
+			sig = unix.SIGSYS
+		}
+		if proc.tgid > 0 {
+			_ = unix.Kill(proc.tgid, sig)
+		}
+		if exec != nil {
+			m.write(exec.event(ev, "killed by seccomp"))
+		}
+	}
+}
+
+// continueExec lets the syscall run; for an exec, it audits it once its result is known.
+func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent) {
+	if exec == nil {
+		answer(fd, req.ID, true, 0)
+		return
+	}
+	before, _ := execImage(exec.tgid)
+	answer(fd, req.ID, true, 0)
+	go func() {
+		result, exe := waitExec(exec.tgid, before, exec.path)
+		out := exec.event(ev, result)
+		if exe != "" {
+			out.Exe = exe
+		}
+		m.write(out)
+	}()
+}
+
+// denied audits a denial within the budget, and counts it otherwise.
+func (m *monitor) denied(ev auditEvent) {
+	m.mu.Lock()
+	now := time.Now()
+	m.tokens = min(denialBurst, m.tokens+now.Sub(m.refilled).Seconds()*denialPerSec)
+	m.refilled = now
+	if m.tokens < 1 {
+		m.suppressed[ev.Syscall]++
+		m.mu.Unlock()
+		return
+	}
+	m.tokens--
+	m.mu.Unlock()
+	m.flushSuppressed()
+	m.write(ev)
+}
+
+// flushSuppressed reports the denials counted but not audited one by one.
+func (m *monitor) flushSuppressed() {
+	m.mu.Lock()
+	if len(m.suppressed) == 0 {
+		m.mu.Unlock()
+		return
+	}
+	names := make([]string, 0, len(m.suppressed))
+	total := 0
+	for n, c := range m.suppressed {
+		names = append(names, n+"="+strconv.Itoa(c))
+		total += c
+	}
+	m.suppressed = map[string]int{}
+	m.mu.Unlock()
+	slices.Sort(names)
+	m.write(auditEvent{Event: "seccomp-denied-suppressed", ID: m.cfg.ID, Count: total,
+		Detail: "denials beyond the audit budget, by syscall: " + strings.Join(names, ",")})
+}
+
+func (m *monitor) write(ev auditEvent) {
+	// The monitor has no one to tell of a failed write but its stderr (/dev/null): the
+	// audit log's own failures are the host's to watch.
+	_ = m.log.write(ev)
+}
+
+// procInfo is what the monitor reads of a notifying process.
+type procInfo struct {
+	pid, tgid       int
+	uid, hostUID    *uint32
+	exe, comm, user string
+}
+
+func readProc(pid int) procInfo {
+	p := procInfo{pid: pid}
+	dir := "/proc/" + strconv.Itoa(pid)
+	if data, err := os.ReadFile(dir + "/status"); err == nil {
+		for _, line := range strings.Split(string(data), "\n") {
+			key, val, _ := strings.Cut(line, ":")
+			fields := strings.Fields(val)
+			switch {
+			case key == "Tgid" && len(fields) > 0:
+				p.tgid, _ = strconv.Atoi(fields[0])
+			case key == "Uid" && len(fields) > 1:
+				if v, err := strconv.ParseUint(fields[1], 10, 32); err == nil {
+					h := uint32(v)
+					p.hostUID = &h
+				}
+			}
+		}
+	}
+	if p.hostUID != nil {
+		if data, err := os.ReadFile(dir + "/uid_map"); err == nil {
+			p.uid = mapToInside(string(data), *p.hostUID)
+		}
+	}
+	p.exe, _ = os.Readlink(dir + "/exe")
+	if data, err := os.ReadFile(dir + "/comm"); err == nil {
+		p.comm = strings.TrimSpace(string(data))
+	}
+	return p
+}
+
+// mapToInside maps a host id to the id a user namespace's map (as read from the host)
+// gives it inside; nil if the map does not cover it.
+func mapToInside(idMap string, host uint32) *uint32 {
+	sc := bufio.NewScanner(strings.NewReader(idMap))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 3 {
+			continue
+		}
+		inside, err1 := strconv.ParseUint(f[0], 10, 32)
+		outside, err2 := strconv.ParseUint(f[1], 10, 32)
+		count, err3 := strconv.ParseUint(f[2], 10, 32)
+		if err1 != nil || err2 != nil || err3 != nil {
+			continue
+		}
+		if uint64(host) >= outside && uint64(host) < outside+count {
+			v := uint32(inside + uint64(host) - outside)
+			return &v
+		}
+	}
+	return nil
+}
+
+func (p procInfo) event(id string) auditEvent {
+	return auditEvent{ID: id, Pid: p.pid, UID: p.uid, HostUID: p.hostUID, Exe: p.exe, Comm: p.comm}
+}
+
+// execCall is an execve as the monitor read it from the process' memory.
+type execCall struct {
+	tgid int
+	path string
+	argv []string
+	at   time.Time
+}
+
+// Limits of what is read of an execve's arguments.
+const (
+	maxExecArgs     = 1024
+	maxExecArgBytes = 4096
+	maxExecBytes    = 64 << 10
+)
+
+func readExecCall(pid int, req *seccompNotif) *execCall {
+	e := &execCall{tgid: pid, at: time.Now().UTC()}
+	if p := readProc(pid); p.tgid > 0 {
+		e.tgid = p.tgid
+	}
+	ptr := 8
+	if req.Arch == auditArchI386 || req.Arch == auditArchX8664 && uint32(req.Nr)&x32SyscallBit != 0 {
+		ptr = 4
+	}
+	pathArg, argvArg := req.Args[0], req.Args[1]
+	if nr := uint32(req.Nr) &^ x32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
+		pathArg, argvArg = req.Args[1], req.Args[2] // execveat(dirfd, path, argv, envp, flags)
+	}
+	e.path, _ = readString(pid, pathArg)
+	total := 0
+	for i := 0; i < maxExecArgs && argvArg != 0; i++ {
+		buf := make([]byte, ptr)
+		if !readMem(pid, argvArg+uint64(i*ptr), buf) {
+			break
+		}
+		var p uint64
+		if ptr == 4 {
+			p = uint64(binary.NativeEndian.Uint32(buf))
+		} else {
+			p = binary.NativeEndian.Uint64(buf)
+		}
+		if p == 0 {
+			break
+		}
+		s, _ := readString(pid, p)
+		total += len(s)
+		if total > maxExecBytes {
+			e.argv = append(e.argv, "...")
+			break
+		}
+		e.argv = append(e.argv, s)
+	}
+	return e
+}
+
+func (e *execCall) event(base auditEvent, result string) auditEvent {
+	base.Event, base.Time = "execve", e.at
+	base.Path, base.Args, base.Result = e.path, e.argv, result
+	base.Errno = 0
+	return base
+}
+
+func readMem(pid int, addr uint64, buf []byte) bool {
+	local := []unix.Iovec{{Base: &buf[0]}}
+	local[0].SetLen(len(buf))
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	return err == nil && n == len(buf)
+}
+
+// readString reads a NUL-terminated string at addr, up to maxExecArgBytes; it reads in
+// chunks that never cross a page, so that a string ending before an unmapped page reads.
+func readString(pid int, addr uint64) (string, bool) {
+	var out []byte
+	for len(out) < maxExecArgBytes {
+		n := 4096 - int(addr%4096)
+		buf := make([]byte, n)
+		if !readMem(pid, addr, buf) {
+			return string(out), false
+		}
+		if i := bytes.IndexByte(buf, 0); i >= 0 {
+			return string(append(out, buf[:i]...)), true
+		}
+		out = append(out, buf...)
+		addr += uint64(n)
+	}
+	return string(out[:maxExecArgBytes]), false
+}
+
+// procImage is what identifies the program a process runs: the start of its code and of
+// its stack, which an execve replaces (at addresses that differ from the old ones:
+// address space layout randomization), and its command name, which a zombie keeps.
+type procImage struct {
+	image, comm string
+	zombie      bool
+}
+
+func execImage(pid int) (procImage, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return procImage{}, false
+	}
+	// The command name is in parentheses and may hold anything.
+	open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
+	if open < 0 || end < open {
+		return procImage{}, false
+	}
+	f := strings.Fields(string(data[end+1:]))
+	// f[0] is field 3 (state); 26 is startcode, 28 startstack (proc(5)).
+	if len(f) < 26 {
+		return procImage{}, false
+	}
+	return procImage{image: f[23] + " " + f[25], comm: string(data[open+1 : end]), zombie: f[0] == "Z" || f[0] == "X"}, true
+}
+
+// waitExec waits for the result of an execve of path the process was let through:
+// "executed" (with the executable it runs now) once its image changed, "failed" if it
+// still runs its old image after a while (or exited with its old command name), and
+// "exited" if it was gone (exited and reaped) before that could be told.
+func waitExec(pid int, before procImage, path string) (result, exe string) {
+	newComm := filepath.Base(path)
+	if len(newComm) > 15 {
+		newComm = newComm[:15]
+	}
+	// Closely at first: a short-lived program may be gone (and reaped) a millisecond later.
+	start := time.Now()
+	for delay := 20 * time.Microsecond; time.Since(start) < 2*time.Second; {
+		now, ok := execImage(pid)
+		switch {
+		case !ok:
+			return "exited", ""
+		case now.zombie && now.comm != before.comm:
+			return "executed", ""
+		case now.zombie && newComm != before.comm:
+			return "failed", ""
+		case now.zombie:
+			return "exited", ""
+		case now.image != before.image:
+			exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+			return "executed", exe
+		}
+		time.Sleep(delay)
+		if time.Since(start) > 5*time.Millisecond && delay < 50*time.Millisecond {
+			delay *= 2
+		}
+	}
+	return "failed", ""
+}
+
+// isExecSyscall: nr is execve or execveat on arch.
+func isExecSyscall(arch, nr uint32) bool {
+	for _, e := range execSyscalls {
+		if e.audit == arch && slices.Contains(e.nrs, nr) {
+			return true
+		}
+	}
+	return false
+}
+
+func archName(arch uint32) string {
+	switch arch {
+	case auditArchX8664:
+		return "x86_64"
+	case auditArchI386:
+		return "x86"
+	case auditArchAarch64:
+		return "aarch64"
+	}
+	return fmt.Sprintf("%#x", arch)
+}
