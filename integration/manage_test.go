@@ -12,6 +12,8 @@ import (
 	"github.com/opencontainers/runc/types"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 func TestPs(t *testing.T) {
@@ -157,7 +159,83 @@ func TestFeatures(t *testing.T) {
 	if f.Linux.MountExtensions == nil || f.Linux.MountExtensions.IDMap == nil || !*f.Linux.MountExtensions.IDMap.Enabled {
 		t.Errorf("idmap mounts not reported")
 	}
+	// The hardening in force, under org.yoroi.*: what this host's modules and the
+	// configuration's default policy give every container.
+	a := f.Annotations
+	if a[hardening.FeatureMACInForce] == "" || strings.HasPrefix(a[hardening.FeatureMACInForce], "none") {
+		t.Errorf("no MAC provider in force reported: %q", a[hardening.FeatureMACInForce])
+	}
+	if data, err := os.ReadFile("/sys/kernel/security/lsm"); err == nil && strings.Contains(string(data), "landlock") {
+		if abi := a[hardening.FeatureLandlockABI]; abi == "" || abi == "0" {
+			t.Errorf("Landlock ABI %q on a host with Landlock", abi)
+		}
+	}
+	for key, want := range map[string]string{
+		hardening.FeatureTelemetry:       "seccomp-denials,exec",
+		hardening.FeatureUserns:          "mandatory",
+		hardening.FeatureSeccompDefault:  "built-in allowlist",
+		hardening.FeatureSeccompFloor:    "kexec_load",
+		hardening.FeatureSeccompComplain: "false",
+		hardening.FeatureNoNewPrivileges: "forced",
+		hardening.FeatureRootfs:          "read-only",
+	} {
+		if !strings.Contains(a[key], want) {
+			t.Errorf("%s = %q, want %q", key, a[key], want)
+		}
+	}
+	// A profile's relaxations are not the default's: complain mode in one profile does
+	// not show as the default; the profile is listed.
+	e.writeConfig(e.baseConfig() + telemetryProfiles)
+	if err := json.Unmarshal([]byte(e.ok("features")), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.Annotations[hardening.FeatureSeccompComplain] != "false" || !strings.Contains(f.Annotations[hardening.FeatureProfiles], "test-complain") {
+		t.Errorf("with a complain profile: %v", f.Annotations)
+	}
 }
+
+// The state of a container carries the decisions that were applied to it.
+func TestStateDecisions(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("sleep", "1000")
+	id := uniqueID("state-decisions")
+	e.ok("create", "--bundle", b.dir, id)
+	t.Cleanup(func() { e.run("delete", "-f", id) })
+	st := e.state(id)
+	raw, ok := st.Annotations[runtimeDecisionsAnnotation]
+	if !ok {
+		t.Fatalf("no %s in the state: %v", runtimeDecisionsAnnotation, st.Annotations)
+	}
+	var decisions []hardening.Decision
+	if err := json.Unmarshal([]byte(raw), &decisions); err != nil {
+		t.Fatalf("decisions %q: %v", raw, err)
+	}
+	rules := map[string]bool{}
+	for _, d := range decisions {
+		rules[d.Rule] = true
+	}
+	for _, want := range []string{"capabilities", "userns", "rootfs.readonly", "seccomp", "mac.landlock", "pids", "telemetry", "rootfs.idmap"} {
+		if !rules[want] {
+			t.Errorf("no decision of rule %s in the state: %v", want, decisions)
+		}
+	}
+	if st.Annotations["org.yoroi.state.profile"] != "default" {
+		t.Errorf("profile %q", st.Annotations["org.yoroi.state.profile"])
+	}
+	// A spec cannot write them itself.
+	b2 := e.newBundle("true").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{runtimeDecisionsAnnotation: `[{"rule":"written-by-the-spec","outcome":"kept"}]`}
+	})
+	id2 := uniqueID("state-forged")
+	e.ok("create", "--bundle", b2.dir, id2)
+	t.Cleanup(func() { e.run("delete", "-f", id2) })
+	if strings.Contains(e.state(id2).Annotations[runtimeDecisionsAnnotation], "written-by-the-spec") {
+		t.Errorf("a spec's annotation stood for yoroi's decisions")
+	}
+}
+
+// runtimeDecisionsAnnotation is where the state carries the decisions.
+const runtimeDecisionsAnnotation = "org.yoroi.decisions"
 
 // cgroupFile returns a file of pid's cgroup for a v1 controller.
 func cgroupFile(t *testing.T, pid int, controller, file string) string {

@@ -264,6 +264,9 @@ func (c *creation) startMonitor(rb *rollback) error {
 // decisions cannot be recorded is not created.
 func (c *creation) create(rb *rollback) error {
 	r, id := c.r, c.o.ID
+	if err := withDecisions(c.config, c.h.policy.Name, c.h.plan.Decisions); err != nil {
+		return err
+	}
 	rb.add("pending state", func() error { r.clearPending(id); return nil })
 	if err := r.writePending(id, c.config); err != nil {
 		return err

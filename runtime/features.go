@@ -2,6 +2,7 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
 
 	"github.com/opencontainers/runc/libcontainer/capabilities"
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -10,14 +11,28 @@ import (
 	runcfeatures "github.com/opencontainers/runc/types/features"
 	"github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-spec/specs-go/features"
+
+	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
 // AnnotationVersion is yoroi's own version in `features`.
 const AnnotationVersion = "org.yoroi.version"
 
 // Features describes what this build of yoroi supports, in the OCI features format
-// (runtime-spec features.md), which containerd and CRI-O read.
-func Features(version string) *features.Features {
+// (runtime-spec features.md), which containerd and CRI-O read, and, under org.yoroi.*
+// annotations, the hardening in force here: what the configuration's default policy
+// enforces with this host's security modules.
+func (r *Runtime) Features(version string) (*features.Features, error) {
+	cfg, err := r.config()
+	if err != nil {
+		return nil, err
+	}
+	f := buildFeatures(version)
+	maps.Copy(f.Annotations, hardening.FeatureAnnotations(cfg, macFacts()))
+	return f, nil
+}
+
+func buildFeatures(version string) *features.Features {
 	t := true
 	f := &features.Features{
 		OCIVersionMin: "1.0.0",

@@ -361,8 +361,11 @@ func TestCheckAndFeatures(t *testing.T) {
 	if err != nil || len(items) == 0 {
 		t.Fatalf("check: %v %v", items, err)
 	}
-	f := Features("test")
-	if f.Annotations[AnnotationVersion] != "test" || len(f.MountOptions) == 0 {
+	f, err := h.r.Features("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Annotations[AnnotationVersion] != "test" || len(f.MountOptions) == 0 || f.Annotations[hardening.FeatureMACInForce] == "" {
 		t.Errorf("features %+v", f)
 	}
 }

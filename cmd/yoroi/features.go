@@ -10,13 +10,14 @@ import (
 
 var featuresCommand = &cli.Command{
 	Name:  "features",
-	Usage: "print the supported features as OCI features JSON",
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 0, 0); err != nil {
+	Usage: "print the supported features as OCI features JSON, and the hardening in force (org.yoroi.* annotations)",
+	Action: withRuntime(0, 0, func(c *cli.Context, rt *runtime.Runtime) error {
+		f, err := rt.Features(c.App.Version)
+		if err != nil {
 			return err
 		}
 		enc := json.NewEncoder(c.App.Writer)
 		enc.SetIndent("", "    ")
-		return enc.Encode(runtime.Features(c.App.Version))
-	},
+		return enc.Encode(f)
+	}),
 }
