@@ -72,6 +72,19 @@ type Policy struct {
 	Seccomp      SeccompPolicy      `toml:"seccomp" json:"seccomp"`
 	MAC          MACPolicy          `toml:"mac" json:"mac"`
 	Telemetry    TelemetryPolicy    `toml:"telemetry" json:"telemetry"`
+	Secrets      SecretsPolicy      `toml:"secrets" json:"secrets"`
+}
+
+// SecretsPolicy is [secrets]: credentials in the environment.
+type SecretsPolicy struct {
+	// Env is what a process whose environment holds a variable that looks like a
+	// credential gets: "warn" (a warned decision, audited), "refuse" or "allow".
+	Env SecretsMode `toml:"env" json:"env"`
+	// Names are more name patterns (path.Match, case-insensitive) that mark a variable
+	// as a credential.
+	Names []string `toml:"names" json:"names"`
+	// AllowNames are variable names never flagged.
+	AllowNames []string `toml:"allow_names" json:"allow_names"`
 }
 
 // TelemetryPolicy is [telemetry]: what the runtime's monitor of each container reports to
@@ -303,6 +316,7 @@ func DefaultPolicy() *Policy {
 		},
 		Pids:      PidsPolicy{Limit: 4096},
 		Telemetry: TelemetryPolicy{SeccompDenials: true, Exec: true},
+		Secrets:   SecretsPolicy{Env: SecretsWarn},
 		MAC: MACPolicy{
 			Accept:          []string{"apparmor", "selinux", "landlock"},
 			LandlockMinABI:  1,
@@ -493,6 +507,18 @@ var policyChecks = []struct {
 		for _, n := range p.Seccomp.AllowFloor {
 			if !slices.Contains(floorNames(), n) {
 				return fmt.Errorf("%q is not a deny-floor syscall", n)
+			}
+		}
+		return nil
+	}},
+	{"secrets.env", func(p *Policy) error {
+		var m SecretsMode
+		return m.UnmarshalText([]byte(p.Secrets.Env))
+	}},
+	{"secrets.names", func(p *Policy) error {
+		for _, n := range p.Secrets.Names {
+			if _, err := path.Match(n, ""); err != nil || n == "" {
+				return fmt.Errorf("%q is not a name pattern", n)
 			}
 		}
 		return nil

@@ -34,6 +34,7 @@ var rules = []rule{
 	{"profile", ContainerScope, checkProfile, nil},
 	{"process.no-new-privileges", ProcessScope, checkNoNewPrivileges, verifyNoNewPrivileges},
 	{"process.cwd", ProcessScope, checkCwd, verifyCwd},
+	{"process.env", ProcessScope, checkEnvSecrets, verifyEnvSecrets},
 	{"users", ProcessScope, checkUsers, verifyUsers},
 	{"capabilities", ProcessScope, checkCapabilities, verifyCapabilities},
 	{"namespaces", ContainerScope, checkNamespaces, verifyNamespaces},
