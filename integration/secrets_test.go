@@ -37,7 +37,9 @@ func TestEnvSecrets(t *testing.T) {
 	}
 
 	// Refused by the profile: one line naming the rule and the key, nothing left behind.
-	b.edit(t, func(s *specs.Spec) { s.Annotations = map[string]string{hardening.ProfileAnnotation: "test-refuse-secrets"} })
+	b.edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{hardening.ProfileAnnotation: "test-refuse-secrets"}
+	})
 	id = uniqueID("secrets-refuse")
 	r := e.fails("refused by rule process.env: environment variables DB_PASSWORD", "run", "--bundle", b.dir, id)
 	if !strings.Contains(r.stderr, "secrets.env") {
