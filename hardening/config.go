@@ -73,6 +73,23 @@ type Policy struct {
 	MAC          MACPolicy          `toml:"mac" json:"mac"`
 	Telemetry    TelemetryPolicy    `toml:"telemetry" json:"telemetry"`
 	Secrets      SecretsPolicy      `toml:"secrets" json:"secrets"`
+	Images       ImagesPolicy       `toml:"images" json:"images"`
+}
+
+// ImagesPolicy is [images]: which images may run, where the engine names the image.
+type ImagesPolicy struct {
+	// Allow lists the images that may run (empty: any): "sha256:..." (that digest),
+	// "REGISTRY/PATH/*" (every repository under it), "NAME:TAG" or "NAME@DIGEST"
+	// (exactly), "NAME" (every tag and digest of it). Docker Hub short names are
+	// normalized ("busybox" is docker.io/library/busybox).
+	Allow []string `toml:"allow" json:"allow" diff:"tightens"`
+	// Pins maps image names ("nginx:1.27", or "nginx" for every tag) to the only digest
+	// they may have: a container of that name whose engine gives another digest, or
+	// none, is refused.
+	Pins map[string]string `toml:"pins" json:"pins" diff:"tightens"`
+	// Unknown is what a container whose engine names no image gets where Allow or Pins
+	// are set: "record" (it runs, the decision says the image is unknown) or "refuse".
+	Unknown ImageUnknownMode `toml:"unknown" json:"unknown"`
 }
 
 // SecretsPolicy is [secrets]: credentials in the environment.
@@ -317,6 +334,7 @@ func DefaultPolicy() *Policy {
 		Pids:      PidsPolicy{Limit: 4096},
 		Telemetry: TelemetryPolicy{SeccompDenials: true, Exec: true},
 		Secrets:   SecretsPolicy{Env: SecretsWarn},
+		Images:    ImagesPolicy{Pins: map[string]string{}, Unknown: ImageUnknownRecord},
 		MAC: MACPolicy{
 			Accept:          []string{"apparmor", "selinux", "landlock"},
 			LandlockMinABI:  1,
@@ -522,6 +540,29 @@ var policyChecks = []struct {
 			}
 		}
 		return nil
+	}},
+	{"images.allow", func(p *Policy) error {
+		for _, e := range p.Images.Allow {
+			if err := validImageEntry(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{"images.pins", func(p *Policy) error {
+		for name, digest := range p.Images.Pins {
+			if err := validImageEntry(name); err != nil || strings.HasPrefix(name, "sha256:") || strings.HasSuffix(name, "/*") || strings.Contains(name, "@") {
+				return fmt.Errorf("%q is not an image name (NAME or NAME:TAG)", name)
+			}
+			if !validDigest(digest) {
+				return fmt.Errorf("%q (for %s) is not a sha256 digest", digest, name)
+			}
+		}
+		return nil
+	}},
+	{"images.unknown", func(p *Policy) error {
+		var m ImageUnknownMode
+		return m.UnmarshalText([]byte(p.Images.Unknown))
 	}},
 	{"mac.accept", func(p *Policy) error {
 		var m MACProviders

@@ -32,6 +32,7 @@ type rule struct {
 var rules = []rule{
 	{"privileged", ContainerScope, checkPrivileged, verifyPrivileged},
 	{"profile", ContainerScope, checkProfile, nil},
+	{"images", ContainerScope, checkImages, verifyImages},
 	{"process.no-new-privileges", ProcessScope, checkNoNewPrivileges, verifyNoNewPrivileges},
 	{"process.cwd", ProcessScope, checkCwd, verifyCwd},
 	{"process.env", ProcessScope, checkEnvSecrets, verifyEnvSecrets},
