@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"fmt"
 	"os"
 
 	//nolint:revive // registers the cgroup device controller used by the cgroup managers.
@@ -22,11 +23,21 @@ func IsInit(args []string) bool {
 	return len(args) > 1 && args[1] == InitArg
 }
 
-// MaybeInit runs libcontainer's container init when args ask for it; it never returns in
-// that case. Call it from an init() function of every binary that creates containers,
-// including test binaries.
-func MaybeInit() {
-	if IsInit(os.Args) {
+// MaybeInit runs what the runtime starts its own binary as: libcontainer's container
+// init (it never returns then), or a container's monitor ("BINARY monitor ID", see
+// monitor.go), after which it returns done and the exit code for the caller to exit with.
+// Call it from an init() function of every binary that creates containers, including
+// test binaries, and exit when it is done.
+func MaybeInit() (done bool, code int) {
+	switch {
+	case IsInit(os.Args):
 		libcontainer.Init()
+	case len(os.Args) == 3 && os.Args[1] == MonitorCommand:
+		if err := ServeMonitor(os.Stdin, os.NewFile(3, "monitor-socket")); err != nil {
+			fmt.Fprintln(os.Stderr, "yoroi monitor:", err)
+			return true, 1
+		}
+		return true, 0
 	}
+	return false, 0
 }

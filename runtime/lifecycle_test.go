@@ -28,7 +28,11 @@ import (
 // The test binary is what libcontainer re-executes as a container's init (and what the
 // Landlock launcher's constructor takes over): these tests run real containers through
 // the Runtime API, as the CLI does.
-func init() { MaybeInit() }
+func init() {
+	if done, code := MaybeInit(); done {
+		os.Exit(code)
+	}
+}
 
 // testHost is a state root, config.toml, audit log and busybox bundle of its own.
 type testHost struct {

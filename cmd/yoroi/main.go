@@ -26,8 +26,11 @@ var (
 const ConfigEnv = "YOROI_CONFIG"
 
 func init() {
-	// `yoroi init` is libcontainer's container init: it must run before anything else.
-	runtime.MaybeInit()
+	// `yoroi init` is libcontainer's container init, `yoroi monitor ID` a container's
+	// monitor: they run before anything else.
+	if done, code := runtime.MaybeInit(); done {
+		os.Exit(code)
+	}
 }
 
 func main() {

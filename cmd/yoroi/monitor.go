@@ -1,7 +1,7 @@
 package main
 
 import (
-	"os"
+	"errors"
 
 	"github.com/urfave/cli/v2"
 
@@ -9,17 +9,13 @@ import (
 )
 
 // monitorCommand is a container's monitor, which yoroi starts itself at create (see
-// runtime/monitor.go): its configuration on stdin, its socket as descriptor 3. The
-// container id it is given only names it in ps.
+// runtime/monitor.go). It is handled before main runs (see runtime.MaybeInit); reaching
+// this action means it was invoked by hand.
 var monitorCommand = &cli.Command{
-	Name:      runtime.MonitorCommand,
-	Usage:     "internal: a container's seccomp and exec monitor (run by yoroi itself)",
-	ArgsUsage: "<container-id>",
-	Hidden:    true,
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 1, 1); err != nil {
-			return err
-		}
-		return runtime.ServeMonitor(os.Stdin, os.NewFile(3, "monitor-socket"))
+	Name:   runtime.MonitorCommand,
+	Usage:  "internal: a container's seccomp and exec monitor (run by yoroi itself)",
+	Hidden: true,
+	Action: func(*cli.Context) error {
+		return errors.New("monitor is internal to yoroi and cannot be run directly")
 	},
 }
