@@ -74,6 +74,23 @@ type Policy struct {
 	Telemetry    TelemetryPolicy    `toml:"telemetry" json:"telemetry"`
 	Secrets      SecretsPolicy      `toml:"secrets" json:"secrets"`
 	Images       ImagesPolicy       `toml:"images" json:"images"`
+	Files        FilesPolicy        `toml:"files" json:"files"`
+}
+
+// FilesPolicy is [files]: allow-lists of what the workload (and every process exec'd
+// into the container) may execute, read and write, enforced by Landlock (where Landlock
+// confines the container). Paths are the container's, real (a rule never follows a
+// symlink): a directory covers what is beneath it. Empty lists leave Landlock's defaults.
+type FilesPolicy struct {
+	// Exec: the only files that may be executed (the program, its interpreter, the
+	// dynamic loader), and directories of them.
+	Exec AbsPaths `toml:"exec" json:"exec" diff:"tightens"`
+	// Read: the only files of the root filesystem that may be read (shared libraries
+	// included); directories stay listable, other mounts readable.
+	Read AbsPaths `toml:"read" json:"read" diff:"tightens"`
+	// Write: the only paths that may be written (writable mounts elsewhere become
+	// read-only to the workload; /dev/null included).
+	Write AbsPaths `toml:"write" json:"write" diff:"tightens"`
 }
 
 // ImagesPolicy is [images]: which images may run, where the engine names the image.
@@ -518,7 +535,7 @@ var policyChecks = []struct {
 	}},
 	{"paths", func(p *Policy) error {
 		var a AbsPaths
-		return a.UnmarshalTOML(anyList(slices.Concat(p.Mounts.DenySources, p.Mounts.DenySubtrees, p.Mounts.AllowSources, p.Hooks.Allow, p.Devices.Allow, p.Paths.Masked, p.Paths.Readonly)))
+		return a.UnmarshalTOML(anyList(slices.Concat(p.Mounts.DenySources, p.Mounts.DenySubtrees, p.Mounts.AllowSources, p.Hooks.Allow, p.Devices.Allow, p.Paths.Masked, p.Paths.Readonly, p.Files.Exec, p.Files.Read, p.Files.Write)))
 	}},
 	{"seccomp.syscalls", func(p *Policy) error { return validSyscallList(p.Seccomp.Syscalls, p.Seccomp.AllowFloor) }},
 	{"seccomp.allow_floor", func(p *Policy) error {

@@ -15,8 +15,9 @@ type RecordedRun struct {
 	// Base is the policy the run was recorded under (its root made writable).
 	Base *Policy
 	// Syscalls are the syscalls made; Written the directories written in on the root
-	// filesystem ("/" for the root directory itself); Executed the files executed.
-	Syscalls, Written, Executed []string
+	// filesystem ("/" for the root directory itself); Executed the files executed; Read
+	// the files of the root filesystem opened.
+	Syscalls, Written, Executed, Read []string
 }
 
 // RecordedConfig is the config.toml profile an administrator pastes to run the recorded
@@ -61,14 +62,22 @@ func RecordedConfig(r RecordedRun) string {
 		}
 	}
 	if len(r.Executed) > 0 {
-		b.WriteString("# Files it executed (the program, interpreters, the dynamic loader):\n")
-		for _, e := range r.Executed {
-			b.WriteString("#   " + e + "\n")
-		}
+		b.WriteString("# files.exec: what it executed (the program, interpreters, the dynamic loader);\n")
+		b.WriteString("# files.read: the image's files it read (name a directory to cover all beneath). Every\n")
+		b.WriteString("# process of the container (an exec'd shell too) is held to them: add what else\n")
+		b.WriteString("# must run or be read.\n")
 	}
 	key := r.Name
 	if len(added) > 0 {
 		fmt.Fprintf(&b, "\n[profiles.%s.rootfs]\nscratch_copy = %s\n", key, tomlList(copies, "  "))
+	}
+	if len(r.Executed) > 0 {
+		fmt.Fprintf(&b, "\n[profiles.%s.files]\nexec = %s\n", key, tomlList(r.Executed, "  "))
+		if len(r.Read) > 0 {
+			read := slices.Concat(r.Read, r.Executed)
+			slices.Sort(read)
+			fmt.Fprintf(&b, "read = %s\n", tomlList(slices.Compact(read), "  "))
+		}
 	}
 	fmt.Fprintf(&b, "\n[profiles.%s.seccomp]\nsyscalls = %s\n", key, tomlList(r.Syscalls, "  "))
 	return b.String()

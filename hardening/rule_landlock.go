@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 )
@@ -33,6 +34,10 @@ type LandlockSettings struct {
 	// ImageVolumes are mount points of image content other than the root (Kubernetes'
 	// image volumes): read-only, and executable as the root's own entries are.
 	ImageVolumes []string
+	// ExecAllow, ReadAllow and WriteAllow are the allow-lists of files.exec, files.read
+	// and files.write: when set, execute, reading the root's files and writing are
+	// granted only there.
+	ExecAllow, ReadAllow, WriteAllow []string
 }
 
 // LauncherCaps are a process' capability sets as masks (bit N: capability N).
@@ -56,6 +61,9 @@ func LauncherKeepsPrivileges(args []string) bool {
 const (
 	keepPrivilegesArg = "keep-privs"
 	imageVolumeArg    = "image-volume="
+	execAllowArg      = "exec-allow="
+	readAllowArg      = "read-allow="
+	writeAllowArg     = "write-allow="
 )
 
 // LauncherFinalCaps returns the capability sets a launcher that keeps privileges gives
@@ -96,6 +104,14 @@ func WrapLandlock(args []string, s LandlockSettings) []string {
 	}
 	for _, dest := range s.ImageVolumes {
 		out = append(out, imageVolumeArg+dest)
+	}
+	for _, l := range []struct {
+		arg   string
+		paths []string
+	}{{execAllowArg, s.ExecAllow}, {readAllowArg, s.ReadAllow}, {writeAllowArg, s.WriteAllow}} {
+		for _, p := range l.paths {
+			out = append(out, l.arg+p)
+		}
 	}
 	if s.KeepPrivileges {
 		c := s.Capabilities
@@ -140,6 +156,9 @@ func wrapProcess(c *checker) error {
 		KeepPrivileges: !p.NoNewPrivileges,
 		Capabilities:   launcherCaps(p.Capabilities),
 		ImageVolumes:   imageVolumes(c),
+		ExecAllow:      slices.Clone(c.policy.Files.Exec),
+		ReadAllow:      slices.Clone(c.policy.Files.Read),
+		WriteAllow:     slices.Clone(c.policy.Files.Write),
 	}
 	p.Args = WrapLandlock(p.Args, settings)
 	root := "rx on /"
@@ -155,7 +174,25 @@ func wrapProcess(c *checker) error {
 		readonly = fmt.Sprintf("r on read-only mounts, rx on image volumes %v", settings.ImageVolumes)
 	}
 	c.tightened(fmt.Sprintf("workload confined by Landlock (kernel ABI %d, at least %d)", c.facts.MAC.LandlockABI, c.policy.MAC.LandlockMinABI), "", root+", "+writable+", "+readonly)
+	if lists := allowLists(settings); lists != "" {
+		c.tightened("Landlock allow-lists (files.exec, files.read, files.write)", "", lists)
+	}
 	return nil
+}
+
+// allowLists describes the allow-lists in force ("" : none).
+func allowLists(s LandlockSettings) string {
+	var out []string
+	if len(s.ExecAllow) > 0 {
+		out = append(out, fmt.Sprintf("execute only %v", s.ExecAllow))
+	}
+	if len(s.ReadAllow) > 0 {
+		out = append(out, fmt.Sprintf("read the image's files only beneath %v", s.ReadAllow))
+	}
+	if len(s.WriteAllow) > 0 {
+		out = append(out, fmt.Sprintf("write only beneath %v", s.WriteAllow))
+	}
+	return strings.Join(out, "; ")
 }
 
 // imageVolumes are the destinations of the container's image volumes: binds of an image's

@@ -292,13 +292,18 @@ func TestProfileRecordNginx(t *testing.T) {
 			t.Errorf("%s not recorded: %v", want, p.Seccomp.Syscalls)
 		}
 	}
-	for _, want := range []string{"#   /usr/sbin/nginx\n", "#   /usr/bin/python3.11\n", "#   /usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2\n"} {
-		if !strings.Contains(string(data), want) {
-			t.Errorf("executed file %q not recorded:\n%s", want, data)
+	for _, want := range []string{"/usr/sbin/nginx", "/usr/bin/python3.11", "/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"} {
+		if !slices.Contains(p.Files.Exec, want) {
+			t.Errorf("executed file %q not in files.exec:\n%s", want, data)
+		}
+	}
+	for _, want := range []string{"/etc/nginx/nginx.conf", "/usr/lib/x86_64-linux-gnu/libc.so.6"} {
+		if !slices.Contains(p.Files.Read, want) {
+			t.Errorf("read path %q not in files.read:\n%s", want, data)
 		}
 	}
 	for _, d := range p.Differences() {
-		if d.Detail != "rootfs.scratch_copy" && d.Detail != "seccomp.syscalls" {
+		if d.Detail != "rootfs.scratch_copy" && d.Detail != "seccomp.syscalls" && d.Detail != "files.exec" && d.Detail != "files.read" {
 			t.Errorf("the recorded profile changes %s", d.Detail)
 		}
 	}
@@ -310,12 +315,15 @@ func TestProfileRecordNginx(t *testing.T) {
 		t.Errorf("nginx under its recorded profile: %q", out)
 	}
 	e.assertNoLeftovers(id)
-	// The profile's filter is the recorded list: what nginx never did is denied.
+	// The profile's lists are the recorded ones: what nginx never ran cannot run
+	// (files.exec: exit 126), what it never did is denied (seccomp.syscalls: nginx -t
+	// calls nothing it did not), what it never read cannot be read (files.read).
 	b.edit(t, func(s *specs.Spec) {
-		s.Process.Args = []string{"sh", "-c", "nginx -t 2>&1; mount -t tmpfs none /mnt; echo mount=$?; chroot / true; echo chroot=$?"}
+		s.Process.Args = []string{"sh", "-c", "nginx -t 2>&1; mount -t tmpfs none /mnt; echo mount=$?; chroot / true; echo chroot=$?; " +
+			"python3 -c 'open(\"/etc/nginx/nginx.conf\").read(); print(\"conf=read\")'; python3 -c 'open(\"/etc/shadow\")' 2>/dev/null; echo shadow=$?"}
 	})
 	out := e.ok("run", "--bundle", b.dir, uniqueID("nginx-profile"))
-	for _, want := range []string{"syntax is ok", "mount=1", "chroot=1"} {
+	for _, want := range []string{"syntax is ok", "mount=126", "chroot=126", "conf=read", "shadow=1"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("%q missing under the recorded profile:\n%s", want, out)
 		}

@@ -98,7 +98,11 @@ func decisionsOf(e *env, id, rule string) string {
 	var out []string
 	for _, ev := range e.auditEvents(id, "decision") {
 		if d, ok := ev["decision"].(map[string]any); ok && d["rule"] == rule {
-			out = append(out, fmt.Sprint(d["outcome"], ": ", d["detail"]))
+			line := fmt.Sprint(d["outcome"], ": ", d["detail"])
+			if after, ok := d["after"].(string); ok && after != "" {
+				line += " → " + after
+			}
+			out = append(out, line)
 		}
 	}
 	return strings.Join(out, "; ")

@@ -114,7 +114,7 @@ func (rec *recording) finish() error {
 	if err != nil {
 		return err
 	}
-	executed, err := rec.fs.stopExec()
+	executed, opened, err := rec.fs.stopExec()
 	if err != nil {
 		return fmt.Errorf("recording executed files: %w", err)
 	}
@@ -134,7 +134,7 @@ func (rec *recording) finish() error {
 	if rec.out.Profile != "" {
 		toml := hardening.RecordedConfig(hardening.RecordedRun{
 			Name: rec.out.ProfileName, ID: rec.id, Bundle: rec.bundle, At: time.Now().UTC(),
-			Base: rec.policy, Syscalls: syscalls, Written: written, Executed: executed,
+			Base: rec.policy, Syscalls: syscalls, Written: written, Executed: executed, Read: opened,
 		})
 		if err := writeFileAtomic(rec.out.Profile, []byte(toml)); err != nil {
 			return err

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +20,7 @@ import (
 // filesystem: every write lands in the overlay's upper directory, read once the container
 // is gone. A fanotify mark on the overlay reports each file opened for execution (the
 // program, a script's interpreter, the dynamic loader: what Landlock's execute right
-// governs).
+// governs) and each file opened (what Landlock's read right governs).
 type fsRecording struct {
 	dir    string // upper and work directories, yoroi's own, removed by close
 	merged string // the overlay, in the container's staging directory
@@ -29,13 +30,14 @@ type fsRecording struct {
 
 	mu       sync.Mutex
 	executed map[string]bool
+	opened   map[string]bool
 	err      error
 }
 
 // startFSRecording mounts at merged a writable overlay of lower with its upper layer in
 // dir, and starts reading its exec events.
 func startFSRecording(dir, lower, merged string) (_ *fsRecording, retErr error) {
-	fr := &fsRecording{dir: dir, merged: merged, fan: -1, stop: [2]int{-1, -1}, executed: map[string]bool{}}
+	fr := &fsRecording{dir: dir, merged: merged, fan: -1, stop: [2]int{-1, -1}, executed: map[string]bool{}, opened: map[string]bool{}}
 	defer func() {
 		if retErr != nil {
 			fr.close()
@@ -70,7 +72,7 @@ func startFSRecording(dir, lower, merged string) (_ *fsRecording, retErr error) 
 		return nil, fmt.Errorf("fanotify: %w", err)
 	}
 	fr.fan = fan
-	if err := unix.FanotifyMark(fan, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, unix.FAN_OPEN_EXEC, unix.AT_FDCWD, merged); err != nil {
+	if err := unix.FanotifyMark(fan, unix.FAN_MARK_ADD|unix.FAN_MARK_FILESYSTEM, unix.FAN_OPEN_EXEC|unix.FAN_OPEN, unix.AT_FDCWD, merged); err != nil {
 		return nil, fmt.Errorf("fanotify mark %s: %w", merged, err)
 	}
 	if err := unix.Pipe2(fr.stop[:], unix.O_CLOEXEC); err != nil {
@@ -127,7 +129,12 @@ func (fr *fsRecording) drain(buf []byte) error {
 			if ev.Fd >= 0 {
 				if p, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", ev.Fd)); err == nil {
 					fr.mu.Lock()
-					fr.executed[fr.containerPath(p)] = true
+					if ev.Mask&unix.FAN_OPEN_EXEC != 0 {
+						fr.executed[fr.containerPath(p)] = true
+					}
+					if ev.Mask&unix.FAN_OPEN != 0 {
+						fr.opened[fr.containerPath(p)] = true
+					}
 					fr.mu.Unlock()
 				}
 				unix.Close(int(ev.Fd))
@@ -155,8 +162,9 @@ func (fr *fsRecording) fail(err error) {
 	}
 }
 
-// stopExec stops the exec reader and returns the files executed, sorted.
-func (fr *fsRecording) stopExec() ([]string, error) {
+// stopExec stops the reader and returns the files executed and the files opened (for
+// reading or executing), sorted.
+func (fr *fsRecording) stopExec() (executed, opened []string, err error) {
 	if fr.stop[1] >= 0 {
 		unix.Close(fr.stop[1])
 		fr.stop[1] = -1
@@ -166,12 +174,7 @@ func (fr *fsRecording) stopExec() ([]string, error) {
 	}
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
-	out := make([]string, 0, len(fr.executed))
-	for p := range fr.executed {
-		out = append(out, p)
-	}
-	slices.Sort(out)
-	return out, fr.err
+	return slices.Sorted(maps.Keys(fr.executed)), slices.Sorted(maps.Keys(fr.opened)), fr.err
 }
 
 // written walks the upper directory once the container is gone: see writtenPaths.
@@ -202,7 +205,7 @@ func shiftID(ms []specs.LinuxIDMapping, id uint32) uint32 {
 // close stops everything and removes the upper and work directories (the overlay
 // itself, in the staging directory, goes with the container's other mounts).
 func (fr *fsRecording) close() {
-	_, _ = fr.stopExec()
+	_, _, _ = fr.stopExec()
 	for _, fd := range []*int{&fr.fan, &fr.stop[0]} {
 		if *fd >= 0 {
 			unix.Close(*fd)

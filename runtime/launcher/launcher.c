@@ -6,14 +6,18 @@
 // no such file or directory", exit 127 when it is not there and 126 otherwise, the
 // codes a shell uses and Docker derives from runc's words):
 //  1. parse the settings up to "--" (abi=N, exec-writable, root-writable, make-devices,
-//     keep-privs with caps=B,P,E,I,A, seccomp=HEX, notify-fd=N, image-volume=PATH...);
+//     keep-privs with caps=B,P,E,I,A, seccomp=HEX, notify-fd=N, image-volume=PATH...,
+//     exec-allow=PATH..., read-allow=PATH..., write-allow=PATH...);
 //  2. read the container's mount table and build a Landlock ruleset: read on "/" (and
 //     write with root-writable: the policy left the root writable), read+write (no
 //     execute) beneath every writable mount, execute on the read-only
 //     root's entries that are neither mounts nor hold one (never through a symlink),
 //     read+execute beneath each image-volume= path that is a read-only mount (image
 //     content, as the root is), and on each regular file passed as a descriptor what
-//     that descriptor allows;
+//     that descriptor allows. Allow-lists narrow this (files.exec, files.read,
+//     files.write): with exec-allow= execute only on those paths; with read-allow= the
+//     root's files readable only there (directories stay listable, other mounts
+//     readable); with write-allow= writing only there;
 //  3. landlock_restrict_self;
 //  4. install the seccomp filter yoroi compiled on the host (HEX: a header and the BPF
 //     program, in hexadecimal), if any; with notify-fd=N (a connection to the
@@ -570,8 +574,27 @@ static void add_image_volumes(const struct ruleset *rs, const struct mount_table
 			}
 }
 
+// path_list is a repeated setting's values.
+struct path_list {
+	char **path;
+	int n;
+};
+
+static void path_list_add(struct path_list *l, char *p)
+{
+	l->path = xrealloc(l->path, (size_t)(l->n + 1) * sizeof(char *));
+	l->path[l->n++] = p;
+}
+
+static void add_rules(const struct ruleset *rs, const struct path_list *l, uint64_t rights)
+{
+	for (int i = 0; i < l->n; i++)
+		add_rule(rs, l->path[i], rights);
+}
+
 static void launch(int argc, char **argv)
 {
+	struct path_list exec_allow = {0}, read_allow = {0}, write_allow = {0};
 	int min_abi = 1, exec_writable = 0, root_writable = 0, make_devices = 0, keep_privs = 0, have_caps = 0, i;
 	int notify_fd = -1;
 	char **image_volumes = NULL;
@@ -600,6 +623,12 @@ static void launch(int argc, char **argv)
 			if (notify_fd < 3)
 				die("bad setting \"%s\"", argv[i]);
 		}
+		else if (strncmp(argv[i], "exec-allow=/", 12) == 0)
+			path_list_add(&exec_allow, argv[i] + 11);
+		else if (strncmp(argv[i], "read-allow=/", 12) == 0)
+			path_list_add(&read_allow, argv[i] + 11);
+		else if (strncmp(argv[i], "write-allow=/", 13) == 0)
+			path_list_add(&write_allow, argv[i] + 12);
 		else if (strncmp(argv[i], "image-volume=/", 14) == 0) {
 			image_volumes = xrealloc(image_volumes, (size_t)(n_image_volumes + 1) * sizeof(char *));
 			image_volumes[n_image_volumes++] = argv[i] + 13;
@@ -629,21 +658,37 @@ static void launch(int argc, char **argv)
 	if (fd < 0)
 		die("landlock_create_ruleset: %s", strerror(errno));
 	struct ruleset rs = {.fd = fd, .handled = attr.handled_access_fs};
-	// Execute stays limited to the root's own entries (add_exec), writable or not.
+	// Execute stays limited to the root's own entries (add_exec), writable or not, or to
+	// the exec allow-list.
 	uint64_t write = LL_WRITE | (make_devices ? LL_MAKE_CHAR | LL_MAKE_BLOCK : 0);
-	add_rule(&rs, "/", root_writable ? LL_READ | write : LL_READ);
+	uint64_t root = read_allow.n > 0 ? LL_READ_DIR : LL_READ;
+	if (root_writable && write_allow.n == 0)
+		root |= write;
+	add_rule(&rs, "/", root);
 	for (size_t m = 0; m < mounts.n; m++) {
-		if (mounts.readonly[m])
-			continue; // readable through "/", never writable, never executable.
-		uint64_t rights = LL_READ | write;
+		if (strcmp(mounts.path[m], "/") == 0)
+			continue;
+		if (mounts.readonly[m]) {
+			// Readable through "/", or, with a read allow-list (which narrows only the
+			// root's own files), by a rule of its own; never writable nor executable.
+			if (read_allow.n > 0)
+				add_rule(&rs, mounts.path[m], LL_READ);
+			continue;
+		}
+		uint64_t rights = LL_READ | (write_allow.n > 0 ? 0 : write);
 		if (strcmp(mounts.path[m], "/dev") == 0 || strncmp(mounts.path[m], "/dev/", 5) == 0)
 			rights |= LL_IOCTL_DEV;
-		if (exec_writable)
+		if (exec_writable && exec_allow.n == 0)
 			rights |= LL_EXECUTE;
 		add_rule(&rs, mounts.path[m], rights);
 	}
-	add_exec(&rs, &mounts, "/");
-	add_image_volumes(&rs, &mounts, image_volumes, n_image_volumes);
+	if (exec_allow.n == 0) {
+		add_exec(&rs, &mounts, "/");
+		add_image_volumes(&rs, &mounts, image_volumes, n_image_volumes);
+	}
+	add_rules(&rs, &exec_allow, LL_EXECUTE | LL_READ);
+	add_rules(&rs, &read_allow, LL_READ);
+	add_rules(&rs, &write_allow, LL_READ | write);
 	add_passed_files(&rs);
 	// Without keep-privs, no_new_privs lets an unprivileged process confine itself; with
 	// it, the runtime handed the launcher CAP_SYS_ADMIN (set_caps takes it away).

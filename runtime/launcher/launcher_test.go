@@ -250,6 +250,21 @@ func launchIn(t *testing.T, dir string, env []string, args ...string) (string, i
 
 // The argv layout is the policy's (hardening.WrapLandlock): the launcher accepts every
 // form it writes, and the workload's argv reaches it unchanged after "--".
+// An exec allow-list that does not name the program: it cannot run (exit 126, runc's
+// words for a program that cannot be executed); a read allow-list that does not name a
+// file: it cannot be read.
+func TestLauncherAllowLists(t *testing.T) {
+	argv := hardening.WrapLandlock([]string{"sh", "-c", "true"}, hardening.LandlockSettings{MinABI: 1, ExecAllow: []string{"/nonexistent"}})
+	if out, code := launch(t, argv[2:]...); code != 126 || !strings.Contains(out, "permission denied") {
+		t.Errorf("a program off the exec allow-list: exit %d, %q", code, out)
+	}
+	argv = hardening.WrapLandlock([]string{"sh", "-c", "cat /etc/hostname >/dev/null 2>&1 && echo read || echo denied; ls / >/dev/null && echo listed"},
+		hardening.LandlockSettings{MinABI: 1, ReadAllow: []string{"/usr"}})
+	if out, code := launch(t, argv[2:]...); code != 0 || out != "denied\nlisted\n" {
+		t.Errorf("a file off the read allow-list: exit %d, %q", code, out)
+	}
+}
+
 func TestLauncherAcceptsEveryWrap(t *testing.T) {
 	kill := uint64(1) << unix.CAP_KILL
 	for _, s := range []hardening.LandlockSettings{
@@ -257,6 +272,9 @@ func TestLauncherAcceptsEveryWrap(t *testing.T) {
 		{MinABI: 1, ExecWritable: true, RootWritable: true, MakeDevices: true},
 		{MinABI: 1, ImageVolumes: []string{"/mnt/image volume", "/not/a/mount"}},
 		{MinABI: 1, KeepPrivileges: true, Capabilities: hardening.LauncherCaps{Bounding: kill, Permitted: kill, Effective: kill}},
+		// On the host: sh, its loader and libraries are beneath /usr (/bin and /lib64 are
+		// symlinks into it, which no rule follows; the kernel resolves them).
+		{MinABI: 1, ExecAllow: []string{"/usr"}, ReadAllow: []string{"/usr", "/etc"}, WriteAllow: []string{"/dev/null"}},
 	} {
 		if s.KeepPrivileges && os.Geteuid() != 0 {
 			continue // the runtime hands such a launcher CAP_SYS_ADMIN, which the test has as root only
