@@ -117,6 +117,7 @@ func run(o options) (string, error) {
 	b.idmapLatency()
 	b.concurrentStarts()
 	b.postureCost()
+	b.telemetryCost()
 	if o.containerd2 != "" {
 		b.containerd()
 	}
@@ -160,6 +161,17 @@ landlock_exec_writable = true
 [profiles.no-userns.userns]
 allow_host = true
 
+# Telemetry off: what the container's monitor costs.
+[profiles.no-telemetry.telemetry]
+seccomp_denials = false
+exec = false
+
+# Landlock allow-lists: what their rules cost.
+[profiles.lists.files]
+exec = ["/bin/busybox", "/bin/testprog"]
+read = ["/bin", "/etc"]
+write = ["/tmp", "/dev/null"]
+
 # Only seccomp relaxed: the filter's build and install time per create.
 [profiles.no-seccomp.seccomp]
 allow_unconfined = true
@@ -184,6 +196,9 @@ func (b *bench) setup() error {
 		if err := os.Symlink("busybox", filepath.Join(bin, a)); err != nil {
 			return err
 		}
+	}
+	if err := os.WriteFile(filepath.Join(b.rootfs, "etc", "passwd"), []byte("root:x:0:0:root:/:/bin/sh\n"), 0o644); err != nil {
+		return err
 	}
 	cmd := exec.Command("go", "build", "-o", filepath.Join(bin, "testprog"), "./integration/testprog")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")

@@ -73,6 +73,8 @@ type monitor struct {
 	tokens     float64
 	refilled   time.Time
 	suppressed map[string]int
+	// uidMap is the container's uid map as the host reads it.
+	uidMap string
 }
 
 func (m *monitor) add(n int) {
@@ -209,14 +211,20 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 		return
 	}
 	name := syscallName(req.Arch, req.Nr)
-	proc := readProc(int(req.Pid))
+	isExec := m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
+	complains := act&retActionFull == retErrno && m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, name)
+	if act&retActionFull == retErrno && !complains && !isExec && !m.take(name) {
+		// A denial beyond the audit budget: answered at once, counted.
+		answer(fd, req.ID, false, act&retData)
+		return
+	}
+	proc := m.readProc(int(req.Pid))
 	if !notificationValid(fd, req.ID) {
 		return // gone, or interrupted: what was read may be another process'
 	}
-	isExec := m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
 	var exec *execCall
 	if isExec {
-		exec = readExecCall(int(req.Pid), req)
+		exec = readExecCall(proc, req)
 		if !notificationValid(fd, req.ID) {
 			return
 		}
@@ -229,7 +237,7 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 		m.continueExec(fd, req, exec, ev)
 	case retErrno:
 		errno := act & retData
-		if m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, name) {
+		if complains {
 			ev.Event, ev.Errno = "seccomp-complain", int(errno)
 			ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
 			m.write(ev)
@@ -239,7 +247,8 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 		answer(fd, req.ID, false, errno)
 		if m.cfg.Plan.Denials || m.cfg.Plan.Complain {
 			ev.Event, ev.Errno = "seccomp-denied", int(errno)
-			m.denied(ev)
+			m.flushSuppressed()
+			m.write(ev)
 		}
 		if exec != nil {
 			m.write(exec.event(ev, "denied by seccomp"))
@@ -278,21 +287,20 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 	}()
 }
 
-// denied audits a denial within the budget, and counts it otherwise.
-func (m *monitor) denied(ev auditEvent) {
+// take spends one of the denial budget's tokens on syscall name; without one, the
+// denial is counted instead.
+func (m *monitor) take(name string) bool {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	now := time.Now()
 	m.tokens = min(denialBurst, m.tokens+now.Sub(m.refilled).Seconds()*denialPerSec)
 	m.refilled = now
 	if m.tokens < 1 {
-		m.suppressed[ev.Syscall]++
-		m.mu.Unlock()
-		return
+		m.suppressed[name]++
+		return false
 	}
 	m.tokens--
-	m.mu.Unlock()
-	m.flushSuppressed()
-	m.write(ev)
+	return true
 }
 
 // flushSuppressed reports the denials counted but not audited one by one.
@@ -323,12 +331,16 @@ func (m *monitor) write(ev auditEvent) {
 
 // procInfo is what the monitor reads of a notifying process.
 type procInfo struct {
-	pid, tgid       int
-	uid, hostUID    *uint32
-	exe, comm, user string
+	pid, tgid    int
+	uid, hostUID *uint32
+	exe, comm    string
 }
 
-func readProc(pid int) procInfo {
+// readProc reads what the audit says of process pid: its status (thread group, uid,
+// command name) and executable; the uid as the container sees it comes from the
+// container's id map, read once (no process of a container is in another user namespace:
+// the filter denies creating one).
+func (m *monitor) readProc(pid int) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
 	if data, err := os.ReadFile(dir + "/status"); err == nil {
@@ -336,6 +348,8 @@ func readProc(pid int) procInfo {
 			key, val, _ := strings.Cut(line, ":")
 			fields := strings.Fields(val)
 			switch {
+			case key == "Name":
+				p.comm = strings.TrimSpace(val)
 			case key == "Tgid" && len(fields) > 0:
 				p.tgid, _ = strconv.Atoi(fields[0])
 			case key == "Uid" && len(fields) > 1:
@@ -346,15 +360,18 @@ func readProc(pid int) procInfo {
 			}
 		}
 	}
-	if p.hostUID != nil {
+	m.mu.Lock()
+	if m.uidMap == "" {
 		if data, err := os.ReadFile(dir + "/uid_map"); err == nil {
-			p.uid = mapToInside(string(data), *p.hostUID)
+			m.uidMap = string(data)
 		}
 	}
-	p.exe, _ = os.Readlink(dir + "/exe")
-	if data, err := os.ReadFile(dir + "/comm"); err == nil {
-		p.comm = strings.TrimSpace(string(data))
+	idMap := m.uidMap
+	m.mu.Unlock()
+	if p.hostUID != nil {
+		p.uid = mapToInside(idMap, *p.hostUID)
 	}
+	p.exe, _ = os.Readlink(dir + "/exe")
 	return p
 }
 
@@ -400,9 +417,10 @@ const (
 	maxExecBytes    = 64 << 10
 )
 
-func readExecCall(pid int, req *seccompNotif) *execCall {
+func readExecCall(p procInfo, req *seccompNotif) *execCall {
+	pid := p.pid
 	e := &execCall{tgid: pid, at: time.Now().UTC()}
-	if p := readProc(pid); p.tgid > 0 {
+	if p.tgid > 0 {
 		e.tgid = p.tgid
 	}
 	ptr := 8

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
@@ -15,7 +16,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | whiteout-under-landlock DIR")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | denied N | exec N PROGRAM | open N PATH | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | whiteout-under-landlock DIR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -43,6 +44,38 @@ func main() {
 		start := time.Now()
 		for i := 0; i < n; i++ {
 			syscall.Getppid()
+		}
+		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
+	case "denied":
+		// Denied-syscall cost: N calls of kexec_load (always denied), ns per call.
+		n, _ := strconv.Atoi(os.Args[2])
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			_, _, _ = syscall.RawSyscall(syscall.SYS_KEXEC_LOAD, 0, 0, 0)
+		}
+		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
+	case "exec":
+		// Execve cost: N runs (fork, execve, wait) of PROGRAM, microseconds per run.
+		n, _ := strconv.Atoi(os.Args[2])
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			if err := exec.Command(os.Args[3]).Run(); err != nil {
+				fmt.Fprintln(os.Stderr, "exec:", err)
+				os.Exit(1)
+			}
+		}
+		fmt.Printf("%.1f\n", float64(time.Since(start).Microseconds())/float64(n))
+	case "open":
+		// Open cost: N open+close of PATH (Landlock checks each open), ns per open.
+		n, _ := strconv.Atoi(os.Args[2])
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			fd, err := syscall.Open(os.Args[3], syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "open:", err)
+				os.Exit(1)
+			}
+			syscall.Close(fd)
 		}
 		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
 	case "euid":
