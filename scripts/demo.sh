@@ -27,6 +27,7 @@ if cat /proc/1/cmdline | grep -q "^sh"; then echo "landlock:    workload runs as
 echo "pids.max:    $(cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids.max 2>/dev/null)"
 echo "pid 1:       $(cat /proc/1/comm)  (own pid namespace)"
 echo "hostname:    $(hostname)"
+if unshare -U true 2>/dev/null; then echo "unshare -U:  ALLOWED"; else echo "unshare -U:  denied by seccomp (and audited by the monitor)"; fi
 sleep 0.3 # long enough for the posture check to read the running workload
 '
 jq --arg s "$show" '.process.terminal = false | .process.args = ["sh", "-c", $s]' \
@@ -42,6 +43,10 @@ echo
 "$yoroi" --root "$work/state" run --bundle "$work/bundle" "yoroi-demo-$$"
 echo "== posture check: the workload as the host's kernel shows it, compared with the policy =="
 grep '"event":"posture"' "$work/audit.jsonl"
+echo
+echo "== the container's monitor: denied syscalls and execve calls, from the host =="
+grep '"event":"seccomp-denied"' "$work/audit.jsonl" | head -3
+grep '"event":"execve"' "$work/audit.jsonl" | sed -n '2,4p'
 echo
 echo "== an insecure request: the same bundle asking for CAP_SYS_ADMIN =="
 jq '.process.capabilities.bounding += ["CAP_SYS_ADMIN"]' "$work/bundle/config.json" > "$work/config.json" \
