@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,33 @@ func TestSeccompDenialTelemetry(t *testing.T) {
 	}
 	if d := decisionsOf(e, id, "telemetry"); !strings.Contains(d, "seccomp-denied") {
 		t.Errorf("telemetry decision: %s", d)
+	}
+}
+
+// A loop of denied syscalls gets a burst of events, then a summary: every denial is
+// accounted for, and the audit log stays bounded.
+func TestSeccompDenialBudget(t *testing.T) {
+	e := newEnv(t)
+	id := uniqueID("denial-flood")
+	e.ok("run", "--bundle", e.newBundle("testprog", "denied", "5000").dir, id)
+	e.assertNoLeftovers(id)
+	single, summed := 0, 0
+	for _, ev := range e.auditEvents(id, "seccomp-denied") {
+		if ev["syscall"] == "kexec_load" {
+			single++
+		}
+	}
+	for _, ev := range e.auditEvents(id, "seccomp-denied-suppressed") {
+		_, counts, _ := strings.Cut(fmt.Sprint(ev["detail"]), ": ")
+		for _, kv := range strings.Split(counts, ",") {
+			if n, ok := strings.CutPrefix(kv, "kexec_load="); ok {
+				c, _ := strconv.Atoi(n)
+				summed += c
+			}
+		}
+	}
+	if single > 400 || single+summed != 5000 {
+		t.Errorf("%d denial events and %d counted, want at most 400 events and 5000 in all", single, summed)
 	}
 }
 

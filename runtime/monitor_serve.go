@@ -41,8 +41,9 @@ func ServeMonitor(config io.Reader, listener *os.File) error {
 	}
 	m := &monitor{
 		cfg: mc, filter: insns, log: &auditLog{path: mc.AuditPath},
-		tokens: denialBurst, refilled: time.Now(), suppressed: map[string]int{},
-		idle: make(chan struct{}, 1),
+		denials: newBudget(200, 50, "seccomp-denied-suppressed", "denials beyond the audit budget, by syscall"),
+		execs:   newBudget(1000, 200, "execve-suppressed", "execs beyond the audit budget, by program"),
+		idle:    make(chan struct{}, 1),
 	}
 	go m.accept(ln)
 	m.wait()
@@ -50,14 +51,52 @@ func ServeMonitor(config io.Reader, listener *os.File) error {
 	return nil
 }
 
-// Denials are audited one event each up to a burst, then at a steady rate; the others
-// are counted and reported together, so that a workload looping on a denied syscall
-// cannot flood the audit log.
-const (
-	denialBurst   = 200
-	denialPerSec  = 50
-	firstConnWait = time.Minute
-)
+const firstConnWait = time.Minute
+
+// budget bounds what a workload can make the monitor write: one event each up to a
+// burst, then at a steady rate; the others are counted, by key, and reported together,
+// so that a loop of denied syscalls or of execs cannot fill the host's disk.
+type budget struct {
+	burst, perSec float64
+	tokens        float64
+	refilled      time.Time
+	suppressed    map[string]int
+	event, what   string
+}
+
+func newBudget(burst, perSec float64, event, what string) *budget {
+	return &budget{burst: burst, perSec: perSec, tokens: burst, refilled: time.Now(), suppressed: map[string]int{}, event: event, what: what}
+}
+
+// take spends a token on key; without one, key is counted instead. The caller holds the
+// monitor's lock.
+func (b *budget) take(key string) bool {
+	now := time.Now()
+	b.tokens = min(b.burst, b.tokens+now.Sub(b.refilled).Seconds()*b.perSec)
+	b.refilled = now
+	if b.tokens < 1 {
+		b.suppressed[key]++
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// summary is the event reporting what was counted (nil: nothing), which it resets.
+func (b *budget) summary(id string) *auditEvent {
+	if len(b.suppressed) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(b.suppressed))
+	total := 0
+	for k, c := range b.suppressed {
+		keys = append(keys, k+"="+strconv.Itoa(c))
+		total += c
+	}
+	b.suppressed = map[string]int{}
+	slices.Sort(keys)
+	return &auditEvent{Event: b.event, ID: id, Count: total, Detail: b.what + ": " + strings.Join(keys, ",")}
+}
 
 type monitor struct {
 	cfg    monitorConfig
@@ -69,10 +108,8 @@ type monitor struct {
 	// processes under them; the monitor ends when it drops to zero.
 	active, seen int
 	idle         chan struct{}
-	// The denial budget.
-	tokens     float64
-	refilled   time.Time
-	suppressed map[string]int
+	// What may be written, one event each.
+	denials, execs *budget
 	// uidMap is the container's uid map as the host reads it.
 	uidMap string
 }
@@ -213,9 +250,14 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 	name := syscallName(req.Arch, req.Nr)
 	isExec := m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
 	complains := act&retActionFull == retErrno && m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, name)
-	if act&retActionFull == retErrno && !complains && !isExec && !m.take(name) {
+	if act&retActionFull == retErrno && !complains && !isExec && !m.take(m.denials, name) {
 		// A denial beyond the audit budget: answered at once, counted.
 		answer(fd, req.ID, false, act&retData)
+		return
+	}
+	if isExec && act&retActionFull != retErrno && !m.take(m.execs, m.execPath(req)) {
+		// An exec beyond the audit budget: let through at once, counted.
+		answer(fd, req.ID, true, 0)
 		return
 	}
 	proc := m.readProc(int(req.Pid))
@@ -283,44 +325,31 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 		if exe != "" {
 			out.Exe = exe
 		}
+		m.flushSuppressed()
 		m.write(out)
 	}()
 }
 
-// take spends one of the denial budget's tokens on syscall name; without one, the
-// denial is counted instead.
-func (m *monitor) take(name string) bool {
+// take spends a token of budget b on key.
+func (m *monitor) take(b *budget, key string) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	now := time.Now()
-	m.tokens = min(denialBurst, m.tokens+now.Sub(m.refilled).Seconds()*denialPerSec)
-	m.refilled = now
-	if m.tokens < 1 {
-		m.suppressed[name]++
-		return false
-	}
-	m.tokens--
-	return true
+	return b.take(key)
 }
 
-// flushSuppressed reports the denials counted but not audited one by one.
+// flushSuppressed reports the denials and execs counted but not audited one by one.
 func (m *monitor) flushSuppressed() {
 	m.mu.Lock()
-	if len(m.suppressed) == 0 {
-		m.mu.Unlock()
-		return
+	var out []auditEvent
+	for _, b := range []*budget{m.denials, m.execs} {
+		if ev := b.summary(m.cfg.ID); ev != nil {
+			out = append(out, *ev)
+		}
 	}
-	names := make([]string, 0, len(m.suppressed))
-	total := 0
-	for n, c := range m.suppressed {
-		names = append(names, n+"="+strconv.Itoa(c))
-		total += c
-	}
-	m.suppressed = map[string]int{}
 	m.mu.Unlock()
-	slices.Sort(names)
-	m.write(auditEvent{Event: "seccomp-denied-suppressed", ID: m.cfg.ID, Count: total,
-		Detail: "denials beyond the audit budget, by syscall: " + strings.Join(names, ",")})
+	for _, ev := range out {
+		m.write(ev)
+	}
 }
 
 func (m *monitor) write(ev auditEvent) {
@@ -400,6 +429,17 @@ func mapToInside(idMap string, host uint32) *uint32 {
 
 func (p procInfo) event(id string) auditEvent {
 	return auditEvent{ID: id, Pid: p.pid, UID: p.uid, HostUID: p.hostUID, Exe: p.exe, Comm: p.comm}
+}
+
+// execPath is the path an exec notification asks for, for counting (read without the
+// checks an audited exec gets).
+func (m *monitor) execPath(req *seccompNotif) string {
+	addr := req.Args[0]
+	if nr := uint32(req.Nr) &^ x32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
+		addr = req.Args[1]
+	}
+	p, _ := readString(int(req.Pid), addr)
+	return p
 }
 
 // execCall is an execve as the monitor read it from the process' memory.
