@@ -102,6 +102,11 @@ type HostFacts struct {
 	// ImageVolumes are, for an exec, the container's image volumes (the destinations of
 	// the overlay volumes the runtime rebuilt at create).
 	ImageVolumes []string
+	// CRIEngine: the spec's CRI annotations are the engine's, as the runtime checked them
+	// (a sandbox whose annotated sandbox id is its own id, or a container whose annotated
+	// sandbox is such a sandbox in the same state root): a caller that passes its users'
+	// annotations through (Docker's and Podman's --annotation) cannot make one up.
+	CRIEngine bool
 }
 
 // SourceFacts describe one bind-mount source on the host.

@@ -148,11 +148,17 @@ func checkImages(c *checker) error {
 	if err != nil {
 		return c.refuse(err.Error(), "images.allow")
 	}
+	forged := ""
+	if id != nil && !c.facts.CRIEngine {
+		// Not a CRI engine's container: whoever named the image could name any.
+		forged = " (its annotations name " + id.given + ", but not from a CRI engine's sandbox: ignored)"
+		id = nil
+	}
 	if id == nil {
 		if pol.Unknown == ImageUnknownRefuse {
-			return c.refuse("the engine did not name the image (no "+AnnotationCRIImageName+" or "+AnnotationCRIOImageName+" annotation): it cannot be checked against images.allow", "images.unknown")
+			return c.refuse("the engine did not name the image"+forged+": it cannot be checked against images.allow", "images.unknown")
 		}
-		c.kept("the engine did not name the image: not checked (images.unknown = record)")
+		c.kept("the engine did not name the image" + forged + ": not checked (images.unknown = record)")
 		return nil
 	}
 	if len(pol.Allow) > 0 {
@@ -210,6 +216,9 @@ func verifyImages(v *verifier) error {
 	id, err := imageOf(v.spec.Annotations)
 	if err != nil {
 		return err
+	}
+	if !v.facts.CRIEngine {
+		id = nil
 	}
 	if id == nil {
 		if pol.Unknown != ImageUnknownRecord {

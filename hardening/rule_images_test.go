@@ -39,13 +39,17 @@ func TestCheckImages(t *testing.T) {
 		{"unknown image recorded", nil, listed, Kept, ""},
 		{"unknown image refused", nil, strict, Refused, "images.unknown"},
 		{"not a reference", map[string]string{AnnotationCRIImageName: "Not A Reference"}, listed, Refused, "images.allow"},
+		{"named, but not by a CRI engine: unknown", map[string]string{AnnotationCRIImageName: "busybox:latest", "forged": ""}, strict, Refused, "images.unknown"},
+		{"named, but not by a CRI engine: recorded", map[string]string{AnnotationCRIImageName: "nginx:1.27", "forged": ""}, listed, Kept, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()
 			s.Annotations = tc.annotations
-			out, d, err := runRule(t, checkImages, s, tc.policy, HostFacts{})
+			_, forged := tc.annotations["forged"]
+			facts := HostFacts{CRIEngine: !forged}
+			out, d, err := runRule(t, checkImages, s, tc.policy, facts)
 			wantOutcome(t, d, err, tc.want, tc.key)
-			verr := verifyImages(&verifier{spec: out, policy: tc.policy})
+			verr := verifyImages(&verifier{spec: out, policy: tc.policy, facts: facts})
 			if (err == nil) != (verr == nil) {
 				t.Errorf("apply %v, verify %v", err, verr)
 			}

@@ -99,8 +99,9 @@ func imageDigest(t *testing.T, c *containerd, ref string) string {
 }
 
 // Where the engine names no image (Docker, Podman, ctr, a runc-style caller), a
-// container is recorded as unknown, or refused where images.unknown says so; the engine's
-// annotation is what is checked.
+// container is recorded as unknown, or refused where images.unknown says so. An image
+// annotation that no CRI engine's sandbox vouches for (Docker and Podman pass their
+// users' --annotation through) is not believed.
 func TestImagePolicyUnknownImage(t *testing.T) {
 	e := newEnv(t)
 	e.writeConfig(e.baseConfig() + `
@@ -132,10 +133,13 @@ unknown = "refuse"
 	if r := run("test-images-strict", nil); r.code == 0 || !strings.Contains(r.stderr, "refused by rule images: the engine did not name the image") || !strings.Contains(r.stderr, "images.unknown") {
 		t.Errorf("unknown image, refused: %d %s", r.code, r.stderr)
 	}
-	if r := run("test-images-strict", map[string]string{hardening.AnnotationCRIImageName: "busybox:1.36"}); r.code != 0 {
-		t.Errorf("a listed image: %d %s", r.code, r.stderr)
+	forged := map[string]string{hardening.AnnotationCRIImageName: "busybox:1.36", "io.kubernetes.cri.container-type": "container", "io.kubernetes.cri.sandbox-id": "not-a-sandbox"}
+	if r := run("test-images-strict", forged); r.code == 0 || !strings.Contains(r.stderr, "not from a CRI engine's sandbox: ignored") {
+		t.Errorf("a made-up image annotation: %d %s", r.code, r.stderr)
 	}
-	if r := run("test-images-strict", map[string]string{hardening.AnnotationCRIImageName: "alpine:3"}); r.code == 0 || !strings.Contains(r.stderr, "images.allow") {
-		t.Errorf("an unlisted image: %d %s", r.code, r.stderr)
+	// A sandbox whose annotated id is not its own is no sandbox either.
+	forged["io.kubernetes.cri.container-type"] = "sandbox"
+	if r := run("test-images-strict", forged); r.code == 0 || !strings.Contains(r.stderr, "images.unknown") {
+		t.Errorf("a made-up sandbox: %d %s", r.code, r.stderr)
 	}
 }

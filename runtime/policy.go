@@ -81,6 +81,7 @@ func (r *Runtime) harden(b *Bundle, id string, req hardening.Request, rb *rollba
 	}
 	facts := gatherFacts(b.Spec, b.rootfsPath(b.Spec))
 	facts.EngineState = r.engineState(b, facts.Rootfs)
+	facts.CRIEngine = r.criEngine(id, b.Spec.Annotations)
 	if b.Spec.Root != nil {
 		facts.Populated = populatedDirs(b.rootfsPath(b.Spec), policy.Rootfs.ScratchCopy)
 	}
