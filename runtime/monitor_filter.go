@@ -226,6 +226,32 @@ func (d *seccompData) word(off uint32) (uint32, bool) {
 	return binary.NativeEndian.Uint32(b[off : off+4]), true
 }
 
+// load is what a load instruction (to the accumulator or the index register) reads: a
+// word of the input, the constant, a scratch word or the input's length.
+func load(in unix.SockFilter, d *seccompData, mem *[bpfMemWords]uint32) (uint32, error) {
+	switch in.Code &^ 0x07 {
+	case bpfW | bpfABS:
+		if in.Code&0x07 != bpfLD {
+			break // the index register has no absolute load
+		}
+		w, ok := d.word(in.K)
+		if !ok {
+			return 0, fmt.Errorf("load of offset %d", in.K)
+		}
+		return w, nil
+	case bpfW | bpfIMM:
+		return in.K, nil
+	case bpfW | bpfMEM:
+		if in.K >= bpfMemWords {
+			return 0, fmt.Errorf("scratch word %d", in.K)
+		}
+		return mem[in.K], nil
+	case bpfW | bpfLEN:
+		return seccompDataSize, nil
+	}
+	return 0, fmt.Errorf("instruction %#x", in.Code)
+}
+
 // runFilter runs a seccomp program on d as the kernel does and returns its action. A
 // program the kernel would have refused to load is an error.
 func runFilter(insns []unix.SockFilter, d *seccompData) (uint32, error) {
@@ -238,39 +264,15 @@ func runFilter(insns []unix.SockFilter, d *seccompData) (uint32, error) {
 			src = x
 		}
 		switch in.Code & 0x07 {
-		case bpfLD:
-			switch in.Code &^ 0x07 {
-			case bpfW | bpfABS:
-				w, ok := d.word(in.K)
-				if !ok {
-					return 0, fmt.Errorf("load of offset %d", in.K)
-				}
-				a = w
-			case bpfW | bpfIMM:
-				a = in.K
-			case bpfW | bpfMEM:
-				if in.K >= bpfMemWords {
-					return 0, fmt.Errorf("scratch word %d", in.K)
-				}
-				a = mem[in.K]
-			case bpfW | bpfLEN:
-				a = seccompDataSize
-			default:
-				return 0, fmt.Errorf("instruction %#x", in.Code)
+		case bpfLD, bpfLDX:
+			v, err := load(in, d, &mem)
+			if err != nil {
+				return 0, err
 			}
-		case bpfLDX:
-			switch in.Code &^ 0x07 {
-			case bpfW | bpfIMM:
-				x = in.K
-			case bpfW | bpfMEM:
-				if in.K >= bpfMemWords {
-					return 0, fmt.Errorf("scratch word %d", in.K)
-				}
-				x = mem[in.K]
-			case bpfW | bpfLEN:
-				x = seccompDataSize
-			default:
-				return 0, fmt.Errorf("instruction %#x", in.Code)
+			if in.Code&0x07 == bpfLD {
+				a = v
+			} else {
+				x = v
 			}
 		case bpfST, bpfSTX:
 			if in.K >= bpfMemWords {

@@ -189,23 +189,10 @@ const listenerWait = 10 * time.Second
 // send to a monitor that does not hold the listener yet.
 func takeListener(conn *net.UnixConn) (int, error) {
 	buf := make([]byte, 4)
-	oob := make([]byte, unix.CmsgSpace(4*4))
-	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	n, pidfd, err := receiveFD(conn, buf)
 	if err != nil {
 		return -1, err
 	}
-	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-	if err != nil || len(msgs) != 1 {
-		return -1, fmt.Errorf("no pidfd received")
-	}
-	fds, err := unix.ParseUnixRights(&msgs[0])
-	if err != nil || len(fds) == 0 {
-		return -1, fmt.Errorf("no pidfd received")
-	}
-	for _, extra := range fds[1:] {
-		unix.Close(extra)
-	}
-	pidfd := fds[0]
 	defer unix.Close(pidfd)
 	if n != 4 {
 		return -1, fmt.Errorf("bad offer (%d bytes)", n)

@@ -32,26 +32,32 @@ type seccompNotifResp struct {
 }
 
 // receiveListener reads the one descriptor a process sends over conn (libcontainer's
-// seccomp agent protocol, or the launcher's): any other descriptor is closed.
+// seccomp agent protocol).
 func receiveListener(conn *net.UnixConn) (int, error) {
-	buf := make([]byte, 1<<16)
+	_, fd, err := receiveFD(conn, make([]byte, 1<<16))
+	return fd, err
+}
+
+// receiveFD reads one message into buf and the first descriptor it carries (any other
+// is closed); it returns the message's length.
+func receiveFD(conn *net.UnixConn, buf []byte) (int, int, error) {
 	oob := make([]byte, unix.CmsgSpace(4*8))
-	_, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
+	n, oobn, _, _, err := conn.ReadMsgUnix(buf, oob)
 	if err != nil {
-		return -1, err
+		return 0, -1, err
 	}
 	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
 	if err != nil || len(msgs) == 0 {
-		return -1, errors.New("no file descriptor received")
+		return 0, -1, errors.New("no file descriptor received")
 	}
 	fds, err := unix.ParseUnixRights(&msgs[0])
 	if err != nil || len(fds) == 0 {
-		return -1, errors.New("no file descriptor received")
+		return 0, -1, errors.New("no file descriptor received")
 	}
 	for _, extra := range fds[1:] {
 		unix.Close(extra)
 	}
-	return fds[0], nil
+	return n, fds[0], nil
 }
 
 // errListenerGone: no process is left under the filter.
