@@ -68,14 +68,12 @@ func newBudget(burst, perSec float64, event, what string) *budget {
 	return &budget{burst: burst, perSec: perSec, tokens: burst, refilled: time.Now(), suppressed: map[string]int{}, event: event, what: what}
 }
 
-// take spends a token on key; without one, key is counted instead. The caller holds the
-// monitor's lock.
-func (b *budget) take(key string) bool {
+// take spends a token, if there is one. The caller holds the monitor's lock.
+func (b *budget) take() bool {
 	now := time.Now()
 	b.tokens = min(b.burst, b.tokens+now.Sub(b.refilled).Seconds()*b.perSec)
 	b.refilled = now
 	if b.tokens < 1 {
-		b.suppressed[key]++
 		return false
 	}
 	b.tokens--
@@ -237,14 +235,19 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 	name := syscallName(req.Arch, req.Nr)
 	isExec := m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
 	complains := act&retActionFull == retErrno && m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, name)
-	if act&retActionFull == retErrno && !complains && !isExec && !m.take(m.denials, name) {
+	if act&retActionFull == retErrno && !complains && !isExec && !m.take(m.denials) {
 		// A denial beyond the audit budget: answered at once, counted.
-		answer(fd, req.ID, false, act&retData)
+		if answer(fd, req.ID, false, act&retData) {
+			m.count(m.denials, name)
+		}
 		return
 	}
-	if isExec && act&retActionFull != retErrno && !m.take(m.execs, m.execPath(req)) {
+	if isExec && act&retActionFull != retErrno && !m.take(m.execs) {
 		// An exec beyond the audit budget: let through at once, counted.
-		answer(fd, req.ID, true, 0)
+		path := m.execPath(req)
+		if answer(fd, req.ID, true, 0) {
+			m.count(m.execs, path)
+		}
 		return
 	}
 	proc := m.readProc(int(req.Pid))
@@ -267,13 +270,16 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 	case retErrno:
 		errno := act & retData
 		if complains {
-			ev.Event, ev.Errno = "seccomp-complain", int(errno)
-			ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
-			m.write(ev)
-			m.continueExec(fd, req, exec, ev)
+			if m.continueExec(fd, req, exec, ev) {
+				ev.Event, ev.Errno = "seccomp-complain", int(errno)
+				ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
+				m.write(ev)
+			}
 			return
 		}
-		answer(fd, req.ID, false, errno)
+		if !answer(fd, req.ID, false, errno) {
+			return // interrupted: it comes again
+		}
 		if m.cfg.Plan.Denials || m.cfg.Plan.Complain {
 			ev.Event, ev.Errno = "seccomp-denied", int(errno)
 			m.flushSuppressed()
@@ -299,13 +305,15 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 }
 
 // continueExec lets the syscall run; for an exec, it audits it once its result is known.
-func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent) {
+// It reports whether the syscall was let through (not interrupted).
+func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent) bool {
 	if exec == nil {
-		answer(fd, req.ID, true, 0)
-		return
+		return answer(fd, req.ID, true, 0)
 	}
 	before, _ := execImage(exec.tgid)
-	answer(fd, req.ID, true, 0)
+	if !answer(fd, req.ID, true, 0) {
+		return false
+	}
 	go func() {
 		result, exe := waitExec(exec.tgid, before, exec.path)
 		out := exec.event(ev, result)
@@ -315,13 +323,21 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 		m.flushSuppressed()
 		m.write(out)
 	}()
+	return true
 }
 
-// take spends a token of budget b on key.
-func (m *monitor) take(b *budget, key string) bool {
+// take spends a token of budget b, if there is one.
+func (m *monitor) take(b *budget) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return b.take(key)
+	return b.take()
+}
+
+// count counts key in budget b, to be reported in its summary.
+func (m *monitor) count(b *budget, key string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b.suppressed[key]++
 }
 
 // flushSuppressed reports the denials and execs counted but not audited one by one.

@@ -77,7 +77,7 @@ func (r *recorder) loop(fd int) {
 			r.seen[name] = true
 			r.mu.Unlock()
 		}
-		answer(fd, req.ID, true, 0)
+		_ = answer(fd, req.ID, true, 0)
 	}
 }
 

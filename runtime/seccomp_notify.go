@@ -99,14 +99,16 @@ func notificationValid(fd int, id uint64) bool {
 	return e == 0
 }
 
-// answer answers notification id: continue the syscall, or fail it with errno.
-func answer(fd int, id uint64, cont bool, errno uint32) {
+// answer answers notification id: continue the syscall, or fail it with errno. It
+// reports whether the answer reached the syscall: not when its process is gone, or the
+// syscall was interrupted by a signal (it is then made again, and notified again).
+func answer(fd int, id uint64, cont bool, errno uint32) bool {
 	resp := seccompNotifResp{ID: id}
 	if cont {
 		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE
 	} else {
 		resp.Error = -int32(errno)
 	}
-	// ENOENT: the process is gone, or the syscall was interrupted.
-	_, _, _ = unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
+	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
+	return e == 0
 }
