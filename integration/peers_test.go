@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Peers' suites: runc's own integration tests (bats, from runc's module) and the OCI
@@ -436,9 +438,14 @@ func TestRuntimeToolsValidation(t *testing.T) {
 // runtimetest and extracts rootfs-amd64.tar.gz from there).
 func runValidation(t *testing.T, dir, binary string, cfg peerConfig) peerResult {
 	t.Helper()
+	// Its bundles (ocitestNNN) in a directory of the test's, and whatever a container
+	// left mounted beneath them (a shared root's propagated mounts) taken down after it,
+	// or they stay on the host's /tmp.
+	tmp := privateDir(t)
+	defer unmountBeneath(t, tmp)
 	cmd := exec.Command(filepath.Join(dir, binary))
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), append([]string{"RUNTIME=" + cfg.runtime}, cfg.env...)...)
+	cmd.Env = append(os.Environ(), append([]string{"RUNTIME=" + cfg.runtime, "TMPDIR=" + tmp}, cfg.env...)...)
 	cmd.Stdin = nil
 	out, err := runWithTimeout(cmd, 2*time.Minute)
 	r := peerResult{name: binary, outcome: "pass", detail: string(out)}
@@ -449,6 +456,19 @@ func runValidation(t *testing.T, dir, binary string, cfg peerConfig) peerResult 
 		}
 	}
 	return r
+}
+
+// unmountBeneath takes down every mount at or beneath dir, deepest first.
+func unmountBeneath(t *testing.T, dir string) {
+	t.Helper()
+	mounts := mountsUnder(t, dir)
+	for i := len(mounts) - 1; i >= 0; i-- {
+		if f := strings.Fields(mounts[i]); len(f) > 4 {
+			if err := unix.Unmount(f[4], unix.MNT_DETACH); err != nil && err != unix.EINVAL && err != unix.ENOENT {
+				t.Errorf("unmount %s: %v", f[4], err)
+			}
+		}
+	}
 }
 
 // validationSignature is the first failed assertion of a validation binary, without its
