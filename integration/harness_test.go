@@ -334,6 +334,9 @@ func (e *env) assertNoLeftovers(id string) {
 	if err := e.monitorGone(id); err != nil {
 		e.t.Error(err)
 	}
+	if _, err := os.Lstat(filepath.Join(e.root, ".yoroi", "decisions", id+".json")); !errors.Is(err, fs.ErrNotExist) {
+		e.t.Errorf("decisions of %s left behind (err=%v)", id, err)
+	}
 }
 
 func mountsUnder(t *testing.T, dir string) []string {

@@ -222,6 +222,11 @@ func TestStateDecisions(t *testing.T) {
 	if st.Annotations["org.yoroi.state.profile"] != "default" {
 		t.Errorf("profile %q", st.Annotations["org.yoroi.state.profile"])
 	}
+	// Not in the state every hook and seccomp agent is sent (libcontainer's): an agent
+	// that reads one page (runc's) must still read it whole.
+	if data, err := os.ReadFile(filepath.Join(e.root, id, "state.json")); err != nil || strings.Contains(string(data), runtimeDecisionsAnnotation) {
+		t.Errorf("decisions in libcontainer's state (err %v)", err)
+	}
 	// A spec cannot write them itself.
 	b2 := e.newBundle("true").edit(t, func(s *specs.Spec) {
 		s.Annotations = map[string]string{runtimeDecisionsAnnotation: `[{"rule":"written-by-the-spec","outcome":"kept"}]`}

@@ -264,7 +264,8 @@ func (c *creation) startMonitor(rb *rollback) error {
 // decisions cannot be recorded is not created.
 func (c *creation) create(rb *rollback) error {
 	r, id := c.r, c.o.ID
-	if err := withDecisions(c.config, c.h.policy.Name, c.h.plan.Decisions); err != nil {
+	rb.add("decisions", func() error { return r.removeDecisions(id) })
+	if err := r.writeDecisions(id, c.h.policy.Name, c.h.plan.Decisions); err != nil {
 		return err
 	}
 	rb.add("pending state", func() error { r.clearPending(id); return nil })

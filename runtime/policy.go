@@ -188,6 +188,9 @@ func (r *Runtime) cleanupContainer(id string) error {
 	if rerr := r.removeMonitorSocket(id); err == nil {
 		err = rerr
 	}
+	if rerr := r.removeDecisions(id); err == nil {
+		err = rerr
+	}
 	return err
 }
 

@@ -32,7 +32,12 @@ func (r *Runtime) State(id string) (*ContainerState, error) {
 	if err != nil {
 		return nil, err
 	}
-	return containerState(c)
+	st, err := containerState(c)
+	if err != nil {
+		return nil, err
+	}
+	st.Annotations = r.withDecisions(id, st.Annotations)
+	return st, nil
 }
 
 func containerState(c *libcontainer.Container) (*ContainerState, error) {
