@@ -85,6 +85,8 @@ func noMonitor(c *checker) string {
 		return "no seccomp filter (seccomp.allow_unset)"
 	case !IsLandlockWrapped(c.spec.Process.Args):
 		return "the filter is installed by libcontainer, not by yoroi's Landlock launcher (confinement by " + firstInForce(c) + ")"
+	case c.spec.Process.SelinuxLabel != "":
+		return "the process runs under an SELinux label, whose policy does not let it use the monitor's socket"
 	case c.spec.Hooks != nil && len(c.spec.Hooks.StartContainer) > 0:
 		return "startContainer hooks run before the launcher, under libcontainer's filter"
 	case notifiesItself(c.spec.Linux.Seccomp):

@@ -42,6 +42,11 @@ func TestCheckTelemetry(t *testing.T) {
 			s.Hooks = &specs.Hooks{StartContainer: []specs.Hook{{Path: "/bin/true"}}}
 			return s
 		}, DefaultPolicy(), Request{Audit: true}, Kept, nil},
+		{"an SELinux label", func() *specs.Spec {
+			s := wrapped()
+			s.Process.SelinuxLabel = "system_u:system_r:container_t:s0:c1,c2"
+			return s
+		}, DefaultPolicy(), Request{Audit: true}, Kept, nil},
 		{"the spec's own agent", func() *specs.Spec {
 			s := wrapped()
 			s.Linux.Seccomp.ListenerPath = "/run/agent.sock"

@@ -136,7 +136,11 @@ func (r *Runtime) startMonitor(mc monitorConfig) error {
 		return err
 	}
 	_ = os.Remove(sock)
-	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	var ln *net.UnixListener
+	err := viaDirFD(sock, func(addr string) (err error) {
+		ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -178,10 +182,29 @@ func (r *Runtime) startMonitor(mc monitorConfig) error {
 	return cmd.Process.Release()
 }
 
+// viaDirFD calls f with an address for the socket path: the path itself, or, when it is
+// longer than a socket address holds (108 bytes; runc's tests use long state roots), the
+// same file through a descriptor of its directory, /proc/self/fd/N/NAME.
+func viaDirFD(path string, f func(addr string) error) error {
+	if len(path) < 100 {
+		return f(path)
+	}
+	dir, err := os.OpenFile(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	return f(fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path)))
+}
+
 // dialMonitor connects to container id's monitor, for a process of the container to send
 // it its listener.
 func (r *Runtime) dialMonitor(id string) (*os.File, error) {
-	conn, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: r.monitorSocket(id), Net: "unix"})
+	var conn *net.UnixConn
+	err := viaDirFD(r.monitorSocket(id), func(addr string) (err error) {
+		conn, err = net.DialUnix("unix", nil, &net.UnixAddr{Name: addr, Net: "unix"})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("the container's monitor: %w", err)
 	}
