@@ -440,12 +440,18 @@ func (p procInfo) event(id string) auditEvent {
 // execPath is the path an exec notification asks for, for counting (read without the
 // checks an audited exec gets).
 func (m *monitor) execPath(req *seccompNotif) string {
-	addr := req.Args[0]
-	if nr := uint32(req.Nr) &^ x32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
-		addr = req.Args[1]
-	}
+	addr, _ := execPointers(req)
 	p, _ := readString(int(req.Pid), addr)
 	return p
+}
+
+// execPointers are the addresses of an exec notification's path and argv: execve(path, argv,
+// envp), execveat(dirfd, path, argv, envp, flags).
+func execPointers(req *seccompNotif) (path, argv uint64) {
+	if nr := uint32(req.Nr) &^ x32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
+		return req.Args[1], req.Args[2]
+	}
+	return req.Args[0], req.Args[1]
 }
 
 // execCall is an execve as the monitor read it from the process' memory.
@@ -473,10 +479,7 @@ func readExecCall(p procInfo, req *seccompNotif) *execCall {
 	if req.Arch == auditArchI386 || req.Arch == auditArchX8664 && uint32(req.Nr)&x32SyscallBit != 0 {
 		ptr = 4
 	}
-	pathArg, argvArg := req.Args[0], req.Args[1]
-	if nr := uint32(req.Nr) &^ x32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
-		pathArg, argvArg = req.Args[1], req.Args[2] // execveat(dirfd, path, argv, envp, flags)
-	}
+	pathArg, argvArg := execPointers(req)
 	e.path, _ = readString(pid, pathArg)
 	total := 0
 	for i := 0; i < maxExecArgs && argvArg != 0; i++ {
