@@ -177,6 +177,7 @@ FUZZTIME ?= 50000x
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) ./hardening
 	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) ./hardening
+	$(GO) test -run '^$$' -fuzz '^FuzzImageRef$$' -fuzztime $(FUZZTIME) ./hardening
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./runtime
 
 ## lint: gofmt and go vet

@@ -5,6 +5,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Warned: the spec asks for something the policy advises against; it runs, and the
@@ -44,20 +45,25 @@ var secretNames = []string{
 // convention), never flagged by their name.
 var secretReferenceSuffixes = []string{"_FILE", "_PATH", "_DIR", "_FILENAME", "_LOCATION"}
 
-// Values that are credentials whatever the variable's name, and what they are.
-var secretValues = []struct {
+// secretValues are values that are credentials whatever the variable's name, and what
+// they are; compiled when first needed (every yoroi process would compile them at start).
+var secretValues = sync.OnceValue(func() []secretValue {
+	return []secretValue{
+		{"an AWS access key id", regexp.MustCompile(`^(AKIA|ASIA)[0-9A-Z]{16}$`)},
+		{"a GitHub token", regexp.MustCompile(`^(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})$`)},
+		{"a GitLab token", regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20,}$`)},
+		{"a Slack token", regexp.MustCompile(`^xox[abposr]-[0-9A-Za-z-]{10,}$`)},
+		{"a Google API key", regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}$`)},
+		{"a Stripe secret key", regexp.MustCompile(`^[sr]k_live_[0-9A-Za-z]{20,}$`)},
+		{"a private key", regexp.MustCompile(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)},
+		{"a JSON web token", regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)},
+		{"a URL with a password", regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+	}
+})
+
+type secretValue struct {
 	what string
 	re   *regexp.Regexp
-}{
-	{"an AWS access key id", regexp.MustCompile(`^(AKIA|ASIA)[0-9A-Z]{16}$`)},
-	{"a GitHub token", regexp.MustCompile(`^(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})$`)},
-	{"a GitLab token", regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20,}$`)},
-	{"a Slack token", regexp.MustCompile(`^xox[abposr]-[0-9A-Za-z-]{10,}$`)},
-	{"a Google API key", regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}$`)},
-	{"a Stripe secret key", regexp.MustCompile(`^[sr]k_live_[0-9A-Za-z]{20,}$`)},
-	{"a private key", regexp.MustCompile(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)},
-	{"a JSON web token", regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)},
-	{"a URL with a password", regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
 }
 
 // secretReason says why NAME=VALUE looks like a credential ("" if it does not). It never
@@ -66,7 +72,7 @@ func secretReason(name, value string, extra []string) string {
 	if value == "" {
 		return ""
 	}
-	for _, v := range secretValues {
+	for _, v := range secretValues() {
 		if v.re.MatchString(value) {
 			return "its value is " + v.what
 		}

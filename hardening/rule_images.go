@@ -3,8 +3,6 @@ package hardening
 import (
 	"fmt"
 	"strings"
-
-	"github.com/distribution/reference"
 )
 
 // The image a container runs, as engines tell the runtime in the spec's annotations. No
@@ -43,7 +41,7 @@ func (m *ImageUnknownMode) UnmarshalText(text []byte) error {
 // known ("sha256:...": the reference's own, or the image id CRI-O passes).
 type imageIdentity struct {
 	given, source string
-	named         reference.Named
+	named         *imageRef
 	digest        string
 }
 
@@ -73,13 +71,13 @@ func imageOf(annotations map[string]string) (*imageIdentity, error) {
 		id.digest = given
 		return id, nil
 	}
-	named, err := reference.ParseNormalizedNamed(given)
+	named, err := parseImageRef(given)
 	if err != nil {
 		return nil, fmt.Errorf("annotation %s: image %q: %v", source, given, err)
 	}
-	id.named = named
-	if d, ok := named.(reference.Digested); ok {
-		id.digest = d.Digest().String()
+	id.named = &named
+	if named.digest != "" {
+		id.digest = named.digest
 	}
 	return id, nil
 }
@@ -94,21 +92,19 @@ func (id imageIdentity) allows(entry string) bool {
 	if id.named == nil {
 		return false
 	}
-	name := id.named.Name()
+	name := id.named.name
 	if prefix, ok := strings.CutSuffix(entry, "/*"); ok {
-		p, err := reference.ParseNormalizedNamed(prefix)
-		return err == nil && strings.HasPrefix(name, p.Name()+"/")
+		p, err := parseImageRef(prefix)
+		return err == nil && strings.HasPrefix(name, p.name+"/")
 	}
-	want, err := reference.ParseNormalizedNamed(entry)
-	if err != nil || want.Name() != name {
+	want, err := parseImageRef(entry)
+	if err != nil || want.name != name {
 		return false
 	}
-	if t, ok := want.(reference.Tagged); ok {
-		if got, ok := id.named.(reference.Tagged); !ok || got.Tag() != t.Tag() {
-			return false
-		}
+	if want.tag != "" && id.named.tag != want.tag {
+		return false
 	}
-	if d, ok := want.(reference.Digested); ok && d.Digest().String() != id.digest {
+	if want.digest != "" && want.digest != id.digest {
 		return false
 	}
 	return true
@@ -121,14 +117,12 @@ func (id imageIdentity) pinOf(pins map[string]string) (string, string) {
 		return "", ""
 	}
 	for name, digest := range pins {
-		want, err := reference.ParseNormalizedNamed(name)
-		if err != nil || want.Name() != id.named.Name() {
+		want, err := parseImageRef(name)
+		if err != nil || want.name != id.named.name {
 			continue
 		}
-		if t, ok := want.(reference.Tagged); ok {
-			if got, ok := id.named.(reference.Tagged); !ok || got.Tag() != t.Tag() {
-				continue
-			}
+		if want.tag != "" && id.named.tag != want.tag {
+			continue
 		}
 		return name, digest
 	}
@@ -195,7 +189,7 @@ func validImageEntry(e string) error {
 		}
 		return nil
 	}
-	if _, err := reference.ParseNormalizedNamed(strings.TrimSuffix(e, "/*")); err != nil {
+	if _, err := parseImageRef(strings.TrimSuffix(e, "/*")); err != nil {
 		return fmt.Errorf("%q is not an image reference: %v", e, err)
 	}
 	return nil
