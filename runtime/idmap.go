@@ -3,7 +3,6 @@ package runtime
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -179,8 +178,8 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 }
 
 // idmapOverlay mounts on target, read-only, the overlay mounted at src rebuilt from
-// id-mapped mounts of its layers under dir/layers (one layer needs no overlay: it is
-// mapped directly).
+// id-mapped mounts of its layers (one layer needs no overlay: it is mapped directly). dir
+// is the staging directory the layers are mounted on while the overlay is assembled.
 func idmapOverlay(src, dir, target string, userns *os.File) error {
 	layers, err := overlayLayers(src)
 	if err != nil {
@@ -189,17 +188,88 @@ func idmapOverlay(src, dir, target string, userns *os.File) error {
 	if len(layers) == 1 {
 		return idmapBind(layers[0], target, userns)
 	}
-	mapped := make([]string, len(layers))
+	fd, err := assembleOverlay(layers, dir, userns)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+		return fmt.Errorf("move overlay to %s: %w", target, err)
+	}
+	return nil
+}
+
+// assembleOverlay returns a detached, read-only overlay of id-mapped clones of layers
+// (topmost first), assembled in a mount namespace of its own: overlayfs takes its layers
+// as paths of mounts in the caller's namespace (Linux before 6.15 or so also refuses
+// detached ones), so the clones are mounted there, on a tmpfs over dir, and the namespace
+// goes away with the thread, leaving them to the overlay that holds them. The host's
+// mount table sees one mount per container, not one per layer: mounting and unmounting
+// 20 layers in it took 40 changes of the host's table (each taking the namespace lock,
+// the unmounts an RCU grace period each) and every container's start copied them all.
+func assembleOverlay(layers []string, dir string, userns *os.File) (int, error) {
+	type result struct {
+		fd  int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		// Never unlocked: the thread leaves the host's mount namespace and working
+		// directory, so it ends with this goroutine.
+		lockThread()
+		fd, err := assembleOverlayHere(layers, dir, userns)
+		done <- result{fd, err}
+	}()
+	r := <-done
+	return r.fd, r.err
+}
+
+// assembleOverlayHere runs on a thread of its own (see assembleOverlay).
+func assembleOverlayHere(layers []string, dir string, userns *os.File) (int, error) {
+	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
+		return -1, fmt.Errorf("a mount namespace to assemble the overlay in: %w", err)
+	}
+	// Nothing mounted here propagates to the host's peers.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		return -1, fmt.Errorf("make the overlay's mount namespace private: %w", err)
+	}
+	if err := mkdirTraversable(dir); err != nil {
+		return -1, err
+	}
+	if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=0711"); err != nil {
+		return -1, fmt.Errorf("tmpfs for the overlay's layers: %w", err)
+	}
+	if err := unix.Chdir(dir); err != nil {
+		return -1, err
+	}
+	// Short relative names: the lowerdir option stays far under fsconfig's limit of a
+	// page, whatever the layers' own paths.
+	names := make([]string, len(layers))
 	for i, l := range layers {
-		mapped[i] = filepath.Join(dir, "layers", strconv.Itoa(i))
-		if err := mkdirTraversable(mapped[i]); err != nil {
-			return err
+		names[i] = strconv.Itoa(i)
+		if err := unix.Mkdir(names[i], 0o711); err != nil {
+			return -1, err
 		}
-		if err := idmapBind(l, mapped[i], userns); err != nil {
-			return fmt.Errorf("layer %s: %w", l, err)
+		if err := idmapBind(l, names[i], userns); err != nil {
+			return -1, fmt.Errorf("layer %s: %w", l, err)
 		}
 	}
-	return mountOverlay(mapped, "", "", target)
+	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen overlay: %w", err)
+	}
+	defer unix.Close(fsfd)
+	if err := unix.FsconfigSetString(fsfd, "lowerdir", strings.Join(names, ":")); err != nil {
+		return -1, fmt.Errorf("overlay lowerdir (%d id-mapped layers): %w", len(layers), err)
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		return -1, fmt.Errorf("create overlay of %d id-mapped layers: %w", len(layers), err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount overlay: %w", err)
+	}
+	return mfd, nil
 }
 
 // mountOverlay mounts an overlay of lowers (topmost first) on target, read-only unless
@@ -407,31 +477,12 @@ func (r *Runtime) cleanupStagingDir(stage string) error {
 	if _, err := os.Lstat(stage); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(stage))
-	if err != nil {
+	var dirs []string
+	if err := unmountBelow(stage, &dirs); err != nil {
 		return err
-	}
-	var points []string
-	for _, m := range mounts {
-		points = append(points, m.Mountpoint)
-	}
-	// Deepest first; a path mounted more than once appears more than once.
-	slices.SortStableFunc(points, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
-	for _, p := range points {
-		err := unix.Unmount(p, unix.MNT_DETACH)
-		if err != nil && !errors.Is(err, unix.EINVAL) && !errors.Is(err, unix.ENOENT) {
-			return fmt.Errorf("unmount %s: %w", p, err)
-		}
 	}
 	// Then the staging directories, deepest first: rmdir only, so that anything left
 	// in them (which should not be) stays and is reported.
-	var dirs []string
-	_ = filepath.WalkDir(stage, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && d.IsDir() {
-			dirs = append(dirs, p)
-		}
-		return nil
-	})
 	slices.SortStableFunc(dirs, func(a, b string) int { return strings.Count(b, "/") - strings.Count(a, "/") })
 	for _, d := range dirs {
 		if err := removeDir(d); err != nil {
@@ -439,6 +490,58 @@ func (r *Runtime) cleanupStagingDir(stage string) error {
 		}
 	}
 	return nil
+}
+
+// unmountBelow takes down every mount at or below dir, from the top, without reading the
+// host's mount table (which grows with every container on the host, and whose reading
+// cost most of a delete): a directory that is the root of a mount is unmounted (lazily,
+// with whatever is mounted under it) until it is not, and only then walked into, so the
+// walk never enters a container's files. It collects the directories it walked.
+func unmountBelow(dir string, dirs *[]string) error {
+	for i := 0; ; i++ {
+		root, err := isMountRoot(dir)
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !root {
+			break
+		}
+		if i == 64 {
+			return fmt.Errorf("unmount %s: still a mount point", dir)
+		}
+		if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+			return fmt.Errorf("unmount %s: %w", dir, err)
+		}
+	}
+	*dirs = append(*dirs, dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if e.IsDir() { // not a symlink: ReadDir does not follow them
+			if err := unmountBelow(filepath.Join(dir, e.Name()), dirs); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// isMountRoot reports whether path (not followed) is the root of a mount (statx,
+// Linux 5.8+; id-mapped mounts need 5.12).
+func isMountRoot(path string) (bool, error) {
+	var st unix.Statx_t
+	if err := unix.Statx(unix.AT_FDCWD, path, unix.AT_SYMLINK_NOFOLLOW|unix.AT_NO_AUTOMOUNT|unix.AT_STATX_DONT_SYNC, 0, &st); err != nil {
+		return false, err
+	}
+	if st.Attributes_mask&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		return false, fmt.Errorf("statx of %s: the kernel does not tell mount roots (Linux 5.8+)", path)
+	}
+	return st.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0, nil
 }
 
 // removeDir removes an empty directory. The container's mount namespace pins the rootfs
