@@ -99,7 +99,10 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr err
 	}()
 	defer c.finishRecording(&retErr)
 	for _, st := range createStages {
-		if err := st.run(c, rb); err != nil {
+		done := timed(o.ID, "create: "+st.name)
+		err := st.run(c, rb)
+		done()
+		if err != nil {
 			logrus.Debugf("create %s: stage %s: %v", o.ID, st.name, err)
 			return -1, err
 		}

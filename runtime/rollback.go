@@ -22,7 +22,10 @@ func (rb *rollback) add(what string, do func() error) {
 // create's own error is what the caller sees).
 func (rb *rollback) run() {
 	for i := len(rb.undo) - 1; i >= 0; i-- {
-		if err := rb.undo[i].do(); err != nil {
+		done := timed("", "undo: "+rb.undo[i].what)
+		err := rb.undo[i].do()
+		done()
+		if err != nil {
 			logrus.Warnf("undoing %s: %v", rb.undo[i].what, err)
 		}
 	}

@@ -92,7 +92,9 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 		r.terminate(process)
 		return -1, err
 	}
+	waited := timed(r.container.ID(), "wait")
 	status, err = signals.until(process, stdio, detach)
+	waited()
 	if err != nil {
 		r.terminate(process)
 	}
@@ -139,12 +141,17 @@ func (r *runner) newProcess(config *specs.Process) (*libcontainer.Process, error
 // Exec: the steps between them see the container created and its workload not yet
 // started.
 func (r *runner) start(process *libcontainer.Process) error {
+	id := r.container.ID()
+	done := timed(id, "libcontainer: start process")
 	err := r.container.Start(process)
+	done()
 	if err == nil && r.prepared != nil {
 		err = r.prepared()
 	}
 	if err == nil && r.action == actRun && process.Init {
+		done := timed(id, "libcontainer: exec")
 		err = r.container.Exec()
+		done()
 	}
 	if err == nil && r.started != nil {
 		r.started()
@@ -157,6 +164,7 @@ func (r *runner) start(process *libcontainer.Process) error {
 // removed).
 func (r *runner) afterStart(process *libcontainer.Process, stdio *streams) error {
 	if r.posture != nil && r.action == actRun {
+		defer timed(r.container.ID(), "posture check")()
 		pid, err := process.Pid()
 		if err == nil {
 			err = r.posture(pid, process)
@@ -182,10 +190,13 @@ func (r *runner) destroy() {
 	if !r.shouldDestroy {
 		return
 	}
+	done := timed(r.container.ID(), "libcontainer: destroy")
 	if err := r.container.Destroy(); err != nil {
 		logrus.Warn(err)
 	}
+	done()
 	if r.cleanup != nil {
+		defer timed(r.container.ID(), "undo host settings")()
 		r.cleanup()
 	}
 }

@@ -172,7 +172,8 @@ func configureLogging(c *cli.Context, stderr io.Writer) error {
 	switch f := c.String("log-format"); f {
 	case "", "text":
 	case "json":
-		logrus.SetFormatter(new(logrus.JSONFormatter))
+		// Microseconds: a container starts in tens of milliseconds.
+		logrus.SetFormatter(&logrus.JSONFormatter{TimestampFormat: "2006-01-02T15:04:05.000000Z07:00"})
 	default:
 		return fmt.Errorf("invalid --log-format %q: want text or json", f)
 	}
