@@ -61,6 +61,13 @@ $(RUNC_DIR)/runc:
 	GOBIN=$(RUNC_DIR) GOFLAGS=-mod=mod $(GO) install -tags seccomp -ldflags "-X main.gitCommit=$(RUNC_VERSION)" \
 		github.com/opencontainers/runc@$(RUNC_VERSION)
 
+# gVisor's runsc, the benchmarks' sandboxing peer (make bench), built from its module: gVisor
+# publishes no Go module versions, so a pseudo-version of its go branch pins it.
+RUNSC_VERSION ?= v0.0.0-20260905035102-160fafc42237
+RUNSC         := $(CURDIR)/bin/runsc-$(RUNSC_VERSION)/runsc
+$(RUNSC):
+	CGO_ENABLED=0 GOBIN=$(dir $@) GOFLAGS=-mod=mod $(GO) install gvisor.dev/gvisor/runsc@$(RUNSC_VERSION)
+
 # Peers' test suites, run against yoroi by the integration tests (integration/peers):
 # runc's own bats suite from runc's module, bats from npm, the OCI runtime-tools
 # validation binaries, and the images runc's tests use, built here. Cached by version.
@@ -128,14 +135,15 @@ guest-image: $(GUEST_DIR)
 peer-suites: $(BATS_DIR) $(PEER_IMAGES_DIR) $(RUNC_TESTS_DIR) $(RUNTIME_TOOLS_DIR)
 
 BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RUNC_DIR)/runc -containerd2 $(CONTAINERD2_DIR) \
-	-runc-shim-samelib $(SAMELIB_SHIM)
+	-runc-shim-samelib $(SAMELIB_SHIM) -runsc $(RUNSC) -apps $(APPS_DIR)
 
-## bench: yoroi vs runc and crun (start latency, containerd, shim memory, concurrency,
-## syscall cost, id-mapped rootfs); writes bench/results/latest.md
-bench: deps build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM)
+## bench: yoroi vs runc, crun and gVisor's runsc (start latency, real applications, syscall
+## cost, id-mapped rootfs, attribution, containerd, shim memory, concurrency); writes
+## bench/results/latest.md (BENCH_FLAGS="-sections apps,syscall" runs some)
+bench: deps build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM) $(RUNSC) $(APPS_DIR)
 	$(GO) run ./bench $(BENCH_FLAGS)
 
-bench-smoke: build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM)
+bench-smoke: build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM) $(RUNSC) $(APPS_DIR)
 	$(GO) run ./bench $(BENCH_FLAGS) -smoke -out $(CURDIR)/bin/bench-smoke.md
 
 ## containerd2: build containerd and ctr $(CONTAINERD2_VERSION) into bin/

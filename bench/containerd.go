@@ -15,12 +15,15 @@ import (
 	"time"
 )
 
-// containerd: measures 2 (ctr run --rm through each shim) and 3 (shim memory per idle
+// containerd: measures 9 (ctr run --rm through each shim) and 10 (shim memory per idle
 // container), with containerd 2.x, its own runc.v2 shim and yoroi's shim.
 func (b *bench) containerd() {
+	if b.o.containerd2 == "" {
+		return
+	}
 	dir := filepath.Join(b.work, "containerd")
 	if err := os.MkdirAll(dir, 0o711); err != nil {
-		b.printf("## 2–3. containerd\n\nerror: %v\n\n", err)
+		b.printf("## 9–10. containerd\n\nerror: %v\n\n", err)
 		return
 	}
 	cfg := filepath.Join(dir, "config.toml")
@@ -101,7 +104,7 @@ func (b *bench) containerd() {
 		}
 	}()
 
-	b.printf("## 2. `ctr run --rm` of /bin/true (containerd %s)\n\nShims, as built (each binary's build information):\n\n", version(filepath.Join(b.o.containerd2, "containerd")))
+	b.printf("## 9. `ctr run --rm` of /bin/true (containerd %s)\n\nShims, as built (each binary's build information):\n\n", version(filepath.Join(b.o.containerd2, "containerd")))
 	for _, k := range kinds {
 		b.printf("- %s: %s\n", k.label, shimBuildSettings(k.bin))
 	}
@@ -137,7 +140,7 @@ func (b *bench) containerd() {
 	}
 	b.printf("\n")
 
-	b.printf("## 3. Shim memory with %d idle containers\n\n| shim | RSS per container | PSS per container | shims |\n|---|---|---|---|\n", b.o.idle)
+	b.printf("## 10. Shim memory with %d idle containers\n\n| shim | RSS per container | PSS per container | shims |\n|---|---|---|---|\n", b.o.idle)
 	var rssPer []int64
 	for _, k := range kinds {
 		var ids []string

@@ -8,13 +8,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,11 +19,11 @@ import (
 )
 
 type options struct {
-	yoroi, shim, runcNew, runcDebian, crun, containerd2 string
-	runcShimSameLib                                     string
-	n, warmup, idle, concurrent                         int
-	out                                                 string
-	smoke                                               bool
+	yoroi, shim, runcNew, runcDebian, crun, runsc, containerd2 string
+	runcShimSameLib, apps                                      string
+	n, warmup, idle, concurrent                                int
+	out, sections                                              string
+	smoke                                                      bool
 }
 
 func main() {
@@ -36,6 +33,9 @@ func main() {
 	flag.StringVar(&o.runcNew, "runc-new", "", "runc built from the newest runc module")
 	flag.StringVar(&o.runcDebian, "runc-debian", "/usr/sbin/runc", "Debian's runc")
 	flag.StringVar(&o.crun, "crun", "/usr/bin/crun", "Debian's crun")
+	flag.StringVar(&o.runsc, "runsc", "", "gVisor's runsc (empty: left out)")
+	flag.StringVar(&o.apps, "apps", "", "the real-application image's directory (make apps-image; empty: no application section)")
+	flag.StringVar(&o.sections, "sections", "", "comma-separated section names to run (default all: "+strings.Join(sectionNames(), ",")+")")
 	flag.StringVar(&o.containerd2, "containerd2", "", "directory with containerd 2.x, ctr and containerd-shim-runc-v2")
 	flag.StringVar(&o.runcShimSameLib, "runc-shim-samelib", "", "containerd-shim-runc-v2 built from the containerd library yoroi's shim uses")
 	flag.IntVar(&o.n, "n", 30, "measured runs per runtime")
@@ -96,7 +96,7 @@ type stats struct {
 }
 
 func run(o options) (string, error) {
-	for _, p := range []*string{&o.yoroi, &o.shim, &o.runcNew, &o.runcDebian, &o.crun, &o.containerd2, &o.runcShimSameLib, &o.out} {
+	for _, p := range []*string{&o.yoroi, &o.shim, &o.runcNew, &o.runcDebian, &o.crun, &o.runsc, &o.containerd2, &o.runcShimSameLib, &o.apps, &o.out} {
 		*p = abs(*p)
 	}
 	work, err := os.MkdirTemp("", "yoroi-bench-")
@@ -112,16 +112,42 @@ func run(o options) (string, error) {
 		return "", err
 	}
 	b.machine()
-	b.startLatency()
-	b.seccompOverhead()
-	b.idmapLatency()
-	b.concurrentStarts()
-	b.postureCost()
-	b.telemetryCost()
-	if o.containerd2 != "" {
-		b.containerd()
+	want := map[string]bool{}
+	for _, name := range strings.Split(o.sections, ",") {
+		if name != "" {
+			want[name] = true
+		}
+	}
+	for _, sec := range sections {
+		if len(want) == 0 || want[sec.name] {
+			sec.run(b)
+		}
 	}
 	return b.report.String(), nil
+}
+
+// sections are the report's measures, in the order they run and print.
+var sections = []struct {
+	name string
+	run  func(*bench)
+}{
+	{"start", (*bench).startLatency},
+	{"apps", (*bench).applications},
+	{"syscall", (*bench).seccompOverhead},
+	{"idmap", (*bench).idmapLatency},
+	{"attribution", (*bench).attribution},
+	{"concurrent", (*bench).concurrentStarts},
+	{"posture", (*bench).postureCost},
+	{"telemetry", (*bench).telemetryCost},
+	{"containerd", (*bench).containerd},
+}
+
+func sectionNames() []string {
+	var names []string
+	for _, s := range sections {
+		names = append(names, s.name)
+	}
+	return names
 }
 
 func (b *bench) printf(format string, args ...any) {
@@ -279,21 +305,6 @@ func (b *bench) yoroiCmd(label, bundle string) runtimeCmd {
 
 func (b *bench) yoroiEnv() []string { return []string{"YOROI_CONFIG=" + b.config} }
 
-func (b *bench) runtimes() []runtimeCmd {
-	relaxed, _ := b.makeBundle("true-relaxed", b.rootfs, annotate("relaxed"), "/bin/true")
-	rts := []runtimeCmd{
-		b.yoroiCmd(fullHardening, b.bundle),
-		b.yoroiCmd("yoroi (relaxed profile)", relaxed),
-	}
-	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, b.bundle})
-	}
-	rts = append(rts,
-		runtimeCmd{"runc " + version(b.o.runcDebian) + " (Debian)", b.o.runcDebian, nil, nil, b.bundle},
-		runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, b.bundle})
-	return rts
-}
-
 func version(bin string) string {
 	out, err := exec.Command(bin, "--version").Output()
 	if err != nil {
@@ -313,8 +324,9 @@ func nextID(prefix string) string {
 	return fmt.Sprintf("bench-%d-%s-%d", os.Getpid(), prefix, seq)
 }
 
-// once runs `run` of the bundle and returns its wall time and max RSS (KiB).
-func (b *bench) once(r runtimeCmd, root string) (time.Duration, int64, error) {
+// once runs `run` of the bundle and returns its wall time and the resources used by the
+// runtime and every process it waited for (the container's init among them).
+func (b *bench) once(r runtimeCmd, root string) (time.Duration, *syscall.Rusage, error) {
 	args := append(append([]string{}, r.args...), "--root", root, "run", "--bundle", r.bundle, nextID("run"))
 	cmd := exec.Command(r.binary, args...)
 	cmd.Env = append(os.Environ(), r.env...)
@@ -324,37 +336,9 @@ func (b *bench) once(r runtimeCmd, root string) (time.Duration, int64, error) {
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return d, 0, fmt.Errorf("%s: %v: %s", r.label, err, out.String())
+		return d, nil, fmt.Errorf("%s: %v: %s", r.label, err, out.String())
 	}
-	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss, nil
-}
-
-func (b *bench) measure(r runtimeCmd) stats {
-	root := filepath.Join(b.work, "state-"+strings.Fields(r.label)[0]+strconv.Itoa(len(b.results)))
-	var ds []time.Duration
-	var rss []int64
-	s := stats{}
-	for i := 0; i < b.o.warmup+b.o.n; i++ {
-		d, m, err := b.once(r, root)
-		if err != nil {
-			s.failures++
-			fmt.Fprintln(os.Stderr, err)
-			continue
-		}
-		if i >= b.o.warmup {
-			ds = append(ds, d)
-			rss = append(rss, m)
-		}
-	}
-	if len(ds) == 0 {
-		return s
-	}
-	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	sort.Slice(rss, func(i, j int) bool { return rss[i] < rss[j] })
-	s.median, s.min = ds[len(ds)/2], ds[0]
-	s.p90 = ds[int(math.Ceil(0.9*float64(len(ds))))-1]
-	s.maxRSSKiB = rss[len(rss)/2]
-	return s
+	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage), nil
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
@@ -398,78 +382,6 @@ func utsString(a []int8) string {
 	return string(s)
 }
 
-// startLatency: measure 1 (create+start+wait+delete of /bin/true) and 7 (max RSS).
-func (b *bench) startLatency() {
-	rts := b.runtimes()
-	var all []stats
-	for _, r := range rts {
-		s := b.measure(r)
-		b.results[r.label] = s
-		all = append(all, s)
-	}
-	var runcNew, crun stats
-	for i, r := range rts {
-		if strings.HasPrefix(r.label, "runc v1.5") || (strings.HasPrefix(r.label, "runc") && !strings.Contains(r.label, "Debian") && runcNew.median == 0) {
-			runcNew = all[i]
-		}
-		if strings.HasPrefix(r.label, "crun") {
-			crun = all[i]
-		}
-	}
-	b.printf("## 1. Start latency: `run` of /bin/true (create + start + wait + delete)\n\n")
-	b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | max RSS of the runtime | failures |\n|---|---|---|---|---|---|---|---|\n")
-	for i, r := range rts {
-		s := all[i]
-		b.printf("| %s | %s | %s | %s | %s | %s | %d KiB | %d |\n", r.label, ms(s.median), ms(s.p90), ms(s.min), ratio(s.median, runcNew.median), ratio(s.median, crun.median), s.maxRSSKiB, s.failures)
-	}
-	b.printf("\n")
-}
-
-// seccompOverhead: measure 5, in-container getppid under yoroi's profile and Docker's.
-func (b *bench) seccompOverhead() {
-	n := "2000000"
-	if b.o.smoke {
-		n = "10000"
-	}
-	docker, err := dockerProfile()
-	if err != nil {
-		b.printf("## 5. Syscall overhead\n\nskipped: %v\n\n", err)
-		return
-	}
-	type variant struct {
-		label string
-		edit  func(map[string]any)
-	}
-	variants := []variant{
-		{"yoroi's built-in profile", nil},
-		{"Docker's default profile (minus yoroi's floor)", func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }},
-		{"no filter (relaxed profile)", annotate("relaxed")},
-	}
-	b.printf("## 5. In-container syscall cost: getppid() loop (%s calls)\n\n| seccomp filter | ns per call |\n|---|---|\n", n)
-	for i, v := range variants {
-		bundle, err := b.makeBundle("getppid"+strconv.Itoa(i), b.rootfs, v.edit, "/bin/testprog", "getppid", n)
-		if err != nil {
-			b.printf("| %s | error: %v |\n", v.label, err)
-			continue
-		}
-		cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.work, "state-getppid"), "run", "--bundle", bundle, nextID("getppid"))
-		cmd.Env = append(os.Environ(), b.yoroiEnv()...)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			b.printf("| %s | error: %v %s |\n", v.label, err, strings.TrimSpace(string(out)))
-			continue
-		}
-		b.printf("| %s | %s |\n", v.label, strings.TrimSpace(string(out)))
-	}
-	// Filter build and install per create: the start latency with the built-in profile
-	// against the same container with only seccomp relaxed.
-	with := b.measure(b.yoroiCmd("yoroi", b.bundle))
-	noFilter, _ := b.makeBundle("true-noseccomp", b.rootfs, annotate("no-seccomp"), "/bin/true")
-	without := b.measure(b.yoroiCmd("yoroi", noFilter))
-	b.printf("\nSeccomp filter build and install per create (start latency with the built-in profile minus with no filter, nothing else relaxed): %s (%s vs %s).\n\n",
-		ms(with.median-without.median), ms(with.median), ms(without.median))
-}
-
 func dockerProfile() (any, error) {
 	data, err := os.ReadFile("hardening/testdata/specs/docker-default.json")
 	if err != nil {
@@ -480,101 +392,4 @@ func dockerProfile() (any, error) {
 		return nil, err
 	}
 	return spec["linux"].(map[string]any)["seccomp"], nil
-}
-
-// idmapLatency: measure 6, the extra start latency of the id-mapped rootfs.
-func (b *bench) idmapLatency() {
-	layers := 20
-	overlay, cleanup, err := b.overlayRootfs(layers)
-	if err != nil {
-		b.printf("## 6. Id-mapped rootfs\n\nerror: %v\n\n", err)
-		return
-	}
-	defer cleanup()
-	b.printf("## 6. Extra start latency of the id-mapped rootfs\n\n| rootfs | with user namespace + id-mapped rootfs | without (profile no-userns) | extra |\n|---|---|---|---|\n")
-	for _, c := range []struct{ label, rootfs string }{{"plain directory", b.rootfs}, {fmt.Sprintf("%d-layer overlay", layers), overlay}} {
-		with, _ := b.makeBundle("idmap-"+strings.Fields(c.label)[0], c.rootfs, nil, "/bin/true")
-		without, _ := b.makeBundle("noidmap-"+strings.Fields(c.label)[0], c.rootfs, annotate("no-userns"), "/bin/true")
-		sw := b.measure(b.yoroiCmd("yoroi", with))
-		so := b.measure(b.yoroiCmd("yoroi", without))
-		b.printf("| %s | %s | %s | %s |\n", c.label, ms(sw.median), ms(so.median), ms(sw.median-so.median))
-	}
-	b.printf("\n")
-}
-
-// overlayRootfs mounts an overlay of n layers (busybox in the lowest) with an upper and
-// a work directory, the way Docker's overlay2 lays them out.
-func (b *bench) overlayRootfs(n int) (string, func(), error) {
-	base := filepath.Join(b.work, "overlay")
-	var lowers []string
-	for i := n - 1; i >= 1; i-- {
-		l := filepath.Join(base, "l", strconv.Itoa(i))
-		if err := os.MkdirAll(filepath.Join(l, "etc"), 0o755); err != nil {
-			return "", nil, err
-		}
-		if err := os.WriteFile(filepath.Join(l, "etc", "layer-"+strconv.Itoa(i)), []byte("x"), 0o644); err != nil {
-			return "", nil, err
-		}
-		lowers = append(lowers, l)
-	}
-	lowers = append(lowers, b.rootfs)
-	upper, wk, merged := filepath.Join(base, "diff"), filepath.Join(base, "work"), filepath.Join(base, "merged")
-	for _, d := range []string{upper, wk, merged} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return "", nil, err
-		}
-	}
-	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + wk
-	if err := syscall.Mount("overlay", merged, "overlay", 0, opts); err != nil {
-		return "", nil, fmt.Errorf("mount overlay: %w", err)
-	}
-	return merged, func() { _ = syscall.Unmount(merged, syscall.MNT_DETACH) }, nil
-}
-
-// concurrentStarts: measure 4, containers started at once.
-func (b *bench) concurrentStarts() {
-	sleeper, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
-	rts := []runtimeCmd{b.yoroiCmd(fullHardening, sleeper)}
-	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})
-	}
-	b.printf("## 4. %d containers started concurrently (`run --detach`)\n\n| runtime | wall time | failures |\n|---|---|---|\n", b.o.concurrent)
-	for _, r := range rts {
-		root := filepath.Join(b.work, "state-concurrent-"+strings.Fields(r.label)[0])
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		failures := 0
-		ids := make([]string, b.o.concurrent)
-		start := time.Now()
-		for i := range ids {
-			ids[i] = nextID("conc")
-			wg.Add(1)
-			go func(id string) {
-				defer wg.Done()
-				cmd := exec.Command(r.binary, "--root", root, "run", "--detach", "--bundle", r.bundle, id)
-				cmd.Env = append(os.Environ(), r.env...)
-				// A file, not a pipe: the detached container inherits it and would hold a
-				// pipe open.
-				errFile, _ := os.CreateTemp(b.work, "stderr-")
-				cmd.Stderr = errFile
-				if err := cmd.Run(); err != nil {
-					msg, _ := os.ReadFile(errFile.Name())
-					mu.Lock()
-					failures++
-					mu.Unlock()
-					fmt.Fprintf(os.Stderr, "%s %s: %v: %s\n", r.label, id, err, msg)
-				}
-				errFile.Close()
-			}(ids[i])
-		}
-		wg.Wait()
-		wall := time.Since(start)
-		for _, id := range ids {
-			cmd := exec.Command(r.binary, "--root", root, "delete", "--force", id)
-			cmd.Env = append(os.Environ(), r.env...)
-			_ = cmd.Run()
-		}
-		b.printf("| %s | %s | %d |\n", r.label, ms(wall), failures)
-	}
-	b.printf("\n")
 }

@@ -15,7 +15,7 @@ import (
 func (b *bench) postureCost() {
 	f, err := os.Open(filepath.Join(b.work, "audit.jsonl"))
 	if err != nil {
-		b.printf("## 8. Posture check\n\nerror: %v\n\n", err)
+		b.printf("## 7. Posture check\n\nerror: %v\n\n", err)
 		return
 	}
 	defer f.Close()
@@ -37,7 +37,7 @@ func (b *bench) postureCost() {
 			checked = append(checked, d)
 		}
 	}
-	b.printf("## 8. Posture check after each start\n\n")
+	b.printf("## 7. Posture check after each start\n\n")
 	if len(checked) == 0 {
 		b.printf("no checked start in this run (%d processes exited before their check)\n\n", exited)
 		return

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// telemetryCost: measure 9, what the container's monitor (seccomp denials, execve audit)
+// telemetryCost: measure 8, what the container's monitor (seccomp denials, execve audit)
 // and the Landlock allow-lists cost, each as a ratio against the same container without
 // them, in this run.
 func (b *bench) telemetryCost() {
@@ -29,7 +29,7 @@ func (b *bench) telemetryCost() {
 		{"execve of /bin/true (fork, exec, wait)", "µs", []string{"exec", execs, "/bin/true"}, "no-telemetry", "", "exec audit off", "on: audited"},
 		{"open+close of /etc/passwd", "ns", []string{"open", calls, "/etc/passwd"}, "", "lists", "no allow-lists", "files.exec/read/write"},
 	}
-	b.printf("## 9. Telemetry and allow-lists, against the same container without them\n\n")
+	b.printf("## 8. Telemetry and allow-lists, against the same container without them\n\n")
 	b.printf("| measure | without | with | with / without |\n|---|---|---|---|\n")
 	for i, r := range rows {
 		without, err1 := b.testprog(fmt.Sprintf("tele%dw", i), r.without, r.args)
@@ -43,9 +43,8 @@ func (b *bench) telemetryCost() {
 	// The monitor's start (a process per container) and the allow-lists' rules, per create.
 	off, _ := b.makeBundle("true-no-telemetry", b.rootfs, annotate("no-telemetry"), "/bin/true")
 	lists, _ := b.makeBundle("true-lists", b.rootfs, annotate("lists"), "/bin/true")
-	on := b.measure(b.yoroiCmd("yoroi", b.bundle))
-	noMon := b.measure(b.yoroiCmd("yoroi", off))
-	withLists := b.measure(b.yoroiCmd("yoroi", lists))
+	st := b.measureAll(b.yoroiCmd("yoroi", b.bundle), b.yoroiCmd("yoroi", off), b.yoroiCmd("yoroi", lists))
+	on, noMon, withLists := st[0], st[1], st[2]
 	b.printf("| start latency of /bin/true (`run`) | %s (telemetry off) | %s (on: the monitor started) | %s |\n", ms(noMon.median), ms(on.median), ratio(on.median, noMon.median))
 	b.printf("| start latency of /bin/true (`run`) | %s (no allow-lists) | %s (files.exec/read/write) | %s |\n\n", ms(on.median), ms(withLists.median), ratio(withLists.median, on.median))
 	b.printf("Allowed syscalls never reach the monitor (its filter differs only in what denials return); a denied syscall and an execve make a round trip to it.\n\n")

@@ -318,7 +318,7 @@ func (c *creation) run(rb *rollback) (int, error) {
 		started:         func() { r.clearPending(id) },
 		posture: func(pid int, p *libcontainer.Process) error {
 			cfg := c.container.Config()
-			return r.verifyPosture(id, &cfg, pid, p)
+			return r.verifyPosture(id, &cfg, c.h.policy, pid, p)
 		},
 	}
 	if c.notify != nil {

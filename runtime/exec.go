@@ -98,7 +98,7 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		subCgroupPaths: cgPaths,
 		posture: func(pid int, lp *libcontainer.Process) error {
 			cfg := c.Config()
-			return r.verifyPosture(o.ID, &cfg, pid, lp)
+			return r.verifyPosture(o.ID, &cfg, nil, pid, lp)
 		},
 	}
 	return rn.run(p)

@@ -152,9 +152,13 @@ func checkPosture(pid int, model hardening.Posture) error {
 	if err != nil {
 		return errExited
 	}
-	if err := awaitWorkload(pid, model); err != nil {
+	waited := timed("", "posture: wait for the workload's execve")
+	err = awaitWorkload(pid, model)
+	waited()
+	if err != nil {
 		return err
 	}
+	defer timed("", "posture: read and compare")()
 	obs, err := observe(pid)
 	// The process must still be the one observed, alive: otherwise what was read may be
 	// a zombie's remains or another process's. A process that is exiting fails some
@@ -504,13 +508,15 @@ func limitValue(s string) uint64 {
 // verifyPosture checks the started process pid of the container with config against
 // the model, and records the outcome (and its cost) in the audit log. p is the process
 // yoroi started (nil for start, which releases a created init): an exec'd process may
-// carry capabilities, rlimits and no_new_privs of its own.
-func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int, p *libcontainer.Process) error {
-	_, annotations := utils.Annotations(config.Labels)
-	hostRoot := false
-	if policy, err := r.policyFor(annotations); err == nil {
-		hostRoot = policy.Userns.AllowHost
+// carry capabilities, rlimits and no_new_privs of its own. policy is the container's
+// (nil: read again for the profile its annotations name).
+func (r *Runtime) verifyPosture(id string, config *configs.Config, policy *hardening.Policy, pid int, p *libcontainer.Process) error {
+	done := timed(id, "posture: policy and model")
+	if policy == nil {
+		_, annotations := utils.Annotations(config.Labels)
+		policy, _ = r.policyFor(annotations)
 	}
+	hostRoot := policy != nil && policy.Userns.AllowHost
 	began := time.Now()
 	model := r.postureModel(config, fmt.Sprintf("/proc/%d/root", pid), hostRoot)
 	if p != nil {
@@ -519,7 +525,9 @@ func (r *Runtime) verifyPosture(id string, config *configs.Config, pid int, p *l
 	if os.Getenv(postureFaultEnv) != "" {
 		model.Bounding = 0
 	}
+	done()
 	err := checkPosture(pid, model)
+	defer timed(id, "posture: audit")()
 	ev := auditEvent{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
 	if p != nil && !p.Init {
 		ev.Args = p.Args

@@ -3,7 +3,8 @@
 # yoroi directly, cached under bin/ by recipe (make passes DIR):
 #   app-images.sh DIR
 # DIR/rootfs       a Debian bookworm root filesystem (debootstrap minbase) with Debian's
-#                  nginx, PostgreSQL, Redis, Python 3 and Node.js packages
+#                  nginx, PostgreSQL, Redis, Python 3 and Node.js packages, and wrk (the
+#                  load generator make bench runs beside nginx)
 # DIR/rootfs.tar   the same for docker import
 # DIR/apps.tar     the same as an OCI image in a docker-archive, for ctr images import
 # Packages come from Debian's archive (apt-get in a chroot, in a private mount namespace so
@@ -12,7 +13,7 @@ set -euo pipefail
 
 dir=$1
 ref=docker.io/library/apps:yoroi
-packages=(nginx-light redis-server postgresql python3 nodejs)
+packages=(nginx-light redis-server postgresql python3 nodejs wrk)
 
 rm -rf "$dir.tmp"
 mkdir -p "$dir.tmp"

@@ -16,7 +16,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | denied N | exec N PROGRAM | open N PATH | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | whiteout-under-landlock DIR")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | syscall N getppid|personality|socket | denied N | exec N PROGRAM | open N PATH | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | whiteout-under-landlock DIR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -44,6 +44,19 @@ func main() {
 		start := time.Now()
 		for i := 0; i < n; i++ {
 			syscall.Getppid()
+		}
+		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
+	case "syscall":
+		// Syscall cost by kind: N raw calls of one probe, printed as nanoseconds per call.
+		n, _ := strconv.Atoi(os.Args[2])
+		call, ok := costProbes[os.Args[3]]
+		if !ok {
+			fmt.Fprintln(os.Stderr, "syscall: unknown probe", os.Args[3])
+			os.Exit(2)
+		}
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			call()
 		}
 		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
 	case "denied":
@@ -113,4 +126,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "unknown command", os.Args[1])
 		os.Exit(2)
 	}
+}
+
+// costProbes are the calls "syscall N PROBE" times, raw (no Go scheduler hand-off):
+// getppid is allowed by its number alone, which the kernel caches per filter (a constant
+// allow is never run again); personality(0xffffffff) only queries, and socket(AF_UNIX)
+// of an invalid type fails at once, but both are allowed by their arguments, so every
+// call runs the whole filter.
+var costProbes = map[string]func(){
+	"getppid": func() { _, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0) },
+	"personality": func() {
+		_, _, _ = syscall.RawSyscall(syscall.SYS_PERSONALITY, 0xffffffff, 0, 0)
+	},
+	"socket": func() { _, _, _ = syscall.RawSyscall(syscall.SYS_SOCKET, syscall.AF_UNIX, 0xff, 0) },
 }
