@@ -132,9 +132,20 @@ func (b *bench) applications() {
 		b.printf("## 2. Real applications\n\nskipped: the application image has no wrk (%v)\n\n", err)
 		return
 	}
+	// Every runtime runs the bundle as written (no seccomp profile), and runc also as
+	// Docker runs it: with Docker's default seccomp profile, the runc most containers run
+	// under (bundle "docker" below; the others leave it "").
+	docker, err := dockerProfile()
+	if err != nil {
+		b.printf("## 2. Real applications\n\nerror: %v\n\n", err)
+		return
+	}
 	rts := []runtimeCmd{b.yoroiCmd(fullHardening, "")}
 	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, ""})
+		runc := runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, ""}
+		withProfile := runc
+		withProfile.label, withProfile.bundle = runc.label+" + Docker's seccomp profile", "docker"
+		rts = append(rts, runc, withProfile)
 	}
 	rts = append(rts, runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, ""})
 	if b.o.runsc != "" {
@@ -152,7 +163,12 @@ func (b *bench) applications() {
 		errs[w] = make([]string, len(rts))
 	}
 	for w, wl := range appWorkloads {
-		bundle, err := b.makeBundle(fmt.Sprintf("app%d", w), rootfs, appSpec(wl), wl.server...)
+		bundle, err := b.makeBundle(fmt.Sprintf("app%d", w), rootfs, appSpec(wl, nil), wl.server...)
+		if err != nil {
+			b.printf("## 2. Real applications\n\nerror: %v\n\n", err)
+			return
+		}
+		dockerBundle, err := b.makeBundle(fmt.Sprintf("app%d-docker", w), rootfs, appSpec(wl, docker), wl.server...)
 		if err != nil {
 			b.printf("## 2. Real applications\n\nerror: %v\n\n", err)
 			return
@@ -162,7 +178,11 @@ func (b *bench) applications() {
 			for k := range rts {
 				i := (k + round) % len(rts)
 				r := rts[i]
-				r.bundle = bundle
+				if r.bundle == "docker" {
+					r.bundle = dockerBundle
+				} else {
+					r.bundle = bundle
+				}
 				v, err := b.appOnce(r, wl)
 				if err != nil {
 					errs[w][i] = err.Error()
@@ -176,16 +196,16 @@ func (b *bench) applications() {
 		}
 	}
 	b.printf("## 2. Real applications: throughput and wall time (median of %d rounds after a warm-up round, interleaved)\n\n", rounds)
-	b.printf("Each server is the container's process; its client runs in the same container (an exec), on loopback in the container's network namespace. yoroi runs under its default policy (user namespace, read-only root, seccomp with its monitor, Landlock, capabilities clamped).\n\n")
+	b.printf("Each server is the container's process; its client runs in the same container (an exec), on loopback in the container's network namespace. yoroi runs under its default policy (user namespace, read-only root, seccomp with its monitor, Landlock, capabilities clamped); the others run the bundle as written (no seccomp filter), and runc also with Docker's default seccomp profile, as Docker runs it.\n\n")
 	b.printf("| workload | unit |")
 	for _, r := range rts {
 		b.printf(" %s |", r.label)
 	}
-	b.printf(" yoroi / runc | yoroi / runsc |\n|---|---|")
+	b.printf(" yoroi / runc | yoroi / runc + Docker's profile | yoroi / runsc |\n|---|---|")
 	for range rts {
 		b.printf("---|")
 	}
-	b.printf("---|---|\n")
+	b.printf("---|---|---|\n")
 	for w, wl := range appWorkloads {
 		b.printf("| %s | %s |", wl.label, wl.unit)
 		meds := make([]float64, len(rts))
@@ -197,17 +217,20 @@ func (b *bench) applications() {
 			meds[i] = median(results[w][i])
 			b.printf(" %.0f |", meds[i])
 		}
-		b.printf(" %s | %s |\n", perfRatio(wl.higher, meds, rts, "runc"), perfRatio(wl.higher, meds, rts, "runsc"))
+		b.printf(" %s | %s | %s |\n", perfRatio(wl.higher, meds, rts, "runc "), perfRatio(wl.higher, meds, rts, "runc + "), perfRatio(wl.higher, meds, rts, "runsc "))
 	}
 	b.printf("\nRatios are performance ratios: above 1 yoroi is faster (more requests per second, or less wall time).\n\n")
 }
 
-// perfRatio is yoroi's performance over the runtime named peer's (rates divided, times
-// inverted), "–" when either is missing.
+// perfRatio is yoroi's performance over a peer's (rates divided, times inverted), "–"
+// when either is missing. The peer is the runtime whose label starts with peer, or with
+// "runc + " the one whose label has it (runc with Docker's profile).
 func perfRatio(higher bool, meds []float64, rts []runtimeCmd, peer string) string {
 	y, p := meds[0], 0.0
 	for i, r := range rts {
-		if strings.HasPrefix(r.label, peer+" ") {
+		withProfile := strings.Contains(r.label, " + ")
+		if peer == "runc + " && strings.HasPrefix(r.label, "runc ") && withProfile ||
+			peer != "runc + " && strings.HasPrefix(r.label, peer) && !withProfile {
 			p = meds[i]
 		}
 	}
@@ -230,9 +253,12 @@ func oneLine(s string) string {
 
 // appSpec makes the bundle an application's: a read-only root, tmpfs for /tmp, /run and
 // what the workload writes, its own network namespace (loopback only), root in the
-// container, and no terminal.
-func appSpec(wl appWorkload) func(map[string]any) {
+// container, no terminal, and seccomp as the profile given (nil: none).
+func appSpec(wl appWorkload, seccomp any) func(map[string]any) {
 	return func(s map[string]any) {
+		if seccomp != nil {
+			s["linux"].(map[string]any)["seccomp"] = seccomp
+		}
 		s["root"].(map[string]any)["readonly"] = true
 		proc := s["process"].(map[string]any)
 		proc["env"] = []any{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root", "TERM=dumb"}

@@ -21,6 +21,13 @@ func (b *bench) runtimes() []runtimeCmd {
 	}
 	if b.o.runcNew != "" {
 		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, b.bundle})
+		if docker, err := dockerProfile(); err == nil {
+			// runc as Docker runs it: with Docker's default seccomp profile.
+			bundle, err := b.makeBundle("true-docker-seccomp", b.rootfs, func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }, "/bin/true")
+			if err == nil {
+				rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew) + " + Docker's seccomp profile", b.o.runcNew, nil, nil, bundle})
+			}
+		}
 	}
 	rts = append(rts,
 		runtimeCmd{"runc " + version(b.o.runcDebian) + " (Debian)", b.o.runcDebian, nil, nil, b.bundle},
@@ -109,7 +116,7 @@ func (b *bench) startLatency() {
 	for i, r := range rts {
 		b.results[r.label] = all[i]
 		switch {
-		case strings.HasPrefix(r.label, "runc") && !strings.Contains(r.label, "Debian") && runcNew.median == 0:
+		case strings.HasPrefix(r.label, "runc") && !strings.Contains(r.label, "Debian") && !strings.Contains(r.label, " + ") && runcNew.median == 0:
 			runcNew = all[i]
 		case strings.HasPrefix(r.label, "crun"):
 			crun = all[i]
