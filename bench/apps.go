@@ -151,7 +151,7 @@ func (b *bench) applications() {
 	if b.o.runsc != "" {
 		rts = append(rts, b.runscCmd(""))
 	}
-	rounds := 3
+	rounds := 5
 	if b.o.smoke {
 		rounds = 1
 	}

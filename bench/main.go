@@ -38,7 +38,7 @@ func main() {
 	flag.StringVar(&o.sections, "sections", "", "comma-separated section names to run (default all: "+strings.Join(sectionNames(), ",")+")")
 	flag.StringVar(&o.containerd2, "containerd2", "", "directory with containerd 2.x, ctr and containerd-shim-runc-v2")
 	flag.StringVar(&o.runcShimSameLib, "runc-shim-samelib", "", "containerd-shim-runc-v2 built from the containerd library yoroi's shim uses")
-	flag.IntVar(&o.n, "n", 30, "measured runs per runtime")
+	flag.IntVar(&o.n, "n", 50, "measured runs per runtime")
 	flag.IntVar(&o.warmup, "warmup", 3, "unmeasured runs first")
 	flag.IntVar(&o.idle, "idle", 50, "idle containers for the shim memory measure")
 	flag.IntVar(&o.concurrent, "concurrent", 100, "containers started at once")
