@@ -313,12 +313,20 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 	if exec == nil {
 		return answer(fd, req.ID, true, 0)
 	}
-	before, _ := execImage(exec.tgid)
+	// The process' stat, opened before the exec: it keeps reading this process (never a
+	// later one given the same pid) and fails once it is reaped.
+	stat, err := openProcStat(exec.tgid)
+	if err != nil {
+		return answer(fd, req.ID, true, 0)
+	}
+	before, _ := stat.image()
 	if !answer(fd, req.ID, true, 0) {
+		stat.close()
 		return false
 	}
 	go func() {
-		result, exe := waitExec(exec.tgid, before, exec.path)
+		defer stat.close()
+		result, exe := waitExec(stat, before, exec.path)
 		out := exec.event(ev, result)
 		if exe != "" {
 			out.Exe = exe
@@ -378,7 +386,7 @@ type procInfo struct {
 func (m *monitor) readProc(pid int) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
-	if data, err := os.ReadFile(dir + "/status"); err == nil {
+	if data, err := readProcFile(dir + "/status"); err == nil {
 		for _, line := range strings.Split(string(data), "\n") {
 			key, val, _ := strings.Cut(line, ":")
 			fields := strings.Fields(val)
@@ -397,7 +405,7 @@ func (m *monitor) readProc(pid int) procInfo {
 	}
 	m.mu.Lock()
 	if m.uidMap == "" {
-		if data, err := os.ReadFile(dir + "/uid_map"); err == nil {
+		if data, err := readProcFile(dir + "/uid_map"); err == nil {
 			m.uidMap = string(data)
 		}
 	}
@@ -549,11 +557,33 @@ type procImage struct {
 	zombie      bool
 }
 
-func execImage(pid int) (procImage, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+// procStat reads one process' /proc/PID/stat through a descriptor: one pread a look, no
+// path lookup, and never another process once this one is reaped (ESRCH).
+type procStat struct {
+	fd, pid int
+	buf     []byte
+}
+
+func openProcStat(pid int) (*procStat, error) {
+	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
+		return nil, err
+	}
+	return &procStat{fd: fd, pid: pid, buf: make([]byte, 1024)}, nil
+}
+
+func (p *procStat) close() { unix.Close(p.fd) }
+
+// image is what the process runs now; false once it is gone.
+func (p *procStat) image() (procImage, bool) {
+	n, err := unix.Pread(p.fd, p.buf, 0)
+	if err != nil || n <= 0 {
 		return procImage{}, false
 	}
+	return parseStatImage(p.buf[:n])
+}
+
+func parseStatImage(data []byte) (procImage, bool) {
 	// The command name is in parentheses and may hold anything.
 	open, end := bytes.IndexByte(data, '('), bytes.LastIndexByte(data, ')')
 	if open < 0 || end < open {
@@ -567,11 +597,33 @@ func execImage(pid int) (procImage, bool) {
 	return procImage{image: f[23] + " " + f[25], comm: string(data[open+1 : end]), zombie: f[0] == "Z" || f[0] == "X"}, true
 }
 
+// readProcFile reads a small /proc file with plain system calls (os.ReadFile would also
+// try to register it with Go's poller: five more calls while a syscall waits).
+func readProcFile(path string) ([]byte, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var out []byte
+	buf := make([]byte, 4096)
+	for {
+		n, err := unix.Read(fd, buf)
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return out, nil
+		}
+		out = append(out, buf[:n]...)
+	}
+}
+
 // waitExec waits for the result of an execve of path the process was let through:
 // "executed" (with the executable it runs now) once its image changed, "failed" if it
 // still runs its old image after a while (or exited with its old command name), and
 // "exited" if it was gone (exited and reaped) before that could be told.
-func waitExec(pid int, before procImage, path string) (result, exe string) {
+func waitExec(stat *procStat, before procImage, path string) (result, exe string) {
 	newComm := filepath.Base(path)
 	if len(newComm) > 15 {
 		newComm = newComm[:15]
@@ -579,7 +631,7 @@ func waitExec(pid int, before procImage, path string) (result, exe string) {
 	// Closely at first: a short-lived program may be gone (and reaped) a millisecond later.
 	start := time.Now()
 	for delay := 20 * time.Microsecond; time.Since(start) < 2*time.Second; {
-		now, ok := execImage(pid)
+		now, ok := stat.image()
 		switch {
 		case !ok:
 			return "exited", ""
@@ -590,7 +642,7 @@ func waitExec(pid int, before procImage, path string) (result, exe string) {
 		case now.zombie:
 			return "exited", ""
 		case now.image != before.image:
-			exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+			exe, _ := os.Readlink("/proc/" + strconv.Itoa(stat.pid) + "/exe")
 			return "executed", exe
 		}
 		time.Sleep(delay)

@@ -1,6 +1,8 @@
 package runtime
 
 import (
+	"bufio"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -32,5 +34,80 @@ func TestBudget(t *testing.T) {
 	b.refilled = time.Now().Add(-2 * time.Second)
 	if !b.take() || !b.take() || b.take() {
 		t.Error("the budget does not refill at its rate")
+	}
+}
+
+// TestProcStatFollowsOneProcess: the stat descriptor the exec audit opens before an exec
+// sees the process's image change at the exec, its zombie, and nothing once it is
+// reaped (not whatever later gets the pid).
+func TestProcStatFollowsOneProcess(t *testing.T) {
+	// sh says it runs, then waits for a line before it executes sleep.
+	cmd := exec.Command("sh", "-c", "echo ready; read go; exec sleep 0.2")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Skip(err)
+	}
+	waited := false
+	defer func() {
+		if !waited {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	}()
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		t.Fatal(err)
+	}
+	stat, err := openProcStat(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stat.close()
+	before, ok := stat.image()
+	if !ok || before.zombie || before.comm != "sh" {
+		t.Fatalf("before the exec: %+v %v", before, ok)
+	}
+	if _, err := stdin.Write([]byte("go\n")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		now, ok := stat.image()
+		if !ok {
+			t.Fatal("the process vanished before its exec")
+		}
+		if now.image != before.image && now.comm == "sleep" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no exec seen: %+v", now)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	for {
+		now, ok := stat.image()
+		if !ok {
+			t.Fatal("gone before it was reaped")
+		}
+		if now.zombie {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no exit seen")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	waited = true
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if now, ok := stat.image(); ok {
+		t.Fatalf("a reaped process still reads: %+v", now)
 	}
 }
