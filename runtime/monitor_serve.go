@@ -552,9 +552,11 @@ func readString(pid int, addr uint64) (string, bool) {
 // procImage is what identifies the program a process runs: the start of its code and of
 // its stack, which an execve replaces (at addresses that differ from the old ones:
 // address space layout randomization), and its command name, which a zombie keeps.
+// noMemory: the kernel shows no address space (zeros): the process is exiting, past
+// releasing its memory but not yet a zombie.
 type procImage struct {
-	image, comm string
-	zombie      bool
+	image, comm      string
+	zombie, noMemory bool
 }
 
 // procStat reads one process' /proc/PID/stat through a descriptor: one pread a look, no
@@ -594,7 +596,8 @@ func parseStatImage(data []byte) (procImage, bool) {
 	if len(f) < 26 {
 		return procImage{}, false
 	}
-	return procImage{image: f[23] + " " + f[25], comm: string(data[open+1 : end]), zombie: f[0] == "Z" || f[0] == "X"}, true
+	return procImage{image: f[23] + " " + f[25], comm: string(data[open+1 : end]),
+		zombie: f[0] == "Z" || f[0] == "X", noMemory: f[23] == "0" && f[25] == "0"}, true
 }
 
 // readProcFile reads a small /proc file with plain system calls (os.ReadFile would also
@@ -632,18 +635,12 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 	start := time.Now()
 	for delay := 20 * time.Microsecond; time.Since(start) < 2*time.Second; {
 		now, ok := stat.image()
-		switch {
-		case !ok:
-			return "exited", ""
-		case now.zombie && now.comm != before.comm:
-			return "executed", ""
-		case now.zombie && newComm != before.comm:
-			return "failed", ""
-		case now.zombie:
-			return "exited", ""
-		case now.image != before.image:
-			exe, _ := os.Readlink("/proc/" + strconv.Itoa(stat.pid) + "/exe")
-			return "executed", exe
+		if result, done := execOutcome(before, now, ok, newComm); done {
+			exe := ""
+			if result == "executed" && !now.zombie {
+				exe, _ = os.Readlink("/proc/" + strconv.Itoa(stat.pid) + "/exe")
+			}
+			return result, exe
 		}
 		time.Sleep(delay)
 		if time.Since(start) > 5*time.Millisecond && delay < 50*time.Millisecond {
@@ -651,6 +648,31 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 		}
 	}
 	return "failed", ""
+}
+
+// execOutcome tells an exec's result from one look at the process (ok: it could be
+// read), or that it cannot be told yet.
+func execOutcome(before, now procImage, ok bool, newComm string) (result string, done bool) {
+	switch {
+	case !ok:
+		return "exited", true
+	case now.zombie && now.comm != before.comm:
+		return "executed", true
+	case now.zombie && newComm != before.comm:
+		return "failed", true
+	case now.zombie:
+		return "exited", true
+	case now.noMemory && now.comm != before.comm:
+		// Exiting, its memory gone before it is a zombie, under the name the exec gave.
+		return "executed", true
+	case now.noMemory:
+		// Exiting under its old name: a failed exec, or one of a program of the same
+		// name. Look again: the zombie or its absence tells.
+		return "", false
+	case now.image != before.image:
+		return "executed", true
+	}
+	return "", false
 }
 
 // isExecSyscall: nr is execve or execveat on arch.

@@ -111,3 +111,33 @@ func TestProcStatFollowsOneProcess(t *testing.T) {
 		t.Fatalf("a reaped process still reads: %+v", now)
 	}
 }
+
+// TestExecOutcome: what one look at a process after its exec was let through says.
+func TestExecOutcome(t *testing.T) {
+	sh := procImage{image: "94000 140000", comm: "sh"}
+	for _, tc := range []struct {
+		name   string
+		now    procImage
+		ok     bool
+		result string
+		done   bool
+	}{
+		{"still the old image", sh, true, "", false},
+		{"a new image", procImage{image: "95000 141000", comm: "true"}, true, "executed", true},
+		{"a new image, comm not yet", procImage{image: "95000 141000", comm: "sh"}, true, "executed", true},
+		{"exiting under the old name: not told yet", procImage{image: "0 0", comm: "sh", noMemory: true}, true, "", false},
+		{"exiting under the new name", procImage{image: "0 0", comm: "true", noMemory: true}, true, "executed", true},
+		{"a zombie of the new program", procImage{image: "0 0", comm: "true", zombie: true, noMemory: true}, true, "executed", true},
+		{"a zombie of the old one: the exec failed", procImage{image: "0 0", comm: "sh", zombie: true, noMemory: true}, true, "failed", true},
+		{"reaped", procImage{}, false, "exited", true},
+	} {
+		result, done := execOutcome(sh, tc.now, tc.ok, "true")
+		if result != tc.result || done != tc.done {
+			t.Errorf("%s: %q %v, want %q %v", tc.name, result, done, tc.result, tc.done)
+		}
+	}
+	// A program of the same name: a zombie cannot tell, so it counts as exited.
+	if result, _ := execOutcome(sh, procImage{comm: "sh", zombie: true}, true, "sh"); result != "exited" {
+		t.Errorf("same-name zombie: %q", result)
+	}
+}
