@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -103,7 +104,7 @@ func run(o options) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(work)
+	defer removeWork(work)
 	if err := os.Chmod(work, 0o711); err != nil {
 		return "", err
 	}
@@ -392,4 +393,30 @@ func dockerProfile() (any, error) {
 		return nil, err
 	}
 	return spec["linux"].(map[string]any)["seccomp"], nil
+}
+
+// removeWork removes the bench's work directory, unmounting first what runtimes left
+// mounted in their state roots: runsc pins the network namespace of --network=none by a
+// bind mount (ROOT/null-netns) that no runsc command removes.
+func removeWork(work string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err == nil {
+		var points []string
+		for _, line := range strings.Split(string(data), "\n") {
+			f := strings.Fields(line)
+			if len(f) > 4 && (f[4] == work || strings.HasPrefix(f[4], work+"/")) {
+				points = append(points, f[4])
+			}
+		}
+		// Deepest first.
+		sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
+		for _, p := range points {
+			if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil {
+				fmt.Fprintf(os.Stderr, "bench: unmount %s: %v\n", p, err)
+			}
+		}
+	}
+	if err := os.RemoveAll(work); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
 }
