@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 type options struct {
@@ -399,21 +401,15 @@ func dockerProfile() (any, error) {
 // mounted in their state roots: runsc pins the network namespace of --network=none by a
 // bind mount (ROOT/null-netns) that no runsc command removes.
 func removeWork(work string) {
-	data, err := os.ReadFile("/proc/self/mountinfo")
-	if err == nil {
-		var points []string
-		for _, line := range strings.Split(string(data), "\n") {
-			f := strings.Fields(line)
-			if len(f) > 4 && (f[4] == work || strings.HasPrefix(f[4], work+"/")) {
-				points = append(points, f[4])
-			}
-		}
-		// Deepest first.
-		sort.Slice(points, func(i, j int) bool { return len(points[i]) > len(points[j]) })
-		for _, p := range points {
-			if err := syscall.Unmount(p, syscall.MNT_DETACH); err != nil {
-				fmt.Fprintf(os.Stderr, "bench: unmount %s: %v\n", p, err)
-			}
+	mounts, err := mountinfo.GetMounts(mountinfo.PrefixFilter(work))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+	}
+	// Deepest first.
+	sort.Slice(mounts, func(i, j int) bool { return len(mounts[i].Mountpoint) > len(mounts[j].Mountpoint) })
+	for _, m := range mounts {
+		if err := syscall.Unmount(m.Mountpoint, syscall.MNT_DETACH); err != nil {
+			fmt.Fprintf(os.Stderr, "bench: unmount %s: %v\n", m.Mountpoint, err)
 		}
 	}
 	if err := os.RemoveAll(work); err != nil {
