@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/runtime-spec/specs-go"
 	cri "k8s.io/cri-api/pkg/apis/runtime/v1"
@@ -36,6 +37,17 @@ func TestPostureFailsClosed(t *testing.T) {
 		t.Errorf("run: exit %d, want 1", r.code)
 	}
 	e.assertNoLeftovers(id)
+	// In the foreground the check runs beside the wait for the workload: a failure kills
+	// it at once (not after its 100 s).
+	id = uniqueID("posture-fg")
+	began := time.Now()
+	if r := e.fails(want, "run", "--bundle", bundle().dir, id); r.code != 1 {
+		t.Errorf("run in the foreground: exit %d, want 1", r.code)
+	}
+	if d := time.Since(began); d > 30*time.Second {
+		t.Errorf("run in the foreground failed after %v: the workload was not stopped", d)
+	}
+	e.assertNoLeftovers(id)
 	id = uniqueID("posture-start")
 	e.ok("create", "--bundle", bundle().dir, id)
 	if r := e.fails(want, "start", id); r.code != 1 {
@@ -51,6 +63,12 @@ func TestPostureFailsClosed(t *testing.T) {
 	defer e.run("delete", "--force", id)
 	if ev := e.auditEvents(id, "posture"); len(ev) != 1 || !strings.HasPrefix(ev[0]["detail"].(string), "checked in") {
 		t.Errorf("audit posture events %v", ev)
+	}
+	// A foreground workload that outlives the check is checked too.
+	id = uniqueID("posture-fg-ok")
+	e.ok("run", "--bundle", e.newBundle("sleep", "0.5").dir, id)
+	if ev := e.auditEvents(id, "posture"); len(ev) != 1 || !strings.HasPrefix(ev[0]["detail"].(string), "checked in") {
+		t.Errorf("audit posture events of the foreground run %v", ev)
 	}
 }
 

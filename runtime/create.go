@@ -316,9 +316,9 @@ func (c *creation) run(rb *rollback) (int, error) {
 		cleanup:         func() { withoutContainer(undo).run() },
 		prepared:        func() error { return delegateCgroup(c.container) },
 		started:         func() { r.clearPending(id) },
-		posture: func(pid int, p *libcontainer.Process) error {
+		posture: func(pid int, p *libcontainer.Process, gone <-chan struct{}) error {
 			cfg := c.container.Config()
-			return r.verifyPosture(id, &cfg, c.h.policy, pid, p)
+			return r.verifyPosture(id, &cfg, c.h.policy, pid, p, gone)
 		},
 	}
 	if c.notify != nil {

@@ -96,9 +96,9 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		seccomp:        filter,
 		monitor:        monitor,
 		subCgroupPaths: cgPaths,
-		posture: func(pid int, lp *libcontainer.Process) error {
+		posture: func(pid int, lp *libcontainer.Process, gone <-chan struct{}) error {
 			cfg := c.Config()
-			return r.verifyPosture(o.ID, &cfg, nil, pid, lp)
+			return r.verifyPosture(o.ID, &cfg, nil, pid, lp, gone)
 		},
 	}
 	return rn.run(p)

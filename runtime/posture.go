@@ -146,14 +146,15 @@ func flagOptions(flags int) []string {
 
 // checkPosture waits until pid runs the workload, reads its posture once and compares.
 // It returns errExited when the process ended first, and the differences, if any, as
-// one error.
-func checkPosture(pid int, model hardening.Posture) error {
+// one error. gone, when it is closed, says the process has exited (a check run beside
+// the wait for it): the check stops waiting for its execve then.
+func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error {
 	start, err := processStart(pid)
 	if err != nil {
 		return errExited
 	}
 	waited := timed("", "posture: wait for the workload's execve")
-	err = awaitWorkload(pid, model)
+	err = awaitWorkload(pid, model, gone)
 	waited()
 	if err != nil {
 		return err
@@ -182,10 +183,11 @@ func checkPosture(pid int, model hardening.Posture) error {
 // get until right before its execve). Nothing else the model checks changes
 // from there on or can widen across that execve (no_new_privs keeps capabilities from
 // growing; mounts and namespaces stay). It polls cheaply, backing off, so that many
-// concurrent starts do not spend their CPU on it.
-func awaitWorkload(pid int, model hardening.Posture) error {
+// concurrent starts do not spend their CPU on it. It stops, with errExited, as soon as
+// gone is closed.
+func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error {
 	deadline := time.Now().Add(postureWait)
-	pause := 50 * time.Microsecond
+	wait := 50 * time.Microsecond
 	for {
 		st, err := readStatus(pid)
 		if err != nil || st.state == "Z" || st.state == "X" {
@@ -203,8 +205,13 @@ func awaitWorkload(pid int, model hardening.Posture) error {
 		if time.Now().After(deadline) {
 			return nil // the comparison says what is still not in place
 		}
-		time.Sleep(pause)
-		pause = min(2*pause, 2*time.Millisecond)
+		select {
+		case <-gone:
+			return errExited
+		default:
+		}
+		pause(wait)
+		wait = min(2*wait, 2*time.Millisecond)
 	}
 }
 
@@ -509,8 +516,9 @@ func limitValue(s string) uint64 {
 // the model, and records the outcome (and its cost) in the audit log. p is the process
 // yoroi started (nil for start, which releases a created init): an exec'd process may
 // carry capabilities, rlimits and no_new_privs of its own. policy is the container's
-// (nil: read again for the profile its annotations name).
-func (r *Runtime) verifyPosture(id string, config *configs.Config, policy *hardening.Policy, pid int, p *libcontainer.Process) error {
+// (nil: read again for the profile its annotations name). gone is closed once the
+// process has exited (nil: the caller does not wait for it).
+func (r *Runtime) verifyPosture(id string, config *configs.Config, policy *hardening.Policy, pid int, p *libcontainer.Process, gone <-chan struct{}) error {
 	done := timed(id, "posture: policy and model")
 	if policy == nil {
 		_, annotations := utils.Annotations(config.Labels)
@@ -526,7 +534,7 @@ func (r *Runtime) verifyPosture(id string, config *configs.Config, policy *harde
 		model.Bounding = 0
 	}
 	done()
-	err := checkPosture(pid, model)
+	err := checkPosture(pid, model, gone)
 	defer timed(id, "posture: audit")()
 	ev := auditEvent{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
 	if p != nil && !p.Init {

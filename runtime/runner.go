@@ -50,8 +50,9 @@ type runner struct {
 	// started runs once libcontainer has written the container's state.
 	started func()
 	// posture checks the started process (run and exec: start checks a created one).
-	// An error stops the process, and for init removes the container.
-	posture func(pid int, p *libcontainer.Process) error
+	// An error stops the process, and for init removes the container. gone is closed once
+	// the process has exited, when the check runs beside the wait for it.
+	posture func(pid int, p *libcontainer.Process, gone <-chan struct{}) error
 }
 
 func (r *runner) run(config *specs.Process) (status int, retErr error) {
@@ -88,15 +89,20 @@ func (r *runner) run(config *specs.Process) (status int, retErr error) {
 	if err := r.start(process); err != nil {
 		return -1, err
 	}
-	if err := r.afterStart(process, stdio); err != nil {
+	check := r.checkBeside(process, detach)
+	if err := r.afterStart(process, stdio, check == nil); err != nil {
 		r.terminate(process)
 		return -1, err
 	}
 	waited := timed(r.container.ID(), "wait")
-	status, err = signals.until(process, stdio, detach)
+	status, err = signals.until(process, stdio, detach, check.failed())
 	waited()
 	if err != nil {
 		r.terminate(process)
+	}
+	if cerr := check.wait(); cerr != nil {
+		r.postureFailed()
+		return -1, cerr
 	}
 	if detach {
 		return 0, nil
@@ -159,20 +165,45 @@ func (r *runner) start(process *libcontainer.Process) error {
 	return err
 }
 
-// afterStart checks a running process' posture, then hands over its console and writes
-// its pid file. An error means the process must be stopped (and for init, the container
-// removed).
-func (r *runner) afterStart(process *libcontainer.Process, stdio *streams) error {
-	if r.posture != nil && r.action == actRun {
+// checkBeside starts the posture check of a foreground process beside the wait for it
+// (nil: the check, if any, is made before). The workload runs from its execve on either
+// way; waiting for the check first would only add the check's length to a short
+// process's run. A detached process, one whose pid file or READY= tells a supervisor it
+// runs, is checked before yoroi says so.
+func (r *runner) checkBeside(process *libcontainer.Process, detach bool) *postureCheck {
+	if r.posture == nil || r.action != actRun || detach || r.pidFile != "" || r.notifySocket != nil {
+		return nil
+	}
+	pid, err := process.Pid()
+	id := r.container.ID()
+	return startPostureCheck(func(gone <-chan struct{}) error {
+		defer timed(id, "posture check")()
+		if err != nil {
+			return err
+		}
+		return r.posture(pid, process, gone)
+	})
+}
+
+// postureFailed marks a container whose process failed its posture check for removal.
+func (r *runner) postureFailed() {
+	if r.init {
+		r.shouldDestroy = true
+	}
+}
+
+// afterStart checks a running process' posture (unless it is checked beside the wait,
+// check false), then hands over its console and writes its pid file. An error means the
+// process must be stopped (and for init, the container removed).
+func (r *runner) afterStart(process *libcontainer.Process, stdio *streams, check bool) error {
+	if check && r.posture != nil && r.action == actRun {
 		defer timed(r.container.ID(), "posture check")()
 		pid, err := process.Pid()
 		if err == nil {
-			err = r.posture(pid, process)
+			err = r.posture(pid, process, nil)
 		}
 		if err != nil {
-			if r.init {
-				r.shouldDestroy = true
-			}
+			r.postureFailed()
 			return err
 		}
 	}
@@ -270,4 +301,42 @@ func activationFiles() []*os.File {
 		files = append(files, os.NewFile(uintptr(fd), "LISTEN_FD_"+strconv.Itoa(fd)))
 	}
 	return files
+}
+
+// postureCheck is a posture check running beside the wait for the process it checks.
+type postureCheck struct {
+	gone     chan struct{} // closed once the process has exited
+	failing  chan struct{} // closed when the check has failed (err is set)
+	finished chan struct{} // closed when the check has returned (err is set)
+	err      error
+}
+
+func startPostureCheck(check func(gone <-chan struct{}) error) *postureCheck {
+	c := &postureCheck{gone: make(chan struct{}), failing: make(chan struct{}), finished: make(chan struct{})}
+	go func() {
+		defer close(c.finished)
+		if c.err = check(c.gone); c.err != nil {
+			close(c.failing)
+		}
+	}()
+	return c
+}
+
+// failed is closed when the check fails, so that the wait kills the process (nil, never,
+// without a check).
+func (c *postureCheck) failed() <-chan struct{} {
+	if c == nil {
+		return nil
+	}
+	return c.failing
+}
+
+// wait tells the check the process has exited and returns its outcome.
+func (c *postureCheck) wait() error {
+	if c == nil {
+		return nil
+	}
+	close(c.gone)
+	<-c.finished
+	return c.err
 }

@@ -43,7 +43,9 @@ func relaySignals(subreaper bool, n *notifySocket) *signalRelay {
 
 // until relays signals to p until it exits and returns its exit status. A detached
 // process is left to itself once its READY= (if the caller asked for one) is relayed.
-func (r *signalRelay) until(p *libcontainer.Process, stdio *streams, detach bool) (int, error) {
+// When failed is closed (its posture check failed) p is killed: by the loop that reaps
+// it, so that the signal cannot reach a later process with its pid.
+func (r *signalRelay) until(p *libcontainer.Process, stdio *streams, detach bool, failed <-chan struct{}) (int, error) {
 	if detach && r.notify == nil {
 		return 0, nil
 	}
@@ -61,7 +63,17 @@ func (r *signalRelay) until(p *libcontainer.Process, stdio *streams, detach bool
 	}
 	<-r.ready
 	_ = stdio.resize()
-	for sig := range r.received {
+	for {
+		var sig os.Signal
+		select {
+		case sig = <-r.received:
+		case <-failed:
+			failed = nil
+			if err := p.Signal(unix.SIGKILL); err != nil {
+				logrus.Debugf("kill after the failed posture check: %v", err)
+			}
+			continue
+		}
 		switch sig {
 		case unix.SIGWINCH:
 			_ = stdio.resize()
@@ -79,7 +91,6 @@ func (r *signalRelay) until(p *libcontainer.Process, stdio *streams, detach bool
 			}
 		}
 	}
-	return -1, nil
 }
 
 // reapChildren collects every exited child without blocking, and says whether pid was

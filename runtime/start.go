@@ -43,7 +43,7 @@ func (r *Runtime) Start(id, notifySocketHost string) error {
 		return err
 	}
 	cfg := c.Config()
-	if err := r.verifyPosture(id, &cfg, nil, st.InitProcessPid, nil); err != nil {
+	if err := r.verifyPosture(id, &cfg, nil, st.InitProcessPid, nil, nil); err != nil {
 		// Fail closed: the container does not run on as something the policy did not
 		// promise.
 		r.removeFailed(c, id)
