@@ -217,7 +217,7 @@ func takeListener(conn *net.UnixConn) (int, error) {
 		if time.Now().After(deadline) {
 			return -1, fmt.Errorf("no seccomp listener at descriptor %d after %s", number, listenerWait)
 		}
-		time.Sleep(50 * time.Microsecond)
+		pause(50 * time.Microsecond)
 	}
 }
 
@@ -631,7 +631,9 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 	if len(newComm) > 15 {
 		newComm = newComm[:15]
 	}
-	// Closely at first: a short-lived program may be gone (and reaped) a millisecond later.
+	// Closely at first: a short-lived program may be gone (and reaped) a millisecond
+	// later. Each look is a read of its stat: the pause doubles, to a millisecond for the
+	// first 5 ms and to 50 ms after.
 	start := time.Now()
 	for delay := 20 * time.Microsecond; time.Since(start) < 2*time.Second; {
 		now, ok := stat.image()
@@ -642,12 +644,21 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 			}
 			return result, exe
 		}
-		time.Sleep(delay)
-		if time.Since(start) > 5*time.Millisecond && delay < 50*time.Millisecond {
-			delay *= 2
+		pause(delay)
+		if limit := execLookLimit(time.Since(start)); delay < limit {
+			delay = min(2*delay, limit)
 		}
 	}
 	return "failed", ""
+}
+
+// execLookLimit is the longest pause between two looks at an exec'ing process, elapsed
+// after the exec was let through.
+func execLookLimit(elapsed time.Duration) time.Duration {
+	if elapsed < 5*time.Millisecond {
+		return time.Millisecond
+	}
+	return 50 * time.Millisecond
 }
 
 // execOutcome tells an exec's result from one look at the process (ok: it could be

@@ -1,0 +1,26 @@
+package runtime
+
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// pause sleeps for d. Go's timers wake an idle program no sooner than a millisecond
+// later (its poller waits in whole milliseconds): a 50 µs time.Sleep takes about 1.1 ms.
+// The short waits of a start (the monitor taking a launcher's listener, the posture
+// check waiting for the workload's execve) are on its critical path, so below a
+// millisecond the calling thread sleeps in the kernel instead.
+func pause(d time.Duration) {
+	if d >= time.Millisecond {
+		time.Sleep(d)
+		return
+	}
+	ts := unix.NsecToTimespec(d.Nanoseconds())
+	for {
+		err := unix.Nanosleep(&ts, &ts)
+		if err != unix.EINTR {
+			return
+		}
+	}
+}
