@@ -315,7 +315,7 @@ func appSpec(wl appWorkload, seccomp any) func(map[string]any) {
 // appOnce starts the workload's server under r, waits until it answers, runs the client
 // in the container and returns its number; the container is removed either way.
 func (b *bench) appOnce(r runtimeCmd, wl appWorkload) (float64, error) {
-	root := filepath.Join(b.work, "state-apps-"+strings.Fields(r.label)[0])
+	root := filepath.Join(b.state, "state-apps-"+strings.Fields(r.label)[0])
 	id := nextID("app")
 	logFile, err := os.CreateTemp(b.work, "app-log-")
 	if err != nil {

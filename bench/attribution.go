@@ -27,7 +27,7 @@ func (b *bench) attribution() {
 	for round := 0; round < b.o.warmup+b.o.n; round++ {
 		for k := range rts {
 			i := (k + round) % len(rts)
-			d, ru, err := b.once(rts[i], filepath.Join(b.work, "state-attribution-"+strings.Fields(rts[i].label)[0]))
+			d, ru, err := b.once(rts[i], filepath.Join(b.state, "state-attribution-"+strings.Fields(rts[i].label)[0]))
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "bench:", err)
 				continue
@@ -60,7 +60,7 @@ func (b *bench) stepTimings() {
 			_ = os.Remove(log)
 		}
 		cmd := exec.Command(b.o.yoroi, "--debug", "--log-format", "json", "--log", log,
-			"--root", filepath.Join(b.work, "state-timings"), "run", "--bundle", b.bundle, nextID("timing"))
+			"--root", filepath.Join(b.state, "state-timings"), "run", "--bundle", b.bundle, nextID("timing"))
 		cmd.Env = append(os.Environ(), b.yoroiEnv()...)
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {

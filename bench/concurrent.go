@@ -19,7 +19,7 @@ func (b *bench) concurrentStarts() {
 	}
 	b.printf("## 6. %d containers started concurrently (`run --detach`)\n\n| runtime | wall time | failures |\n|---|---|---|\n", b.o.concurrent)
 	for _, r := range rts {
-		root := filepath.Join(b.work, "state-concurrent-"+strings.Fields(r.label)[0])
+		root := filepath.Join(b.state, "state-concurrent-"+strings.Fields(r.label)[0])
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		failures := 0

@@ -71,7 +71,7 @@ func (b *bench) measureAll(rs ...runtimeCmd) []stats {
 	rss := make([][]int64, len(rs))
 	out := make([]stats, len(rs))
 	for i, r := range rs {
-		roots[i] = filepath.Join(b.work, "state-"+strings.Fields(r.label)[0]+strconv.Itoa(len(b.results))+"-"+strconv.Itoa(i))
+		roots[i] = filepath.Join(b.state, "state-"+strings.Fields(r.label)[0]+strconv.Itoa(len(b.results))+"-"+strconv.Itoa(i))
 	}
 	for round := 0; round < b.o.warmup+b.o.n; round++ {
 		for k := range rs {

@@ -92,7 +92,7 @@ func (b *bench) seccompOverhead() {
 
 // syscallCost runs a bundle of testprog's "syscall N PROBE" and returns ns per call.
 func (b *bench) syscallCost(bundle string) (float64, error) {
-	cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.work, "state-syscall"), "run", "--bundle", bundle, nextID("syscall"))
+	cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.state, "state-syscall"), "run", "--bundle", bundle, nextID("syscall"))
 	cmd.Env = append(os.Environ(), b.yoroiEnv()...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

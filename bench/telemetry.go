@@ -61,7 +61,7 @@ func (b *bench) testprog(name, profile string, args []string) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.work, "state-telemetry"), "run", "--bundle", bundle, nextID(name))
+	cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.state, "state-telemetry"), "run", "--bundle", bundle, nextID(name))
 	cmd.Env = append(os.Environ(), b.yoroiEnv()...)
 	out, err := cmd.Output()
 	if err != nil {
