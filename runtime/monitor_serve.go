@@ -200,6 +200,9 @@ func takeListener(conn *net.UnixConn) (int, error) {
 	}
 	number := int(binary.NativeEndian.Uint32(buf))
 	deadline := time.Now().Add(listenerWait)
+	// The filter is installed a moment after the offer (about 0.2 ms); on a busy host,
+	// much later: the looks back off to a millisecond apart.
+	wait := 50 * time.Microsecond
 	for {
 		fd, err := unix.PidfdGetfd(pidfd, number, 0)
 		if err == nil {
@@ -217,7 +220,8 @@ func takeListener(conn *net.UnixConn) (int, error) {
 		if time.Now().After(deadline) {
 			return -1, fmt.Errorf("no seccomp listener at descriptor %d after %s", number, listenerWait)
 		}
-		pause(50 * time.Microsecond)
+		pause(wait)
+		wait = min(2*wait, time.Millisecond)
 	}
 }
 
@@ -632,10 +636,11 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 		newComm = newComm[:15]
 	}
 	// Closely at first: a short-lived program may be gone (and reaped) a millisecond
-	// later. Each look is a read of its stat: the pause doubles, to a millisecond for the
-	// first 5 ms and to 50 ms after.
+	// later. Each look is a read of its stat, and a wake-up on a CPU the program may need:
+	// the first comes after 250 µs (an execve takes about that), and the pause doubles, to
+	// a millisecond for the first 5 ms and to 50 ms after.
 	start := time.Now()
-	for delay := 20 * time.Microsecond; time.Since(start) < 2*time.Second; {
+	for delay := 250 * time.Microsecond; time.Since(start) < 2*time.Second; {
 		now, ok := stat.image()
 		if result, done := execOutcome(before, now, ok, newComm); done {
 			exe := ""
