@@ -186,6 +186,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseConfig$$' -fuzztime $(FUZZTIME) ./hardening
 	$(GO) test -run '^$$' -fuzz '^FuzzApply$$' -fuzztime $(FUZZTIME) ./hardening
 	$(GO) test -run '^$$' -fuzz '^FuzzImageRef$$' -fuzztime $(FUZZTIME) ./hardening
+	$(GO) test -run '^$$' -fuzz '^FuzzSecretValueTests$$' -fuzztime $(FUZZTIME) ./hardening
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSpec$$' -fuzztime $(FUZZTIME) ./runtime
 
 ## lint: gofmt and go vet

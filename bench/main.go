@@ -172,8 +172,11 @@ func sh(name string, args ...string) (string, error) {
 const config = `
 [audit]
 path = "%[1]s/audit.jsonl"
+# yoroi's host-wide state (the id ranges handed out, the staged id-mapped roots) on the
+# bench's tmpfs like the runtimes' state roots: its default, /run/yoroi/.yoroi, is on a tmpfs
+# on the distributions yoroi runs on.
 [runtime]
-state_dir = "%[1]s/yoroi-state"
+state_dir = "%[1]s/run/yoroi-state"
 
 # Every rule that can be relaxed, relaxed: no user namespace (so no id-mapped rootfs), no
 # seccomp filter (with an allow-all spec profile), writable and executable mounts. Landlock

@@ -401,10 +401,7 @@ func ParseConfig(data []byte) (*Config, error) {
 		if !validProfileName(name) || name == DefaultProfile {
 			return nil, fmt.Errorf("config: invalid profile name %q", name)
 		}
-		p, err := cfg.Default.clone()
-		if err != nil {
-			return nil, err
-		}
+		p := cfg.Default.clone()
 		if err := md.PrimitiveDecode(raw.Profiles[name], p); err != nil {
 			return nil, configError(err)
 		}
@@ -640,17 +637,7 @@ func anyList(list []string) []any {
 	return out
 }
 
-func (p *Policy) clone() (*Policy, error) {
-	data, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	var out Policy
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
-}
+func (p *Policy) clone() *Policy { return deepCopy(p) }
 
 // Differences lists the settings of p that differ from the built-in policy, as
 // "key: default → value", for `policy explain` and the audit log.

@@ -46,24 +46,55 @@ var secretNames = []string{
 var secretReferenceSuffixes = []string{"_FILE", "_PATH", "_DIR", "_FILENAME", "_LOCATION"}
 
 // secretValues are values that are credentials whatever the variable's name, and what
-// they are; compiled when first needed (every yoroi process would compile them at start).
-var secretValues = sync.OnceValue(func() []secretValue {
-	return []secretValue{
-		{"an AWS access key id", regexp.MustCompile(`^(AKIA|ASIA)[0-9A-Z]{16}$`)},
-		{"a GitHub token", regexp.MustCompile(`^(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})$`)},
-		{"a GitLab token", regexp.MustCompile(`^glpat-[A-Za-z0-9_-]{20,}$`)},
-		{"a Slack token", regexp.MustCompile(`^xox[abposr]-[0-9A-Za-z-]{10,}$`)},
-		{"a Google API key", regexp.MustCompile(`^AIza[0-9A-Za-z_-]{35}$`)},
-		{"a Stripe secret key", regexp.MustCompile(`^[sr]k_live_[0-9A-Za-z]{20,}$`)},
-		{"a private key", regexp.MustCompile(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)},
-		{"a JSON web token", regexp.MustCompile(`^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)},
-		{"a URL with a password", regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
-	}
-})
+// they are. Each expression is compiled when a value first passes its cheap test (most
+// environments have none that do; every yoroi process would compile them at start).
+var secretValues = []secretValue{
+	{"an AWS access key id", prefixed("AKIA", "ASIA"), lazyRegexp(`^(AKIA|ASIA)[0-9A-Z]{16}$`)},
+	{"a GitHub token", prefixed("gh", "github_pat_"), lazyRegexp(`^(gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})$`)},
+	{"a GitLab token", prefixed("glpat-"), lazyRegexp(`^glpat-[A-Za-z0-9_-]{20,}$`)},
+	{"a Slack token", prefixed("xox"), lazyRegexp(`^xox[abposr]-[0-9A-Za-z-]{10,}$`)},
+	{"a Google API key", prefixed("AIza"), lazyRegexp(`^AIza[0-9A-Za-z_-]{35}$`)},
+	{"a Stripe secret key", prefixed("sk_live_", "rk_live_"), lazyRegexp(`^[sr]k_live_[0-9A-Za-z]{20,}$`)},
+	{"a private key", containing("PRIVATE KEY-----"), lazyRegexp(`-----BEGIN ([A-Z]+ )?PRIVATE KEY-----`)},
+	{"a JSON web token", prefixed("eyJ"), lazyRegexp(`^eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}$`)},
+	{"a URL with a password", containing("://", "@"), lazyRegexp(`^[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@`)},
+}
 
 type secretValue struct {
 	what string
-	re   *regexp.Regexp
+	// may is true of every value re matches (FuzzSecretValueTests holds it to that).
+	may func(string) bool
+	re  func() *regexp.Regexp
+}
+
+func (v secretValue) matches(value string) bool { return v.may(value) && v.re().MatchString(value) }
+
+func lazyRegexp(expr string) func() *regexp.Regexp {
+	return sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(expr) })
+}
+
+// prefixed: the value starts with one of prefixes.
+func prefixed(prefixes ...string) func(string) bool {
+	return func(v string) bool {
+		for _, p := range prefixes {
+			if strings.HasPrefix(v, p) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// containing: the value contains every one of parts.
+func containing(parts ...string) func(string) bool {
+	return func(v string) bool {
+		for _, p := range parts {
+			if !strings.Contains(v, p) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 // secretReason says why NAME=VALUE looks like a credential ("" if it does not). It never
@@ -72,8 +103,8 @@ func secretReason(name, value string, extra []string) string {
 	if value == "" {
 		return ""
 	}
-	for _, v := range secretValues() {
-		if v.re.MatchString(value) {
+	for _, v := range secretValues {
+		if v.matches(value) {
 			return "its value is " + v.what
 		}
 	}

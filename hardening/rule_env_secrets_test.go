@@ -95,3 +95,24 @@ func TestCheckEnvSecrets(t *testing.T) {
 		})
 	}
 }
+
+// FuzzSecretValueTests: each value's cheap test is true of everything its expression
+// matches, so that skipping the expression never misses a credential.
+func FuzzSecretValueTests(f *testing.F) {
+	for _, v := range []string{
+		"AKIAIOSFODNN7EXAMPLE", "ghp_abcdefghijklmnopqrstuvwxyz0123456789", "github_pat_abcdefghijklmnopqrstuvwxyz",
+		"glpat-abcdefghij0123456789", "xoxb-1234567890-abcdef", "AIzaSyA-abcdefghijklmnopqrstuvwxyz01234",
+		"rk_live_abcdefghijklmnopqrstuvwx", "x -----BEGIN RSA PRIVATE KEY----- y",
+		"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+		"postgres://app:hunter2@db:5432/app", "PATH=/usr/bin", "",
+	} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		for _, v := range secretValues {
+			if v.re().MatchString(value) && !v.may(value) {
+				t.Fatalf("%s: %q matches the expression but not the cheap test", v.what, value)
+			}
+		}
+	})
+}

@@ -5,7 +5,6 @@ package runtime
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"unsafe"
@@ -120,13 +119,10 @@ func launcherCanInstall(cfg *configs.Seccomp) bool {
 
 // filterKey names a compiled filter: the profile and everything that turns it into BPF.
 func filterKey(cfg *configs.Seccomp) (string, error) {
-	data, err := json.Marshal(cfg)
-	if err != nil {
-		return "", err
-	}
+	data := appendSeccomp(nil, cfg)
 	major, minor, patch := libseccomp.GetLibraryVersion()
 	h := sha256.New()
-	fmt.Fprintf(h, "yoroi-seccomp-filter v2\x00%s\x00%d.%d.%d\x00%s\x00", libcontainerVersion(), major, minor, patch, hostArch)
+	fmt.Fprintf(h, "yoroi-seccomp-filter v3\x00%s\x00%d.%d.%d\x00%s\x00", libcontainerVersion(), major, minor, patch, hostArch)
 	h.Write(data)
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
