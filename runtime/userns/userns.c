@@ -31,12 +31,12 @@ static int holder(void *arg)
 	return 0;
 }
 
-int yoroi_userns_holder(int *pid, void **stack)
+int yoroi_userns_holder(int *pid, int *pidfd, void **stack)
 {
 	void *s = mmap(NULL, HOLDER_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	if (s == MAP_FAILED)
 		return -errno;
-	int p = clone(holder, (char *)s + HOLDER_STACK, CLONE_NEWUSER | CLONE_VM | SIGCHLD, NULL);
+	int p = clone(holder, (char *)s + HOLDER_STACK, CLONE_NEWUSER | CLONE_VM | CLONE_PIDFD | SIGCHLD, NULL, pidfd);
 	if (p < 0) {
 		int e = errno;
 		munmap(s, HOLDER_STACK);

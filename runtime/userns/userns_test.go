@@ -1,6 +1,7 @@
 package userns
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -82,8 +83,10 @@ func TestNewMapsAMount(t *testing.T) {
 	}
 }
 
-// count returns the test process's open fds and its children (zombies included).
+// count returns the test process's open fds and its children (zombies included), once
+// every holder killed has been reaped.
 func count(t *testing.T) (fds, children int) {
+	reaping.Wait()
 	t.Helper()
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
@@ -156,4 +159,30 @@ func slicesEqual(a, b []IDMap) bool {
 		}
 	}
 	return true
+}
+
+// TestHolderReapedByAnyWait: a wait for any child (the signal relay's) may reap a killed
+// holder before its own reaper does; the reaper then finds it gone, through its pidfd,
+// and nothing hangs or stays behind.
+func TestHolderReapedByAnyWait(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: writing a uid_map for host ids")
+	}
+	fds, _ := count(t)
+	for i := 0; i < 200; i++ {
+		f, err := New([]IDMap{{0, 100000, 65536}}, []IDMap{{0, 100000, 65536}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		for {
+			var ws unix.WaitStatus
+			if _, err := unix.Wait4(-1, &ws, 0, nil); errors.Is(err, unix.ECHILD) {
+				break
+			}
+		}
+	}
+	if f2, children := count(t); f2 != fds || children != 0 {
+		t.Errorf("%d fds (was %d), %d children", f2, fds, children)
+	}
 }
