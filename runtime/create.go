@@ -66,9 +66,11 @@ type creation struct {
 	filter    []byte
 	container *libcontainer.Container
 	// seccomp is the filter's configuration, which the launcher's program was built from;
-	// monitor is the init's connection to the container's monitor (nil: none).
-	seccomp *configs.Seccomp
-	monitor *os.File
+	// monitor is the init's connection to the container's monitor (nil: none), and
+	// monitorStart says how the monitor's start went.
+	seccomp      *configs.Seccomp
+	monitor      *os.File
+	monitorStart <-chan error
 }
 
 // createStages are the steps of create, in order. Each adds to the rollback the undo of
@@ -84,6 +86,7 @@ var createStages = []struct {
 	{"build config", (*creation).buildConfig},
 	{"start monitor", (*creation).startMonitor},
 	{"create", (*creation).create},
+	{"monitor started", (*creation).monitorStarted},
 }
 
 func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr error) {
@@ -259,8 +262,20 @@ func (c *creation) startMonitor(rb *rollback) error {
 	r, id := c.r, c.o.ID
 	rb.add("monitor", func() error { return r.removeMonitorSocket(id) })
 	var err error
-	c.filter, c.monitor, err = r.setupMonitor(id, m, c.config, c.seccomp, c.filter)
+	c.filter, c.monitor, c.monitorStart, err = r.setupMonitor(id, m, c.config, c.seccomp, c.filter)
 	return err
+}
+
+// monitorStarted waits for the monitor's start, which went on beside the create stage:
+// no process of the container runs before its monitor does.
+func (c *creation) monitorStarted(*rollback) error {
+	if c.monitorStart == nil {
+		return nil
+	}
+	if err := <-c.monitorStart; err != nil {
+		return fmt.Errorf("starting the container's monitor: %w", err)
+	}
+	return nil
 }
 
 // create has libcontainer create the container and audits it: a container whose

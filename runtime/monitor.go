@@ -79,28 +79,29 @@ func filterArchs(cfg *configs.Seccomp) []string {
 // place of its own (prog, as compiled from cfg) and starts the monitor. It returns the
 // filter for the launcher and a connection to the monitor for the container's init. The
 // caller removes the socket when the container is not created.
-func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *configs.Config, cfg *configs.Seccomp, prog []byte) ([]byte, *os.File, error) {
+func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *configs.Config, cfg *configs.Seccomp, prog []byte) (_ []byte, _ *os.File, started <-chan error, _ error) {
 	mprog, key, err := r.monitorProgram(cfg, prog, m)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	rcfg, err := r.config()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if err := r.startMonitor(monitorConfig{ID: id, AuditPath: rcfg.Audit.Path, Filter: prog, Plan: *m}); err != nil {
-		return nil, nil, fmt.Errorf("starting the container's monitor: %w", err)
+	started, err = r.startMonitor(monitorConfig{ID: id, AuditPath: rcfg.Audit.Path, Filter: prog, Plan: *m})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("starting the container's monitor: %w", err)
 	}
 	conn, err := r.dialMonitor(id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	// Processes exec'd into the container get the monitor's filter too.
 	config.Labels = slices.DeleteFunc(config.Labels, func(l string) bool {
 		return isMonitorLabel(l) || strings.HasPrefix(l, seccompFilterLabel+"=")
 	})
 	config.Labels = append(config.Labels, monitorLabel+"=1", seccompFilterLabel+"="+key)
-	return mprog, conn, nil
+	return mprog, conn, started, nil
 }
 
 func isMonitorLabel(l string) bool { return strings.HasPrefix(l, monitorLabel+"=") }
@@ -129,57 +130,79 @@ func (r *Runtime) monitorProgram(cfg *configs.Seccomp, prog []byte, m *hardening
 // startMonitor starts the monitor: its socket is bound here, before anything can connect
 // to it, and handed to it; it runs in a session of its own with no descriptor of ours
 // but its configuration (a memfd on stdin) and the socket, so that it outlives this
-// command and holds nothing an engine waits on.
-func (r *Runtime) startMonitor(mc monitorConfig) error {
+// command and holds nothing an engine waits on. The socket is bound when startMonitor
+// returns, so the container's processes may connect at once; the monitor's fork and
+// execve (about a millisecond of every create here) go on in the background, and
+// started says how they went.
+func (r *Runtime) startMonitor(mc monitorConfig) (started <-chan error, err error) {
 	sock := r.monitorSocket(mc.ID)
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
-		return err
+		return nil, err
 	}
 	_ = os.Remove(sock)
 	var ln *net.UnixListener
-	err := viaDirFD(sock, func(addr string) (err error) {
+	err = viaDirFD(sock, func(addr string) (err error) {
 		ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
 		return err
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ln.SetUnlinkOnClose(false)
 	lnFile, err := ln.File()
 	ln.Close()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer lnFile.Close()
+	cmd, config, err := monitorCommand(mc, lnFile)
+	if err != nil {
+		lnFile.Close()
+		return nil, err
+	}
+	done := make(chan error, 1)
+	go func() {
+		defer lnFile.Close()
+		defer config.Close()
+		err := cmd.Start()
+		if err == nil {
+			err = cmd.Process.Release()
+		}
+		done <- err
+	}()
+	return done, nil
+}
+
+// monitorCommand is the monitor's command, with its configuration in a memfd (returned,
+// for the caller to close once the monitor is started) on its stdin and the socket
+// listener as its descriptor 3.
+func monitorCommand(mc monitorConfig, listener *os.File) (*exec.Cmd, *os.File, error) {
 	data, err := json.Marshal(mc)
 	if err != nil {
-		return err
-	}
-	fd, err := unix.MemfdCreate("yoroi-monitor-config", unix.MFD_CLOEXEC)
-	if err != nil {
-		return err
-	}
-	config := os.NewFile(uintptr(fd), "monitor-config")
-	defer config.Close()
-	if _, err := config.Write(data); err != nil {
-		return err
-	}
-	if _, err := config.Seek(0, 0); err != nil {
-		return err
+		return nil, nil, err
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return err
+		return nil, nil, err
+	}
+	fd, err := unix.MemfdCreate("yoroi-monitor-config", unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, nil, err
+	}
+	config := os.NewFile(uintptr(fd), "monitor-config")
+	if _, err := config.Write(data); err != nil {
+		config.Close()
+		return nil, nil, err
+	}
+	if _, err := config.Seek(0, 0); err != nil {
+		config.Close()
+		return nil, nil, err
 	}
 	cmd := exec.Command(exe, MonitorCommand, mc.ID)
 	cmd.Stdin = config
-	cmd.ExtraFiles = []*os.File{lnFile}
+	cmd.ExtraFiles = []*os.File{listener}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	cmd.Dir = "/"
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	return cmd.Process.Release()
+	return cmd, config, nil
 }
 
 // viaDirFD calls f with an address for the socket path: the path itself, or, when it is
