@@ -26,8 +26,11 @@ import (
 // libcontainer change, a hook, a bug of yoroi's), the container does not run on.
 
 // postureWait bounds the wait for the launcher to install the seccomp filter and execute
-// the workload.
-const postureWait = 2 * time.Second
+// the workload: a launcher that has not by then is refused. It is long enough for a burst
+// of starts on a busy host (100 concurrent starts on this project's 2-CPU machines took a
+// launcher up to 2.6 s; a 2 s bound refused up to a fifth of them), and costs nothing
+// when the workload starts sooner.
+const postureWait = 30 * time.Second
 
 // postureFaultEnv makes the model expect an empty bounding set, so that every check
 // fails: the fail-closed path's test drives it through engines, whose environment
@@ -183,17 +186,18 @@ func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error 
 // get until right before its execve). Nothing else the model checks changes
 // from there on or can widen across that execve (no_new_privs keeps capabilities from
 // growing; mounts and namespaces stay). It polls cheaply, backing off, so that many
-// concurrent starts do not spend their CPU on it. It stops, with errExited, as soon as
-// gone is closed.
+// concurrent starts do not spend their CPU on it (see postureLook). It stops, with
+// errExited, as soon as gone is closed.
 func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error {
-	deadline := time.Now().Add(postureWait)
+	start := time.Now()
+	deadline := start.Add(postureWait)
 	wait := 50 * time.Microsecond
 	for {
 		st, err := readStatus(pid)
 		if err != nil || st.state == "Z" || st.state == "X" {
 			return errExited
 		}
-		if (!model.Seccomp || st.obs.SeccompMode == 2) && !inLauncher(pid) {
+		if (!model.Seccomp || st.obs.SeccompMode == 2) && !inLauncher(pid, st.name) {
 			fds, err := readFDs(pid)
 			if err != nil {
 				return errExited
@@ -211,21 +215,40 @@ func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error
 		default:
 		}
 		pause(wait)
-		wait = min(2*wait, 2*time.Millisecond)
+		wait = postureLook(wait, time.Since(start))
 	}
 }
 
-// inLauncher reports whether pid still runs yoroi's code: libcontainer's init (argv
-// "yoroi init") or the Landlock launcher (argv "/proc/self/exe __yoroi_landlock …"), by
-// the argv each has until it executes the next. (A workload whose argv is "X init" only
-// makes the check wait its full postureWait.)
-func inLauncher(pid int) bool {
+// postureLook is the wait before the next look at a workload that is not yet past the
+// launcher, after waiting and having waited so far: doubling from tens of microseconds
+// to 2 ms while a start is quick (under 20 ms, as nearly all are on an idle host), then
+// to 50 ms. A burst of starts on a busy host is slow for every one of them, and a
+// hundred checks looking every 2 ms (reading /proc: status, cmdline, descriptors) took
+// the CPU their launchers needed: 100 concurrent starts here took 2.3 s to 29 s.
+func postureLook(waiting, waited time.Duration) time.Duration {
+	limit := 2 * time.Millisecond
+	if waited >= 20*time.Millisecond {
+		limit = 50 * time.Millisecond
+	}
+	return min(2*waiting, limit)
+}
+
+// initComm is the name libcontainer's nsexec gives the container's init process.
+const initComm = "runc:[2:INIT]"
+
+// inLauncher reports whether pid, whose command name is comm, still runs yoroi's code:
+// libcontainer's init (argv "yoroi init", named initComm) or the Landlock launcher (argv
+// "/proc/self/exe __yoroi_landlock …", named after /proc/self/exe), by the argv and the
+// name each has until it executes the next. A workload is told apart by either (a
+// workload whose argv is "X init" is not libcontainer's init).
+func inLauncher(pid int, comm string) bool {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
 	if err != nil || len(data) == 0 {
 		return true // in an execve (or exiting: the caller sees that next)
 	}
 	args := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
-	return len(args) > 1 && args[1] == hardening.LandlockArg || len(args) == 2 && args[1] == "init"
+	launcher := len(args) > 1 && args[1] == hardening.LandlockArg && comm == filepath.Base(hardening.LandlockExe)
+	return launcher || len(args) == 2 && args[1] == "init" && comm == initComm
 }
 
 // holdsAny reports whether a descriptor points at or below one of targets.
@@ -284,8 +307,8 @@ func processStart(pid int) (string, error) {
 }
 
 type procStatus struct {
-	state string
-	obs   hardening.Observed
+	name, state string
+	obs         hardening.Observed
 }
 
 func readStatus(pid int) (procStatus, error) {
@@ -304,6 +327,8 @@ func readStatus(pid int) (procStatus, error) {
 		v = strings.TrimSpace(v)
 		hex := func() uint64 { n, _ := strconv.ParseUint(v, 16, 64); return n }
 		switch k {
+		case "Name":
+			st.name = v
 		case "State":
 			st.state, _, _ = strings.Cut(v, " ")
 		case "CapInh":

@@ -113,42 +113,91 @@ func TestPostureModelSpecOrder(t *testing.T) {
 	}
 }
 
-// A process still in libcontainer's init or in the launcher is told by its argv.
+// A process still in libcontainer's init or in the launcher is told by its argv and its
+// command name; a workload with the same argv is not.
 func TestInLauncher(t *testing.T) {
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "init")
 	if err := unix.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	cat, err := exec.LookPath("cat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A process's command name is the base name of the path it was executed by.
+	for _, name := range []string{initComm, filepath.Base(hardening.LandlockExe)} {
+		if err := os.Symlink(cat, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, tc := range []struct {
+		path string
 		args []string
 		want bool
 	}{
-		{[]string{"/usr/local/bin/yoroi", "init"}, true},
-		{[]string{hardening.LandlockExe, hardening.LandlockArg, fifo}, true},
-		{[]string{"cat", "init", "init"}, false},
-		{[]string{"cat", filepath.Join(dir, "init")}, false},
+		{initComm, []string{"/usr/local/bin/yoroi", "init"}, true},
+		{filepath.Base(hardening.LandlockExe), []string{hardening.LandlockExe, hardening.LandlockArg, fifo}, true},
+		{"cat", []string{"/usr/local/bin/yoroi", "init"}, false},
+		{"cat", []string{hardening.LandlockExe, hardening.LandlockArg, fifo}, false},
+		{initComm, []string{"cat", "init", "init"}, false},
+		{"cat", []string{"cat", filepath.Join(dir, "init")}, false},
 	} {
 		// cat blocks opening the fifo, whatever its argv[0]: a process with that argv.
 		cmd := exec.Command("cat", tc.args[1:]...)
 		cmd.Args = tc.args
-		cmd.Path, _ = exec.LookPath("cat")
+		cmd.Path = cat
+		if tc.path != "cat" {
+			cmd.Path = filepath.Join(dir, tc.path)
+		}
 		cmd.Dir = dir
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Start returns while the execve is still setting up the new argv (the
-		// transition inLauncher counts as not yet the workload): wait for the argv.
+		// Start returns while the execve is still setting up the new argv and name (the
+		// transition inLauncher counts as not yet the workload): wait for both.
+		var st procStatus
 		for i := 0; i < 1000; i++ {
-			if data, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline"); len(data) > 0 {
+			data, _ := os.ReadFile("/proc/" + strconv.Itoa(cmd.Process.Pid) + "/cmdline")
+			if st, err = readStatus(cmd.Process.Pid); err != nil {
+				t.Fatal(err)
+			}
+			if len(data) > 0 && st.name == filepath.Base(cmd.Path) {
 				break
 			}
 			time.Sleep(time.Millisecond)
 		}
-		if got := inLauncher(cmd.Process.Pid); got != tc.want {
-			t.Errorf("%q: %v, want %v", tc.args, got, tc.want)
+		if got := inLauncher(cmd.Process.Pid, st.name); got != tc.want {
+			t.Errorf("%s %q (named %q): %v, want %v", tc.path, tc.args, st.name, got, tc.want)
 		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+	}
+}
+
+// The posture check looks often while a start is quick and seldom once it is slow.
+func TestPostureLook(t *testing.T) {
+	for _, tc := range []struct {
+		waiting, waited, want time.Duration
+	}{
+		{50 * time.Microsecond, 0, 100 * time.Microsecond},
+		{time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond},
+		{2 * time.Millisecond, 19 * time.Millisecond, 2 * time.Millisecond},
+		{2 * time.Millisecond, 20 * time.Millisecond, 4 * time.Millisecond},
+		{32 * time.Millisecond, time.Second, 50 * time.Millisecond},
+		{50 * time.Millisecond, 10 * time.Second, 50 * time.Millisecond},
+	} {
+		if got := postureLook(tc.waiting, tc.waited); got != tc.want {
+			t.Errorf("postureLook(%v, %v) = %v, want %v", tc.waiting, tc.waited, got, tc.want)
+		}
+	}
+	// Over a slow start's full wait, the looks are few.
+	looks, waited := 0, time.Duration(0)
+	for wait := 50 * time.Microsecond; waited < postureWait; wait = postureLook(wait, waited) {
+		waited += wait
+		looks++
+	}
+	if looks > 650 {
+		t.Errorf("%d looks over %v", looks, postureWait)
 	}
 }
