@@ -72,15 +72,21 @@ func TestNewMapsAMount(t *testing.T) {
 
 	fds, children := count(t)
 	for i := 0; i < 1000; i++ {
-		f, err := New([]IDMap{{0, 100000, 65536}}, []IDMap{{0, 100000, 65536}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		newAndClose(t)
 	}
 	if f2, c2 := count(t); f2 != fds || c2 != children {
 		t.Errorf("after 1000 namespaces: %d fds (was %d), %d children (was %d)", f2, fds, c2, children)
 	}
+}
+
+// newAndClose makes a namespace mapping 65536 ids from 100000 and closes it.
+func newAndClose(t *testing.T) {
+	t.Helper()
+	f, err := New([]IDMap{{0, 100000, 65536}}, []IDMap{{0, 100000, 65536}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 }
 
 // count returns the test process's open fds and its children (zombies included), once
@@ -170,11 +176,7 @@ func TestHolderReapedByAnyWait(t *testing.T) {
 	}
 	fds, _ := count(t)
 	for i := 0; i < 200; i++ {
-		f, err := New([]IDMap{{0, 100000, 65536}}, []IDMap{{0, 100000, 65536}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
+		newAndClose(t)
 		for {
 			var ws unix.WaitStatus
 			if _, err := unix.Wait4(-1, &ws, 0, nil); errors.Is(err, unix.ECHILD) {
