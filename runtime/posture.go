@@ -27,9 +27,9 @@ import (
 
 // postureWait bounds the wait for the launcher to install the seccomp filter and execute
 // the workload: a launcher that has not by then is refused. It is long enough for a burst
-// of starts on a busy host (100 concurrent starts on this project's 2-CPU machines took a
-// launcher up to 2.6 s; a 2 s bound refused up to a fifth of them), and costs nothing
-// when the workload starts sooner.
+// of starts on a busy host (with a 2 s bound, 100 concurrent starts on this project's
+// 2-CPU machines had up to a fifth of them refused), and costs nothing when the workload
+// starts sooner.
 const postureWait = 30 * time.Second
 
 // postureFaultEnv makes the model expect an empty bounding set, so that every check
