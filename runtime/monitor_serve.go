@@ -188,6 +188,9 @@ const listenerWait = 10 * time.Second
 // The monitor takes it from the process once it is there (a seccomp listener at that
 // number), then acknowledges, so that the launcher makes no syscall the filter could
 // send to a monitor that does not hold the listener yet.
+// listenerLooks space the looks for a launcher's listener: 50 µs doubling to 1 ms.
+var listenerLooks = backoff{first: 50 * time.Microsecond, fast: time.Millisecond, slow: time.Millisecond}
+
 func takeListener(conn *net.UnixConn) (int, error) {
 	buf := make([]byte, 4)
 	n, pidfd, err := receiveFD(conn, buf)
@@ -202,7 +205,7 @@ func takeListener(conn *net.UnixConn) (int, error) {
 	deadline := time.Now().Add(listenerWait)
 	// The filter is installed a moment after the offer (about 0.2 ms); on a busy host,
 	// much later: the looks back off to a millisecond apart.
-	wait := 50 * time.Microsecond
+	wait := listenerLooks.first
 	for {
 		fd, err := unix.PidfdGetfd(pidfd, number, 0)
 		if err == nil {
@@ -221,7 +224,7 @@ func takeListener(conn *net.UnixConn) (int, error) {
 			return -1, fmt.Errorf("no seccomp listener at descriptor %d after %s", number, listenerWait)
 		}
 		pause(wait)
-		wait = min(2*wait, time.Millisecond)
+		wait = listenerLooks.next(wait, 0)
 	}
 }
 
@@ -640,7 +643,7 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 	// the first comes after 250 µs (an execve takes about that), and the pause doubles, to
 	// a millisecond for the first 5 ms and to 50 ms after.
 	start := time.Now()
-	for delay := 250 * time.Microsecond; time.Since(start) < 2*time.Second; {
+	for delay := execLooks.first; time.Since(start) < 2*time.Second; {
 		now, ok := stat.image()
 		if result, done := execOutcome(before, now, ok, newComm); done {
 			exe := ""
@@ -650,21 +653,13 @@ func waitExec(stat *procStat, before procImage, path string) (result, exe string
 			return result, exe
 		}
 		pause(delay)
-		if limit := execLookLimit(time.Since(start)); delay < limit {
-			delay = min(2*delay, limit)
-		}
+		delay = execLooks.next(delay, time.Since(start))
 	}
 	return "failed", ""
 }
 
-// execLookLimit is the longest pause between two looks at an exec'ing process, elapsed
-// after the exec was let through.
-func execLookLimit(elapsed time.Duration) time.Duration {
-	if elapsed < 5*time.Millisecond {
-		return time.Millisecond
-	}
-	return 50 * time.Millisecond
-}
+// execLooks space the looks at an exec'ing process after the exec was let through.
+var execLooks = backoff{first: 250 * time.Microsecond, fast: time.Millisecond, quick: 5 * time.Millisecond, slow: 50 * time.Millisecond}
 
 // execOutcome tells an exec's result from one look at the process (ok: it could be
 // read), or that it cannot be told yet.

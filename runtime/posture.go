@@ -186,12 +186,12 @@ func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error 
 // get until right before its execve). Nothing else the model checks changes
 // from there on or can widen across that execve (no_new_privs keeps capabilities from
 // growing; mounts and namespaces stay). It polls cheaply, backing off, so that many
-// concurrent starts do not spend their CPU on it (see postureLook). It stops, with
+// concurrent starts do not spend their CPU on it (see postureLooks). It stops, with
 // errExited, as soon as gone is closed.
 func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error {
 	start := time.Now()
 	deadline := start.Add(postureWait)
-	wait := 50 * time.Microsecond
+	wait := postureLooks.first
 	for {
 		st, err := readStatus(pid)
 		if err != nil || st.state == "Z" || st.state == "X" {
@@ -215,23 +215,16 @@ func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error
 		default:
 		}
 		pause(wait)
-		wait = postureLook(wait, time.Since(start))
+		wait = postureLooks.next(wait, time.Since(start))
 	}
 }
 
-// postureLook is the wait before the next look at a workload that is not yet past the
-// launcher, after waiting and having waited so far: doubling from tens of microseconds
-// to 2 ms while a start is quick (under 20 ms, as nearly all are on an idle host), then
-// to 50 ms. A burst of starts on a busy host is slow for every one of them, and a
-// hundred checks looking every 2 ms (reading /proc: status, cmdline, descriptors) took
-// the CPU their launchers needed: 100 concurrent starts here took 2.3 s to 29 s.
-func postureLook(waiting, waited time.Duration) time.Duration {
-	limit := 2 * time.Millisecond
-	if waited >= 20*time.Millisecond {
-		limit = 50 * time.Millisecond
-	}
-	return min(2*waiting, limit)
-}
+// postureLooks space the looks at a workload that is not yet past the launcher: doubling
+// from 50 µs to 2 ms while a start is quick (under 20 ms, as nearly all are on an idle
+// host), then to 50 ms. A burst of starts on a busy host is slow for every one of them,
+// and a hundred checks looking every 2 ms (reading /proc: status, cmdline, descriptors)
+// took the CPU their launchers needed: 100 concurrent starts here took 2.3 s to 29 s.
+var postureLooks = backoff{first: 50 * time.Microsecond, fast: 2 * time.Millisecond, quick: 20 * time.Millisecond, slow: 50 * time.Millisecond}
 
 // initComm is the name libcontainer's nsexec gives the container's init process.
 const initComm = "runc:[2:INIT]"

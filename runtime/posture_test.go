@@ -175,25 +175,34 @@ func TestInLauncher(t *testing.T) {
 	}
 }
 
-// The posture check looks often while a start is quick and seldom once it is slow.
-func TestPostureLook(t *testing.T) {
+// The polling loops look often while what they wait for is quick and seldom once it is
+// slow: the posture check, the exec audit and the listener hand-off.
+func TestBackoff(t *testing.T) {
 	for _, tc := range []struct {
+		looks                 backoff
 		waiting, waited, want time.Duration
 	}{
-		{50 * time.Microsecond, 0, 100 * time.Microsecond},
-		{time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond},
-		{2 * time.Millisecond, 19 * time.Millisecond, 2 * time.Millisecond},
-		{2 * time.Millisecond, 20 * time.Millisecond, 4 * time.Millisecond},
-		{32 * time.Millisecond, time.Second, 50 * time.Millisecond},
-		{50 * time.Millisecond, 10 * time.Second, 50 * time.Millisecond},
+		{postureLooks, 50 * time.Microsecond, 0, 100 * time.Microsecond},
+		{postureLooks, time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond},
+		{postureLooks, 2 * time.Millisecond, 19 * time.Millisecond, 2 * time.Millisecond},
+		{postureLooks, 2 * time.Millisecond, 20 * time.Millisecond, 4 * time.Millisecond},
+		{postureLooks, 32 * time.Millisecond, time.Second, 50 * time.Millisecond},
+		{postureLooks, 50 * time.Millisecond, 10 * time.Second, 50 * time.Millisecond},
+		{execLooks, 250 * time.Microsecond, 0, 500 * time.Microsecond},
+		{execLooks, time.Millisecond, 4 * time.Millisecond, time.Millisecond},
+		{execLooks, time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond},
+		{execLooks, 32 * time.Millisecond, time.Second, 50 * time.Millisecond},
+		{listenerLooks, 50 * time.Microsecond, 0, 100 * time.Microsecond},
+		{listenerLooks, 800 * time.Microsecond, 0, time.Millisecond},
+		{listenerLooks, time.Millisecond, time.Second, time.Millisecond},
 	} {
-		if got := postureLook(tc.waiting, tc.waited); got != tc.want {
-			t.Errorf("postureLook(%v, %v) = %v, want %v", tc.waiting, tc.waited, got, tc.want)
+		if got := tc.looks.next(tc.waiting, tc.waited); got != tc.want {
+			t.Errorf("%+v.next(%v, %v) = %v, want %v", tc.looks, tc.waiting, tc.waited, got, tc.want)
 		}
 	}
-	// Over a slow start's full wait, the looks are few.
+	// Over a slow start's full wait, the posture check's looks are few.
 	looks, waited := 0, time.Duration(0)
-	for wait := 50 * time.Microsecond; waited < postureWait; wait = postureLook(wait, waited) {
+	for wait := postureLooks.first; waited < postureWait; wait = postureLooks.next(wait, waited) {
 		waited += wait
 		looks++
 	}

@@ -24,3 +24,19 @@ func pause(d time.Duration) {
 		}
 	}
 }
+
+// backoff spaces the looks of a polling loop: each pause doubles from first, up to fast
+// while the loop has waited less than quick in all, then up to slow. Close looks at first
+// see a quick change soon; spaced out later, many loops at once leave the CPU to what
+// they wait for.
+type backoff struct {
+	first, fast, quick, slow time.Duration
+}
+
+// next is the pause after one of waiting, the loop having waited waited in all.
+func (b backoff) next(waiting, waited time.Duration) time.Duration {
+	if waited < b.quick {
+		return min(2*waiting, b.fast)
+	}
+	return min(2*waiting, b.slow)
+}
