@@ -197,6 +197,9 @@ type RootfsFacts struct {
 	// OverlayMount: root.path is itself an overlay mount (Docker's and containerd's
 	// snapshotters), to be rebuilt from id-mapped layers.
 	OverlayMount bool
+	// Layers are an OverlayMount's layers, topmost first, every symlink resolved: read
+	// once, for the engine state bind sources must not expose and for the rebuild.
+	Layers []string
 	// NoIdmap: this kernel cannot id-map the filesystem (tmpfs before Linux 6.3).
 	NoIdmap bool
 }

@@ -170,7 +170,7 @@ func (c *creation) prepareHost(rb *rollback) error {
 		}
 		uid, gid := c.h.idMappings()
 		original := c.bundle.rootfsPath(plan.Spec)
-		staged, err := r.prepareRootfs(id, original, string(kind), uid, gid, plan.Spec.Mounts)
+		staged, err := r.prepareRootfs(id, original, string(kind), c.h.facts.Rootfs.Layers, uid, gid, plan.Spec.Mounts)
 		if err != nil {
 			return &hardening.Refusal{Rule: "rootfs.idmap", What: fmt.Sprintf("cannot id-map the root filesystem (%s, %s): %v", c.h.facts.Rootfs.FSType, kind, err), Key: "userns.idmap_filesystems"}
 		}

@@ -238,10 +238,9 @@ func rootfsFacts(root string) hardening.RootfsFacts {
 	}
 	rf.RealPath = real
 	rf.NoIdmap = !idmappable(name, real)
-	if name == "overlay" {
-		if m, err := findMount(real); err == nil && m != nil && m.FSType == "overlay" {
-			rf.OverlayMount = true
-		}
+	if name == "overlay" && isOverlayRoot(real) {
+		rf.OverlayMount = true
+		rf.Layers, _ = overlayLayers(real) // none: the rebuild says why
 	}
 	return rf
 }

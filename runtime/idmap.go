@@ -40,19 +40,29 @@ func nsIDMap(m []specs.LinuxIDMapping) []userns.IDMap {
 
 // idmapBind mounts an id-mapped clone of src (not recursive) on dst.
 func idmapBind(src, dst string, userns *os.File) error {
-	fd, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	fd, err := idmapClone(src, userns)
 	if err != nil {
-		return fmt.Errorf("open_tree %s: %w", src, err)
+		return err
 	}
 	defer unix.Close(fd)
-	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
-	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
-		return fmt.Errorf("id-map %s: %w", src, err)
-	}
 	if err := unix.MoveMount(fd, "", unix.AT_FDCWD, dst, unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
 		return fmt.Errorf("move_mount %s: %w", dst, err)
 	}
 	return nil
+}
+
+// idmapClone returns a detached, id-mapped clone of the mount at src (not recursive).
+func idmapClone(src string, userns *os.File) (int, error) {
+	fd, err := unix.OpenTree(unix.AT_FDCWD, src, unix.OPEN_TREE_CLONE|unix.OPEN_TREE_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("open_tree %s: %w", src, err)
+	}
+	attr := unix.MountAttr{Attr_set: unix.MOUNT_ATTR_IDMAP, Userns_fd: uint64(userns.Fd())}
+	if err := unix.MountSetattr(fd, "", unix.AT_EMPTY_PATH, &attr); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("id-map %s: %w", src, err)
+	}
+	return fd, nil
 }
 
 // stagingDir is where a container's id-mapped rootfs (and layers) are mounted: in yoroi's
@@ -76,8 +86,9 @@ func (r *Runtime) stagingRoot() string { return filepath.Join(r.hostStateDir(), 
 
 // prepareRootfs id-maps rootfs into the container's staging directory and returns the
 // path to use as root.path: an id-mapped bind of a plain directory, or for an overlay
-// mount, a read-only overlay rebuilt from id-mapped mounts of its layers.
-func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxIDMapping, mounts []specs.Mount) (_ string, retErr error) {
+// mount, a read-only overlay rebuilt from id-mapped mounts of its layers (as the host
+// facts read them: nil if they could not be).
+func (r *Runtime) prepareRootfs(id, rootfs, kind string, layers []string, uid, gid []specs.LinuxIDMapping, mounts []specs.Mount) (_ string, retErr error) {
 	stage := r.stagingDir(id)
 	defer func() {
 		if retErr != nil {
@@ -103,7 +114,13 @@ func (r *Runtime) prepareRootfs(id, rootfs, kind string, uid, gid []specs.LinuxI
 		if err := ensureMountpoints(rootfs, mounts); err != nil {
 			return "", err
 		}
-		return target, idmapOverlay(rootfs, stage, target, userns)
+		if layers == nil {
+			var err error
+			if layers, err = overlayLayers(rootfs); err != nil {
+				return "", err
+			}
+		}
+		return target, idmapOverlay(layers, stage, target, userns)
 	default:
 		return "", fmt.Errorf("unknown rootfs id-mapping %q", kind)
 	}
@@ -165,7 +182,11 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 		if err != nil {
 			return fmt.Errorf("volume %s: %w", m.Destination, err)
 		}
-		if err := idmapOverlay(overlay, dir, target, userns); err != nil {
+		layers, err := overlayLayers(overlay)
+		if err != nil {
+			return fmt.Errorf("volume %s: %w", m.Destination, err)
+		}
+		if err := idmapOverlay(layers, dir, target, userns); err != nil {
 			return fmt.Errorf("volume %s: %w", m.Destination, err)
 		}
 		why := "the overlay volume at " + m.Destination + ", rebuilt from id-mapped layers"
@@ -177,14 +198,11 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 	return nil
 }
 
-// idmapOverlay mounts on target, read-only, the overlay mounted at src rebuilt from
-// id-mapped mounts of its layers (one layer needs no overlay: it is mapped directly). dir
-// is the staging directory the layers are mounted on while the overlay is assembled.
-func idmapOverlay(src, dir, target string, userns *os.File) error {
-	layers, err := overlayLayers(src)
-	if err != nil {
-		return err
-	}
+// idmapOverlay mounts on target, read-only, an overlay rebuilt from id-mapped mounts of
+// layers, an overlay mount's (overlayLayers; one layer needs no overlay: it is mapped
+// directly). dir is the staging directory the layers are mounted on while the overlay is
+// assembled.
+func idmapOverlay(layers []string, dir, target string, userns *os.File) error {
 	if len(layers) == 1 {
 		return idmapBind(layers[0], target, userns)
 	}
@@ -200,14 +218,133 @@ func idmapOverlay(src, dir, target string, userns *os.File) error {
 }
 
 // assembleOverlay returns a detached, read-only overlay of id-mapped clones of layers
-// (topmost first), assembled in a mount namespace of its own: overlayfs takes its layers
-// as paths of mounts in the caller's namespace (Linux before 6.15 or so also refuses
-// detached ones), so the clones are mounted there, on a tmpfs over dir, and the namespace
-// goes away with the thread, leaving them to the overlay that holds them. The host's
-// mount table sees one mount per container, not one per layer: mounting and unmounting
-// 20 layers in it took 40 changes of the host's table (each taking the namespace lock,
-// the unmounts an RCU grace period each) and every container's start copied them all.
+// (topmost first): handed to overlayfs as descriptors of detached mounts where the kernel
+// takes them (Linux 6.15 or so), else assembled in a mount namespace of its own.
 func assembleOverlay(layers []string, dir string, userns *os.File) (int, error) {
+	fd, err := assembleDetached(layers, userns)
+	if !errors.Is(err, errNoDetachedLayers) {
+		return fd, err
+	}
+	return assembleInNamespace(layers, dir, userns)
+}
+
+// errNoDetachedLayers: overlayfs does not take detached mounts as layers here.
+var errNoDetachedLayers = errors.New("overlay: detached layers are not supported")
+
+// assembleDetached gives overlayfs each layer by descriptor ("lowerdir+"): a directory of
+// an id-mapped, detached clone of the mount holding it, one clone per mount however many
+// layers it holds; overlayfs clones each layer's directory privately, so the overlay sees
+// the layers and nothing else of those mounts, and nothing is mounted anywhere until the
+// overlay itself is. The clones stay open until the overlay is created: closing one
+// dissolves the detached mount, which overlayfs then fails to clone ("failed to clone
+// lowerpath"). Dissolving one waits for an RCU grace period: one per mount, not one per
+// layer (a clone per layer made 21 waits of a 20-layer start). Kernels before 6.13 take no
+// descriptor for a layer, and until about 6.15 overlayfs cannot clone a detached mount
+// (both EINVAL): errNoDetachedLayers then.
+func assembleDetached(layers []string, userns *os.File) (int, error) {
+	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
+	if err != nil {
+		return -1, fmt.Errorf("fsopen overlay: %w", err)
+	}
+	defer unix.Close(fsfd)
+	var clones layerClones
+	defer clones.close()
+	for _, l := range layers {
+		fd, err := clones.layer(l, userns)
+		if err != nil {
+			return -1, fmt.Errorf("layer %s: %w", l, err)
+		}
+		err = unix.FsconfigSetFd(fsfd, "lowerdir+", fd)
+		if errors.Is(err, unix.EINVAL) {
+			return -1, errNoDetachedLayers
+		}
+		if err != nil {
+			return -1, fmt.Errorf("overlay layer %s: %w", l, err)
+		}
+	}
+	if err := unix.FsconfigCreate(fsfd); err != nil {
+		if errors.Is(err, unix.EINVAL) {
+			return -1, errNoDetachedLayers
+		}
+		return -1, fmt.Errorf("create overlay of %d id-mapped layers: %w", len(layers), err)
+	}
+	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
+	if err != nil {
+		return -1, fmt.Errorf("fsmount overlay: %w", err)
+	}
+	return mfd, nil
+}
+
+// layerClones are the id-mapped clones of the mounts holding an overlay's layers, by the
+// path of each mount's root, and the descriptors of the layers' directories in them.
+type layerClones struct {
+	roots  map[string]int
+	layers []int
+}
+
+// layer returns a descriptor (O_PATH) of the directory l (a real path: no symlink) in the
+// id-mapped clone of the mount holding it, cloning that mount on first use.
+func (c *layerClones) layer(l string, userns *os.File) (int, error) {
+	root, err := mountRootOf(l)
+	if err != nil {
+		return -1, err
+	}
+	tree, ok := c.roots[root]
+	if !ok {
+		if tree, err = idmapClone(root, userns); err != nil {
+			return -1, err
+		}
+		if c.roots == nil {
+			c.roots = map[string]int{}
+		}
+		c.roots[root] = tree
+	}
+	rel, err := filepath.Rel(root, l)
+	if err != nil {
+		return -1, err
+	}
+	// Within the clone only: no symlink, no other mount, nothing above its root.
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC, Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_XDEV | unix.RESOLVE_NO_SYMLINKS}
+	fd, err := unix.Openat2(tree, rel, &how)
+	if err != nil {
+		return -1, fmt.Errorf("open %s in the id-mapped clone of %s: %w", rel, root, err)
+	}
+	c.layers = append(c.layers, fd)
+	return fd, nil
+}
+
+// close closes the layers' descriptors, then the clones (each dissolving its mount).
+func (c *layerClones) close() {
+	for _, fd := range c.layers {
+		unix.Close(fd)
+	}
+	for _, fd := range c.roots {
+		unix.Close(fd)
+	}
+}
+
+// mountRootOf returns the root of the mount holding the directory dir: dir itself or the
+// nearest directory above it that is the root of a mount.
+func mountRootOf(dir string) (string, error) {
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		root, err := isMountRoot(d)
+		if err != nil {
+			return "", err
+		}
+		if root || d == "/" {
+			return d, nil
+		}
+	}
+}
+
+// assembleInNamespace returns the overlay assembled in a mount namespace of its own, for
+// kernels whose overlayfs takes layers only as paths of mounts in the caller's namespace:
+// the clones are mounted there, on a tmpfs over dir, and the namespace goes away with the
+// thread, leaving them to the overlay that holds them. The host's mount table sees one
+// mount per container, not one per layer: mounting and unmounting 20 layers in it took 40
+// changes of the host's table (each taking the namespace lock, the unmounts an RCU grace
+// period each) and every container's start copied them all.
+func assembleInNamespace(layers []string, dir string, userns *os.File) (int, error) {
 	type result struct {
 		fd  int
 		err error
@@ -224,7 +361,7 @@ func assembleOverlay(layers []string, dir string, userns *os.File) (int, error) 
 	return r.fd, r.err
 }
 
-// assembleOverlayHere runs on a thread of its own (see assembleOverlay).
+// assembleOverlayHere runs on a thread of its own (see assembleInNamespace).
 func assembleOverlayHere(layers []string, dir string, userns *os.File) (int, error) {
 	if err := unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_FS); err != nil {
 		return -1, fmt.Errorf("a mount namespace to assemble the overlay in: %w", err)
@@ -408,6 +545,18 @@ func findMount(path string) (*mountinfo.Info, error) {
 		return nil, err
 	}
 	return mounts[len(mounts)-1], nil
+}
+
+// isOverlayRoot tells whether path, on an overlay (statfs says so), is the root of its
+// mount: one statx, where the mount table costs a read of every mount of the host (the
+// kernel formats each line, paths and options, about 0.2 ms here for 40 mounts). Before
+// Linux 5.8, which does not tell mount roots, the mount table answers.
+func isOverlayRoot(path string) bool {
+	if root, err := isMountRoot(path); err == nil {
+		return root
+	}
+	m, err := findMount(path)
+	return err == nil && m != nil && m.FSType == "overlay"
 }
 
 // containingMount is the mount that holds path: the deepest mount point above it.
@@ -613,6 +762,9 @@ func ensureMountpoints(root string, mounts []specs.Mount) error {
 				file = true
 			}
 		}
+		if existsInRoot(rootDir, dst, !file) {
+			continue
+		}
 		dir := dst
 		if file {
 			dir = filepath.Dir(dst)
@@ -633,6 +785,23 @@ func ensureMountpoints(root string, mounts []specs.Mount) error {
 		h.Close()
 	}
 	return nil
+}
+
+// existsInRoot reports whether p, resolved inside root (openat2's RESOLVE_IN_ROOT: its
+// symlinks and ".." never leave it), exists: as a directory when dir is set. Most mount
+// points exist in an image; looking them up is one call, where MkdirAllHandle checks each
+// component it walks through /proc (about a dozen calls a mount point).
+func existsInRoot(root *os.File, p string, dir bool) bool {
+	how := unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT | unix.RESOLVE_NO_MAGICLINKS}
+	if dir {
+		how.Flags |= unix.O_DIRECTORY
+	}
+	fd, err := unix.Openat2(int(root.Fd()), p, &how)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
 
 // idmappable tells whether this kernel can id-map the filesystem path is on. Only tmpfs

@@ -114,15 +114,46 @@ func TestCleanupStagingUnmountsWithoutEntering(t *testing.T) {
 
 // TestIdmapOverlayOneHostMount: an overlay of three layers rebuilt from id-mapped clones
 // shows the layers' files in order, owned by the mapped ids, read-only, and adds one
-// mount (the overlay) to the host's mount table, nothing per layer.
+// mount (the overlay) to the host's mount table, nothing per layer: assembled from
+// detached clones where the kernel takes them, and in a mount namespace of its own.
 func TestIdmapOverlayOneHostMount(t *testing.T) {
 	requireMountRoot(t)
+	for _, tc := range []struct {
+		name     string
+		assemble func(layers []string, dir string, userns *os.File) (int, error)
+	}{
+		{"detached", func(layers []string, _ string, userns *os.File) (int, error) {
+			fd, err := assembleDetached(layers, userns)
+			if errors.Is(err, errNoDetachedLayers) {
+				t.Skipf("this kernel's overlayfs takes no detached layers: %v", err)
+			}
+			return fd, err
+		}},
+		{"namespace", assembleInNamespace},
+		{"either", assembleOverlay},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testIdmapOverlay(t, tc.assemble) })
+	}
+}
+
+func testIdmapOverlay(t *testing.T, assemble func([]string, string, *os.File) (int, error)) {
 	base := t.TempDir()
+	t.Cleanup(func() {
+		for _, m := range mountsBelow(t, base) {
+			_ = unix.Unmount(m, unix.MNT_DETACH)
+		}
+	})
 	var lowers []string
 	for i := 0; i < 3; i++ {
 		l := filepath.Join(base, "l"+string(rune('0'+i)))
 		if err := os.MkdirAll(l, 0o755); err != nil {
 			t.Fatal(err)
+		}
+		// The last layer on a mount of its own: layers on two mounts.
+		if i == 2 {
+			if err := unix.Mount("tmpfs", l, "tmpfs", 0, "mode=0755"); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if err := os.WriteFile(filepath.Join(l, "f"), []byte{byte('0' + i)}, 0o644); err != nil {
 			t.Fatal(err)
@@ -140,11 +171,6 @@ func TestIdmapOverlayOneHostMount(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Cleanup(func() {
-		for _, m := range mountsBelow(t, base) {
-			_ = unix.Unmount(m, unix.MNT_DETACH)
-		}
-	})
 	if err := unix.Mount("overlay", src, "overlay", unix.MS_RDONLY, "lowerdir="+strings.Join(lowers, ":")); err != nil {
 		t.Skipf("overlay: %v", err)
 	}
@@ -154,7 +180,17 @@ func TestIdmapOverlayOneHostMount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ns.Close()
-	if err := idmapOverlay(src, stage, target, ns); err != nil {
+	layers, err := overlayLayers(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fd, err := assemble(layers, stage, ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = unix.MoveMount(fd, "", unix.AT_FDCWD, target, unix.MOVE_MOUNT_F_EMPTY_PATH)
+	unix.Close(fd)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if got := mountsBelow(t, stage); len(got) != 1 || got[0] != target {
@@ -163,6 +199,18 @@ func TestIdmapOverlayOneHostMount(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join(target, "f"))
 	if err != nil || string(data) != "0" {
 		t.Fatalf("the topmost layer's f: %q %v", data, err)
+	}
+	// The layers' directories and nothing else of the mounts holding them.
+	entries, err := os.ReadDir(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{"f", "only0", "only1", "only2"}; !slices.Equal(names, want) {
+		t.Fatalf("the rebuilt overlay holds %v, want %v", names, want)
 	}
 	for _, f := range []string{"only0", "only1", "only2"} {
 		var st unix.Stat_t

@@ -61,8 +61,8 @@ func sourceFacts(mounts []specs.Mount, realPaths map[string]string) map[string]h
 // overlayOf tells whether dir, on an overlay, is an overlay mount's root or a directory
 // beneath one (which one: the mount that holds it).
 func overlayOf(dir string) (root bool, within string) {
-	if mnt, err := findMount(dir); err == nil && mnt != nil {
-		return mnt.FSType == "overlay", ""
+	if isOverlayRoot(dir) {
+		return true, ""
 	}
 	if mnt, err := containingMount(dir); err == nil && mnt != nil && mnt.FSType == "overlay" {
 		return false, mnt.Mountpoint
@@ -177,12 +177,8 @@ func (r *Runtime) engineState(b *Bundle, rootfs hardening.RootfsFacts) []hardeni
 	if rootfs.RealPath != "" {
 		out = append(out, hardening.EnginePath{Path: rootfs.RealPath, What: "the container's root filesystem"})
 	}
-	if rootfs.OverlayMount {
-		if layers, err := overlayLayers(rootfs.RealPath); err == nil {
-			for _, l := range layers {
-				out = append(out, hardening.EnginePath{Path: l, What: "a layer of the container's root filesystem"})
-			}
-		}
+	for _, l := range rootfs.Layers {
+		out = append(out, hardening.EnginePath{Path: l, What: "a layer of the container's root filesystem"})
 	}
 	return out
 }
