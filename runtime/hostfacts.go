@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 
 	securejoin "github.com/cyphar/filepath-securejoin"
@@ -42,6 +43,20 @@ func hostNamespace(kind string) (hardening.FileID, bool) {
 	return fileID("/proc/thread-self/ns/" + kind)
 }
 
+// hostNamespaces are the host's namespaces by kind (hostNamespace), looked up once per
+// process: a create needs them for the facts and again for the posture model, and each
+// look is a stat of a namespace link of pid 1 (the kernel checks ptrace access and builds
+// the nsfs dentry each time).
+var hostNamespaces = sync.OnceValue(func() map[string]hardening.FileID {
+	out := map[string]hardening.FileID{}
+	for _, kind := range nsFiles {
+		if id, ok := hostNamespace(kind); ok {
+			out[kind] = id
+		}
+	}
+	return out
+})
+
 // gatherFacts collects what the policy needs to know about the host for one spec:
 // the host's namespaces, the identity of each namespace path the spec joins, and the
 // real path of every bind source and hook.
@@ -54,8 +69,9 @@ func gatherFacts(spec *specs.Spec, rootfs string) hardening.HostFacts {
 		Arch:           hostArch,
 		MAC:            macFacts(),
 	}
+	host := hostNamespaces()
 	for typ, name := range nsFiles {
-		if id, ok := hostNamespace(name); ok {
+		if id, ok := host[name]; ok {
 			f.HostNamespaces[typ] = id
 		}
 	}

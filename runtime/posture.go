@@ -75,7 +75,7 @@ func (r *Runtime) postureModel(config *configs.Config, root string, hostRootAllo
 			continue
 		}
 		want := hardening.NamespaceExpectation{}
-		if id, ok := hostNamespace(kind); ok {
+		if id, ok := hostNamespaces()[kind]; ok {
 			want.Host = id
 		}
 		if ns.Path != "" {
