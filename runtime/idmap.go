@@ -228,7 +228,8 @@ func assembleOverlay(layers []string, dir string, userns *os.File) (int, error) 
 	return assembleInNamespace(layers, dir, userns)
 }
 
-// errNoDetachedLayers: overlayfs does not take detached mounts as layers here.
+// errNoDetachedLayers: this kernel's overlayfs does not take detached layers by
+// descriptor (what overlayfs or fsconfig said is wrapped with it).
 var errNoDetachedLayers = errors.New("overlay: detached layers are not supported")
 
 // assembleDetached gives overlayfs each layer by descriptor ("lowerdir+"): a directory of
@@ -238,9 +239,10 @@ var errNoDetachedLayers = errors.New("overlay: detached layers are not supported
 // overlay itself is. The clones stay open until the overlay is created: closing one
 // dissolves the detached mount, which overlayfs then fails to clone ("failed to clone
 // lowerpath"). Dissolving one waits for an RCU grace period: one per mount, not one per
-// layer (a clone per layer made 21 waits of a 20-layer start). Kernels before 6.13 take no
-// descriptor for a layer, and until about 6.15 overlayfs cannot clone a detached mount
-// (both EINVAL): errNoDetachedLayers then.
+// layer (a clone per layer made 21 waits of a 20-layer start). Older kernels refuse a
+// layer by descriptor, each its own way (6.1: EOPNOTSUPP; 6.12: EBADF, fsconfig takes no
+// O_PATH descriptor; until about 6.15 overlayfs cannot clone a detached mount: EINVAL):
+// any refusal by fsconfig is errNoDetachedLayers.
 func assembleDetached(layers []string, userns *os.File) (int, error) {
 	fsfd, err := unix.Fsopen("overlay", unix.FSOPEN_CLOEXEC)
 	if err != nil {
@@ -254,19 +256,12 @@ func assembleDetached(layers []string, userns *os.File) (int, error) {
 		if err != nil {
 			return -1, fmt.Errorf("layer %s: %w", l, err)
 		}
-		err = unix.FsconfigSetFd(fsfd, "lowerdir+", fd)
-		if errors.Is(err, unix.EINVAL) {
-			return -1, errNoDetachedLayers
-		}
-		if err != nil {
-			return -1, fmt.Errorf("overlay layer %s: %w", l, err)
+		if err := unix.FsconfigSetFd(fsfd, "lowerdir+", fd); err != nil {
+			return -1, fmt.Errorf("%w: layer %s: %w", errNoDetachedLayers, l, err)
 		}
 	}
 	if err := unix.FsconfigCreate(fsfd); err != nil {
-		if errors.Is(err, unix.EINVAL) {
-			return -1, errNoDetachedLayers
-		}
-		return -1, fmt.Errorf("create overlay of %d id-mapped layers: %w", len(layers), err)
+		return -1, fmt.Errorf("%w: create overlay of %d id-mapped layers: %w", errNoDetachedLayers, len(layers), err)
 	}
 	mfd, err := unix.Fsmount(fsfd, unix.FSMOUNT_CLOEXEC, unix.MOUNT_ATTR_RDONLY)
 	if err != nil {
