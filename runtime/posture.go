@@ -193,11 +193,11 @@ func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error
 	deadline := start.Add(postureWait)
 	wait := postureLooks.first
 	for {
-		st, err := readStatus(pid)
+		st, args, err := settledLook(pid)
 		if err != nil || st.state == "Z" || st.state == "X" {
 			return errExited
 		}
-		if (!model.Seccomp || st.obs.SeccompMode == 2) && !inLauncher(pid, st.name) {
+		if (!model.Seccomp || st.obs.SeccompMode == 2) && !inLauncher(args, st.name) {
 			fds, err := readFDs(pid)
 			if err != nil {
 				return errExited
@@ -229,19 +229,58 @@ var postureLooks = backoff{first: 50 * time.Microsecond, fast: 2 * time.Millisec
 // initComm is the name libcontainer's nsexec gives the container's init process.
 const initComm = "runc:[2:INIT]"
 
-// inLauncher reports whether pid, whose command name is comm, still runs yoroi's code:
-// libcontainer's init (argv "yoroi init", named initComm) or the Landlock launcher (argv
-// "/proc/self/exe __yoroi_landlock …", named after /proc/self/exe), by the argv and the
-// name each has until it executes the next. A workload is told apart by either (a
-// workload whose argv is "X init" is not libcontainer's init).
-func inLauncher(pid int, comm string) bool {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if err != nil || len(data) == 0 {
-		return true // in an execve (or exiting: the caller sees that next)
+// inLauncher reports whether a process with argv args and command name comm still runs
+// yoroi's code: libcontainer's init (argv "yoroi init", named initComm) or the Landlock
+// launcher (argv "/proc/self/exe __yoroi_landlock …", named after /proc/self/exe), by the
+// argv and the name each has until it executes the next. A workload is told apart by
+// either (a workload whose argv is "X init" is not libcontainer's init). No argv: in an
+// execve, or exiting (the caller sees that next).
+func inLauncher(args []string, comm string) bool {
+	if len(args) == 0 {
+		return true
 	}
-	args := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
 	launcher := len(args) > 1 && args[1] == hardening.LandlockArg && comm == filepath.Base(hardening.LandlockExe)
 	return launcher || len(args) == 2 && args[1] == "init" && comm == initComm
+}
+
+// settledLook reads pid's status and argv as one execve left them: the argv, the status,
+// the argv again. The status holds the command name and the credentials; read apart, a
+// look could pair the name of a program with the argv of the next one (an execve between
+// the reads): libcontainer's init's name with the launcher's argv passed for the workload
+// while the launcher still held the capabilities it confines itself with (runc's bats saw
+// it once). An execve shows no argv from the moment it installs the new program until its
+// name and credentials are in place, and each of init, launcher and workload has an argv
+// of its own: the same argv twice means the status between belongs to it. A process that
+// keeps executing gets a few tries, then no argv (not yet the workload).
+func settledLook(pid int) (procStatus, []string, error) {
+	for range 5 {
+		before, err := readArgs(pid)
+		if err != nil {
+			return procStatus{}, nil, err
+		}
+		st, err := readStatus(pid)
+		if err != nil {
+			return st, nil, err
+		}
+		after, err := readArgs(pid)
+		if err != nil {
+			return st, nil, err
+		}
+		if slices.Equal(before, after) {
+			return st, after, nil
+		}
+	}
+	st, err := readStatus(pid)
+	return st, nil, err
+}
+
+// readArgs reads pid's argv (none while it is in an execve or exiting).
+func readArgs(pid int) ([]string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(data) == 0 {
+		return nil, err
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00"), nil
 }
 
 // holdsAny reports whether a descriptor points at or below one of targets.

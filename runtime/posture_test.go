@@ -1,6 +1,9 @@
 package runtime
 
 import (
+	"bufio"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -167,11 +170,112 @@ func TestInLauncher(t *testing.T) {
 			}
 			time.Sleep(time.Millisecond)
 		}
-		if got := inLauncher(cmd.Process.Pid, st.name); got != tc.want {
+		args, err := readArgs(cmd.Process.Pid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := inLauncher(args, st.name); got != tc.want {
 			t.Errorf("%s %q (named %q): %v, want %v", tc.path, tc.args, st.name, got, tc.want)
 		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
+	}
+}
+
+// settledLook reads a process' argv and status together; a process that has exited and
+// been reaped reads as an error, and no argv is "in an execve" for inLauncher.
+func TestSettledLook(t *testing.T) {
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	var st procStatus
+	var args []string
+	var err error
+	for i := 0; i < 1000 && st.name != "sleep"; i++ {
+		if st, args, err = settledLook(pid); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if st.name != "sleep" || !slices.Equal(args, []string{"sleep", "60"}) {
+		t.Errorf("settledLook: %q %v, want sleep [sleep 60]", st.name, args)
+	}
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	if _, _, err := settledLook(pid); err == nil {
+		t.Error("settledLook of a reaped process: no error")
+	}
+	if !inLauncher(nil, "sleep") {
+		t.Error("inLauncher without an argv: false, want true (in an execve)")
+	}
+}
+
+// execWindowEnv makes the test binary a process that says "ready" and execs sleep once
+// its stdin closes (TestSettledLookAcrossExecve).
+const execWindowEnv = "YOROI_TEST_EXEC_WINDOW"
+
+func init() {
+	if os.Getenv(execWindowEnv) == "" {
+		return
+	}
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		os.Exit(2)
+	}
+	fmt.Println("ready")
+	_, _ = io.ReadAll(os.Stdin)
+	_ = unix.Exec(sleep, []string{"sleep", "60"}, os.Environ())
+	os.Exit(3)
+}
+
+// TestSettledLookAcrossExecve: looks at a process while it executes the next program
+// never pair the new argv with the old program's name (and so its credentials). Looking
+// at the status and then at the argv, as the check did, paired them within 30 execs in
+// each of five runs here.
+func TestSettledLookAcrossExecve(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := 0; round < 60; round++ {
+		cmd := exec.Command(self)
+		cmd.Env = append(os.Environ(), execWindowEnv+"=1")
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
+			t.Fatalf("helper: %q %v", line, err)
+		}
+		pid := cmd.Process.Pid
+		stdin.Close()
+		seen := 0
+		for deadline := time.Now().Add(5 * time.Second); seen < 20 && time.Now().Before(deadline); {
+			st, args, err := settledLook(pid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.Equal(args, []string{"sleep", "60"}) {
+				if st.name != "sleep" {
+					t.Fatalf("round %d: argv %q with the name %q of the program before the execve", round, args, st.name)
+				}
+				seen++
+			}
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if seen == 0 {
+			t.Fatalf("round %d: the helper never executed sleep", round)
+		}
 	}
 }
 
