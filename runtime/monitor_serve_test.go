@@ -1,8 +1,6 @@
 package runtime
 
 import (
-	"bufio"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -41,29 +39,7 @@ func TestBudget(t *testing.T) {
 // sees the process's image change at the exec, its zombie, and nothing once it is
 // reaped (not whatever later gets the pid).
 func TestProcStatFollowsOneProcess(t *testing.T) {
-	// sh says it runs, then waits for a line before it executes sleep.
-	cmd := exec.Command("sh", "-c", "echo ready; read go; exec sleep 0.2")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Skip(err)
-	}
-	waited := false
-	defer func() {
-		if !waited {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	}()
-	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdin := startThenExec(t, "sleep 0.2")
 	stat, err := openProcStat(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +79,6 @@ func TestProcStatFollowsOneProcess(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	waited = true
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,6 @@
 package runtime
 
 import (
-	"bufio"
-	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -212,52 +209,17 @@ func TestSettledLook(t *testing.T) {
 	}
 }
 
-// execWindowEnv makes the test binary a process that says "ready" and execs sleep once
-// its stdin closes (TestSettledLookAcrossExecve).
-const execWindowEnv = "YOROI_TEST_EXEC_WINDOW"
-
-func init() {
-	if os.Getenv(execWindowEnv) == "" {
-		return
-	}
-	sleep, err := exec.LookPath("sleep")
-	if err != nil {
-		os.Exit(2)
-	}
-	fmt.Println("ready")
-	_, _ = io.ReadAll(os.Stdin)
-	_ = unix.Exec(sleep, []string{"sleep", "60"}, os.Environ())
-	os.Exit(3)
-}
-
 // TestSettledLookAcrossExecve: looks at a process while it executes the next program
 // never pair the new argv with the old program's name (and so its credentials). Looking
-// at the status and then at the argv, as the check did, paired them within 30 execs in
-// each of five runs here.
+// at the status and then at the argv, as the check did, paired them within the first
+// seven execs in each of five runs here.
 func TestSettledLookAcrossExecve(t *testing.T) {
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for round := 0; round < 60; round++ {
-		cmd := exec.Command(self)
-		cmd.Env = append(os.Environ(), execWindowEnv+"=1")
-		stdin, err := cmd.StdinPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if line, err := bufio.NewReader(stdout).ReadString('\n'); err != nil || line != "ready\n" {
-			t.Fatalf("helper: %q %v", line, err)
-		}
+		cmd, stdin := startThenExec(t, "sleep 60")
 		pid := cmd.Process.Pid
-		stdin.Close()
+		if _, err := stdin.Write([]byte("go\n")); err != nil {
+			t.Fatal(err)
+		}
 		seen := 0
 		for deadline := time.Now().Add(5 * time.Second); seen < 20 && time.Now().Before(deadline); {
 			st, args, err := settledLook(pid)
@@ -271,11 +233,11 @@ func TestSettledLookAcrossExecve(t *testing.T) {
 				seen++
 			}
 		}
+		if seen == 0 {
+			t.Fatalf("round %d: sh never executed sleep", round)
+		}
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		if seen == 0 {
-			t.Fatalf("round %d: the helper never executed sleep", round)
-		}
 	}
 }
 
