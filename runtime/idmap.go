@@ -201,7 +201,7 @@ func (r *Runtime) prepareVolumes(id string, plan *hardening.Plan, sources map[st
 // idmapOverlay mounts on target, read-only, an overlay rebuilt from id-mapped mounts of
 // layers, an overlay mount's (overlayLayers; one layer needs no overlay: it is mapped
 // directly). dir is the staging directory the layers are mounted on while the overlay is
-// assembled.
+// assembled, on kernels that take no detached layer (assembleOverlay).
 func idmapOverlay(layers []string, dir, target string, userns *os.File) error {
 	if len(layers) == 1 {
 		return idmapBind(layers[0], target, userns)
