@@ -139,12 +139,13 @@ BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RU
 
 ## bench: yoroi vs runc, crun and gVisor's runsc (start latency, real applications, syscall
 ## cost, id-mapped rootfs, attribution, containerd, shim memory, concurrency); writes
-## bench/results/latest.md (BENCH_FLAGS="-sections apps,syscall" runs some)
+## bench/results/latest.md (BENCH_ARGS="-sections apps,syscall" runs some)
+BENCH_ARGS ?=
 bench: deps build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM) $(RUNSC) $(APPS_DIR)
-	$(GO) run ./bench $(BENCH_FLAGS)
+	$(GO) run ./bench $(BENCH_FLAGS) $(BENCH_ARGS)
 
 bench-smoke: build containerd2 $(RUNC_DIR)/runc $(SAMELIB_SHIM) $(RUNSC) $(APPS_DIR)
-	$(GO) run ./bench $(BENCH_FLAGS) -smoke -out $(CURDIR)/bin/bench-smoke.md
+	$(GO) run ./bench $(BENCH_FLAGS) $(BENCH_ARGS) -smoke -out $(CURDIR)/bin/bench-smoke.md
 
 ## containerd2: build containerd and ctr $(CONTAINERD2_VERSION) into bin/
 containerd2: $(CONTAINERD2_DIR)/containerd $(CONTAINERD2_DIR)/containerd-shim-runc-v2

@@ -10,11 +10,14 @@ import (
 	"strings"
 )
 
-// seccompOverhead: measure 3, what a call costs in the container under yoroi's built-in
-// filter, Docker's profile and no filter, for a syscall allowed by its number (getppid)
-// and for ones allowed by their arguments (personality, socket), which run the whole
-// filter on every call. Each round runs every filter once, in a rotating order; the
-// report gives each one's median over the rounds.
+// seccompOverhead: measure 3, what a call costs in the container under no filter at all
+// (runc, the bundle as written), yoroi's deny floor alone (an allow-all profile), yoroi's
+// built-in filter, Docker's profile under yoroi and Docker's profile under runc, for a
+// syscall allowed by its number (getppid) and for ones allowed by their arguments
+// (personality, socket), which run the whole filter on every call. Each round runs every
+// variant once, in a rotating order; the report gives each one's median over the rounds,
+// and its difference from the first row, the one without a filter (yoroi's floor alone
+// when there is no runc to run it).
 func (b *bench) seccompOverhead() {
 	n, rounds := "1000000", 7
 	if b.o.smoke {
@@ -25,75 +28,87 @@ func (b *bench) seccompOverhead() {
 		b.printf("## 3. Syscall cost\n\nskipped: %v\n\n", err)
 		return
 	}
-	filters := []struct {
-		label string
-		edit  func(map[string]any)
-	}{
-		{"no filter (relaxed profile)", annotate("relaxed")},
-		{"yoroi's built-in filter", nil},
-		{"Docker's default profile (minus yoroi's floor)", func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }},
+	withDocker := func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }
+	type variant struct {
+		label  string
+		binary string
+		env    []string
+		edit   func(map[string]any)
+	}
+	var variants []variant
+	runc := "runc " + version(b.o.runcNew)
+	if b.o.runcNew != "" {
+		variants = append(variants, variant{"no filter (" + runc + ", the bundle as written)", b.o.runcNew, nil, nil})
+	}
+	variants = append(variants,
+		variant{"yoroi's deny floor alone (allow-all profile, relaxed)", b.o.yoroi, b.yoroiEnv(), annotate("relaxed")},
+		variant{"yoroi's built-in filter", b.o.yoroi, b.yoroiEnv(), nil},
+		variant{"Docker's default profile under yoroi (minus yoroi's floor)", b.o.yoroi, b.yoroiEnv(), withDocker})
+	if b.o.runcNew != "" {
+		variants = append(variants, variant{"Docker's default profile under " + runc, b.o.runcNew, nil, withDocker})
 	}
 	probes := []string{"getppid", "personality", "socket"}
-	// ns[filter][probe] are the rounds' results.
-	ns := make([][][]float64, len(filters))
-	bundles := make([][]string, len(filters))
+	// ns[variant][probe] are the rounds' results.
+	ns := make([][][]float64, len(variants))
+	bundles := make([][]string, len(variants))
 	errs := map[string]string{}
-	for f := range filters {
-		ns[f] = make([][]float64, len(probes))
+	for v := range variants {
+		ns[v] = make([][]float64, len(probes))
 		for _, probe := range probes {
-			bundle, err := b.makeBundle(fmt.Sprintf("sys%d-%s", f, probe), b.rootfs, filters[f].edit, "/bin/testprog", "syscall", n, probe)
+			bundle, err := b.makeBundle(fmt.Sprintf("sys%d-%s", v, probe), b.rootfs, variants[v].edit, "/bin/testprog", "syscall", n, probe)
 			if err != nil {
 				b.printf("## 3. Syscall cost\n\nerror: %v\n\n", err)
 				return
 			}
-			bundles[f] = append(bundles[f], bundle)
+			bundles[v] = append(bundles[v], bundle)
 		}
 	}
 	for round := 0; round < rounds; round++ {
-		for k := range filters {
-			f := (k + round) % len(filters)
+		for k := range variants {
+			v := (k + round) % len(variants)
 			for p := range probes {
-				v, err := b.syscallCost(bundles[f][p])
+				cost, err := b.syscallCost(variants[v].binary, variants[v].env, bundles[v][p])
 				if err != nil {
-					errs[filters[f].label] = err.Error()
+					errs[variants[v].label] = err.Error()
 					continue
 				}
-				ns[f][p] = append(ns[f][p], v)
+				ns[v][p] = append(ns[v][p], cost)
 			}
 		}
 	}
 	b.printf("## 3. In-container syscall cost (ns per call, median of %d rounds of %s calls)\n\n", rounds, n)
-	b.printf("| seccomp filter | getppid (allowed by number) | vs no filter | personality(query) (allowed by argument) | vs no filter | socket(AF_UNIX, bad type) (allowed by argument) | vs no filter |\n|---|---|---|---|---|---|---|\n")
+	b.printf("| seccomp filter | getppid (allowed by number) | vs first row | personality(query) (allowed by argument) | vs first row | socket(AF_UNIX, bad type) (allowed by argument) | vs first row |\n|---|---|---|---|---|---|---|\n")
 	base := make([]float64, len(probes))
 	for p := range probes {
 		base[p] = median(ns[0][p])
 	}
-	for f, filter := range filters {
-		if msg, ok := errs[filter.label]; ok {
-			b.printf("| %s | error: %s | | | | | |\n", filter.label, msg)
+	for v, variant := range variants {
+		if msg, ok := errs[variant.label]; ok {
+			b.printf("| %s | error: %s | | | | | |\n", variant.label, msg)
 			continue
 		}
-		b.printf("| %s", filter.label)
+		b.printf("| %s", variant.label)
 		for p := range probes {
-			m := median(ns[f][p])
+			m := median(ns[v][p])
 			b.printf(" | %.1f | %+.1f %%", m, 100*(m-base[p])/base[p])
 		}
 		b.printf(" |\n")
 	}
-	b.printf("\nThe kernel runs a new filter once per syscall number and architecture when it is attached and remembers the numbers it allows whatever the arguments (Linux 5.11+): those calls never run it again and cost what they cost without a filter, whatever the profile's size. A call allowed by its arguments runs the whole filter each time: yoroi's filter is built as libcontainer builds runc's (libseccomp's binary tree over the syscall numbers for profiles of more than 32 rules, behind the architecture checks), so that cost grows with the logarithm of the profile's length; docs/performance.md counts the instructions each probe runs.\n\n")
+	b.printf("\nA task with any seccomp filter enters every syscall by the kernel's slow path (`syscall_trace_enter`, `__secure_computing`, `populate_seccomp_data`): that is what the deny floor alone costs over no filter, for every call. The kernel runs a new filter once per syscall number and architecture when it is attached and remembers the numbers it allows whatever the arguments (Linux 5.11+): those calls never run the filter again, and cost the same under every profile, whatever its size. A call allowed by its arguments runs the whole filter each time: yoroi's filter is built as libcontainer builds runc's (libseccomp's binary tree over the syscall numbers for profiles of more than 32 rules, behind the architecture checks); docs/performance.md counts the instructions each probe runs and what they cost.\n\n")
 
 	// Filter build and install per create: the start latency with the built-in profile
 	// against the same container with only seccomp relaxed.
 	noFilter, _ := b.makeBundle("true-noseccomp", b.rootfs, annotate("no-seccomp"), "/bin/true")
 	st := b.measureAll(b.yoroiCmd("yoroi", b.bundle), b.yoroiCmd("yoroi", noFilter))
-	b.printf("Seccomp filter build and install per create (start latency with the built-in profile minus with no filter, nothing else relaxed; interleaved): %s (%s vs %s).\n\n",
+	b.printf("Seccomp filter build and install per create (start latency with the built-in profile minus with the deny floor alone, nothing else relaxed; interleaved): %s (%s vs %s).\n\n",
 		ms(st[0].median-st[1].median), ms(st[0].median), ms(st[1].median))
 }
 
-// syscallCost runs a bundle of testprog's "syscall N PROBE" and returns ns per call.
-func (b *bench) syscallCost(bundle string) (float64, error) {
-	cmd := exec.Command(b.o.yoroi, "--root", filepath.Join(b.state, "state-syscall"), "run", "--bundle", bundle, nextID("syscall"))
-	cmd.Env = append(os.Environ(), b.yoroiEnv()...)
+// syscallCost runs a bundle of testprog's "syscall N PROBE" under binary and returns ns per call.
+func (b *bench) syscallCost(binary string, env []string, bundle string) (float64, error) {
+	root := filepath.Join(b.state, "state-syscall-"+filepath.Base(binary))
+	cmd := exec.Command(binary, "--root", root, "run", "--bundle", bundle, nextID("syscall"))
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
