@@ -29,23 +29,23 @@ func (b *bench) seccompOverhead() {
 		return
 	}
 	withDocker := func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }
+	// Each variant is a runtime (its bundle filled in per probe) and the edit of its spec.
 	type variant struct {
-		label  string
-		binary string
-		env    []string
-		edit   func(map[string]any)
+		rt   runtimeCmd
+		edit func(map[string]any)
 	}
+	runc := func(label string) runtimeCmd { return runtimeCmd{label, b.o.runcNew, nil, nil, ""} }
+	runcName := "runc " + version(b.o.runcNew)
 	var variants []variant
-	runc := "runc " + version(b.o.runcNew)
 	if b.o.runcNew != "" {
-		variants = append(variants, variant{"no filter (" + runc + ", the bundle as written)", b.o.runcNew, nil, nil})
+		variants = append(variants, variant{runc("no filter (" + runcName + ", the bundle as written)"), nil})
 	}
 	variants = append(variants,
-		variant{"yoroi's deny floor alone (allow-all profile, relaxed)", b.o.yoroi, b.yoroiEnv(), annotate("relaxed")},
-		variant{"yoroi's built-in filter", b.o.yoroi, b.yoroiEnv(), nil},
-		variant{"Docker's default profile under yoroi (minus yoroi's floor)", b.o.yoroi, b.yoroiEnv(), withDocker})
+		variant{b.yoroiCmd("yoroi's deny floor alone (allow-all profile, relaxed)", ""), annotate("relaxed")},
+		variant{b.yoroiCmd("yoroi's built-in filter", ""), nil},
+		variant{b.yoroiCmd("Docker's default profile under yoroi (minus yoroi's floor)", ""), withDocker})
 	if b.o.runcNew != "" {
-		variants = append(variants, variant{"Docker's default profile under " + runc, b.o.runcNew, nil, withDocker})
+		variants = append(variants, variant{runc("Docker's default profile under " + runcName), withDocker})
 	}
 	probes := []string{"getppid", "personality", "socket"}
 	// ns[variant][probe] are the rounds' results.
@@ -67,9 +67,11 @@ func (b *bench) seccompOverhead() {
 		for k := range variants {
 			v := (k + round) % len(variants)
 			for p := range probes {
-				cost, err := b.syscallCost(variants[v].binary, variants[v].env, bundles[v][p])
+				rt := variants[v].rt
+				rt.bundle = bundles[v][p]
+				cost, err := b.syscallCost(rt)
 				if err != nil {
-					errs[variants[v].label] = err.Error()
+					errs[rt.label] = err.Error()
 					continue
 				}
 				ns[v][p] = append(ns[v][p], cost)
@@ -83,11 +85,12 @@ func (b *bench) seccompOverhead() {
 		base[p] = median(ns[0][p])
 	}
 	for v, variant := range variants {
-		if msg, ok := errs[variant.label]; ok {
-			b.printf("| %s | error: %s | | | | | |\n", variant.label, msg)
+		label := variant.rt.label
+		if msg, ok := errs[label]; ok {
+			b.printf("| %s | error: %s | | | | | |\n", label, msg)
 			continue
 		}
-		b.printf("| %s", variant.label)
+		b.printf("| %s", label)
 		for p := range probes {
 			m := median(ns[v][p])
 			b.printf(" | %.1f | %+.1f %%", m, 100*(m-base[p])/base[p])
@@ -104,11 +107,11 @@ func (b *bench) seccompOverhead() {
 		ms(st[0].median-st[1].median), ms(st[0].median), ms(st[1].median))
 }
 
-// syscallCost runs a bundle of testprog's "syscall N PROBE" under binary and returns ns per call.
-func (b *bench) syscallCost(binary string, env []string, bundle string) (float64, error) {
-	root := filepath.Join(b.state, "state-syscall-"+filepath.Base(binary))
-	cmd := exec.Command(binary, "--root", root, "run", "--bundle", bundle, nextID("syscall"))
-	cmd.Env = append(os.Environ(), env...)
+// syscallCost runs rt, a bundle of testprog's "syscall N PROBE", and returns ns per call.
+func (b *bench) syscallCost(rt runtimeCmd) (float64, error) {
+	root := filepath.Join(b.state, "state-syscall-"+filepath.Base(rt.binary))
+	cmd := exec.Command(rt.binary, append(append([]string{}, rt.args...), "--root", root, "run", "--bundle", rt.bundle, nextID("syscall"))...)
+	cmd.Env = append(os.Environ(), rt.env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return 0, fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
