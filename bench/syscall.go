@@ -63,6 +63,24 @@ func (b *bench) seccompOverhead() {
 			bundles[v] = append(bundles[v], bundle)
 		}
 	}
+	// How many filters each variant's process has, as its kernel status says: the first
+	// row is the baseline only if it has none.
+	filters := make([]string, len(variants))
+	for v := range variants {
+		filters[v] = "?"
+		bundle, err := b.makeBundle(fmt.Sprintf("sys%d-filters", v), b.rootfs, variants[v].edit, "/bin/busybox", "grep", "^Seccomp_filters:", "/proc/self/status")
+		if err != nil {
+			b.printf("## 3. Syscall cost\n\nerror: %v\n\n", err)
+			return
+		}
+		rt := variants[v].rt
+		rt.bundle = bundle
+		if out, err := b.runOutput(rt); err == nil {
+			filters[v] = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(out), "Seccomp_filters:"))
+		} else {
+			errs[rt.label] = err.Error()
+		}
+	}
 	for round := 0; round < rounds; round++ {
 		for k := range variants {
 			v := (k + round) % len(variants)
@@ -79,7 +97,7 @@ func (b *bench) seccompOverhead() {
 		}
 	}
 	b.printf("## 3. In-container syscall cost (ns per call, median of %d rounds of %s calls)\n\n", rounds, n)
-	b.printf("| seccomp filter | getppid (allowed by number) | vs first row | personality(query) (allowed by argument) | vs first row | socket(AF_UNIX, bad type) (allowed by argument) | vs first row |\n|---|---|---|---|---|---|---|\n")
+	b.printf("| seccomp filter | filters on the process | getppid (allowed by number) | vs first row | personality(query) (allowed by argument) | vs first row | socket(AF_UNIX, bad type) (allowed by argument) | vs first row |\n|---|---|---|---|---|---|---|---|\n")
 	base := make([]float64, len(probes))
 	for p := range probes {
 		base[p] = median(ns[0][p])
@@ -87,15 +105,18 @@ func (b *bench) seccompOverhead() {
 	for v, variant := range variants {
 		label := variant.rt.label
 		if msg, ok := errs[label]; ok {
-			b.printf("| %s | error: %s | | | | | |\n", label, msg)
+			b.printf("| %s | error: %s | | | | | | |\n", label, msg)
 			continue
 		}
-		b.printf("| %s", label)
+		b.printf("| %s | %s", label, filters[v])
 		for p := range probes {
 			m := median(ns[v][p])
 			b.printf(" | %.1f | %+.1f %%", m, 100*(m-base[p])/base[p])
 		}
 		b.printf(" |\n")
+	}
+	if filters[0] != "0" {
+		b.printf("\nThe first row is not a process without a filter (%s): the differences are not a filter's cost.\n", filters[0])
 	}
 	b.printf("\nA task with any seccomp filter enters every syscall by the kernel's slow path (`syscall_trace_enter`, `__secure_computing`, `populate_seccomp_data`): that is what the deny floor alone costs over no filter, for every call. The kernel runs a new filter once per syscall number and architecture when it is attached and remembers the numbers it allows whatever the arguments (Linux 5.11+): those calls never run the filter again, and cost the same under every profile, whatever its size. A call allowed by its arguments runs the whole filter each time: yoroi's filter is built as libcontainer builds runc's (libseccomp's binary tree over the syscall numbers for profiles of more than 32 rules, behind the architecture checks); docs/performance.md counts the instructions each probe runs and what they cost.\n\n")
 
@@ -109,14 +130,23 @@ func (b *bench) seccompOverhead() {
 
 // syscallCost runs rt, a bundle of testprog's "syscall N PROBE", and returns ns per call.
 func (b *bench) syscallCost(rt runtimeCmd) (float64, error) {
+	out, err := b.runOutput(rt)
+	if err != nil {
+		return 0, err
+	}
+	return strconv.ParseFloat(strings.TrimSpace(out), 64)
+}
+
+// runOutput runs rt's bundle and returns what it printed.
+func (b *bench) runOutput(rt runtimeCmd) (string, error) {
 	root := filepath.Join(b.state, "state-syscall-"+filepath.Base(rt.binary))
 	cmd := exec.Command(rt.binary, append(append([]string{}, rt.args...), "--root", root, "run", "--bundle", rt.bundle, nextID("syscall"))...)
 	cmd.Env = append(os.Environ(), rt.env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return 0, fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
 	}
-	return strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+	return string(out), nil
 }
 
 func median(xs []float64) float64 {
