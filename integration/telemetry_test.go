@@ -206,7 +206,17 @@ func TestExecAudit(t *testing.T) {
 	// The exec'd program lives a moment: yoroi exec reaps it as soon as it exits, and a
 	// program gone before the monitor looks is audited "exited" (as /bin/echo may be).
 	e.ok("exec", "--user", "1000:1000", id, "/bin/sh", "-c", "exec /bin/sleep 0.2")
-	execs := waitExecEvents(t, e, id, 5)
+	// Many arguments (the monitor reads them in batches), one longer than the audit keeps
+	// of an argument (4096 bytes).
+	many := []string{"/bin/echo"}
+	for i := range 300 {
+		many = append(many, fmt.Sprintf("argument-%d", i))
+	}
+	many = append(many, strings.Repeat("y", 5000), "last")
+	e.ok(append([]string{"exec", id}, many...)...)
+	manyAudited := slices.Clone(many)
+	manyAudited[301] = manyAudited[301][:4096]
+	execs := waitExecEvents(t, e, id, 6)
 	want := []struct {
 		path   string
 		argv   []string
@@ -219,6 +229,7 @@ func TestExecAudit(t *testing.T) {
 		{"/bin/nosuch", []string{"/bin/nosuch"}, 0, "failed|exited"},
 		{"/bin/sh", []string{"/bin/sh", "-c", "exec /bin/sleep 0.2"}, 1000, "executed"},
 		{"/bin/sleep", []string{"/bin/sleep", "0.2"}, 1000, "executed"},
+		{"/bin/echo", manyAudited, 0, "executed|exited"},
 	}
 	for _, w := range want {
 		found := false

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -171,12 +170,20 @@ func (m *monitor) receive(conn *net.UnixConn) {
 	// The notifying thread hands the CPU to the monitor and back (Linux ≥ 6.6): a denied
 	// syscall's round trip is a pair of switches, not two wake-ups. Older kernels: as is.
 	_ = unix.IoctlSetInt(fd, unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
+	// One thread serves the listener and looks at the execs it let through (execWatch):
+	// a look is a timeout of the wait for the next notification, not a goroutine that
+	// sleeps, so that an audited exec wakes the monitor as few times as it can.
+	watch := &execWatch{}
 	for {
-		req, err := nextNotification(fd, -1)
+		req, err := nextNotification(fd, watch.wait(time.Now()))
 		if err != nil {
+			watch.drain(m)
 			return
 		}
-		m.handle(fd, req)
+		if req != nil {
+			m.handle(fd, req, watch)
+		}
+		watch.run(m, time.Now())
 	}
 }
 
@@ -234,7 +241,7 @@ func isSeccompListener(fd int) bool {
 }
 
 // handle answers one notification as the container's own filter would, and audits it.
-func (m *monitor) handle(fd int, req *seccompNotif) {
+func (m *monitor) handle(fd int, req *seccompNotif, watch *execWatch) {
 	d := seccompData{Nr: req.Nr, Arch: req.Arch, IP: req.IP, Args: req.Args}
 	act, err := runFilter(m.filter, &d)
 	if err != nil {
@@ -276,11 +283,11 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 	switch act & retActionFull {
 	case retAllow, retLog:
 		// Only execs reach the monitor with an action that allows them (the prologue).
-		m.continueExec(fd, req, exec, ev)
+		m.continueExec(fd, req, exec, ev, watch)
 	case retErrno:
 		errno := act & retData
 		if complains {
-			if m.continueExec(fd, req, exec, ev) {
+			if m.continueExec(fd, req, exec, ev, watch) {
 				ev.Event, ev.Errno = "seccomp-complain", int(errno)
 				ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
 				m.write(ev)
@@ -314,9 +321,9 @@ func (m *monitor) handle(fd int, req *seccompNotif) {
 	}
 }
 
-// continueExec lets the syscall run; for an exec, it audits it once its result is known.
-// It reports whether the syscall was let through (not interrupted).
-func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent) bool {
+// continueExec lets the syscall run; for an exec, it has watch audit it once its result
+// is known. It reports whether the syscall was let through (not interrupted).
+func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent, watch *execWatch) bool {
 	if exec == nil {
 		return answer(fd, req.ID, true, 0)
 	}
@@ -331,16 +338,7 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 		stat.close()
 		return false
 	}
-	go func() {
-		defer stat.close()
-		result, exe := waitExec(stat, before, exec.path)
-		out := exec.event(ev, result)
-		if exe != "" {
-			out.Exe = exe
-		}
-		m.flushSuppressed()
-		m.write(out)
-	}()
+	watch.add(stat, before, exec, ev, time.Now())
 	return true
 }
 
@@ -469,93 +467,6 @@ func execPointers(req *seccompNotif) (path, argv uint64) {
 	return req.Args[0], req.Args[1]
 }
 
-// execCall is an execve as the monitor read it from the process' memory.
-type execCall struct {
-	tgid int
-	path string
-	argv []string
-	at   time.Time
-}
-
-// Limits of what is read of an execve's arguments.
-const (
-	maxExecArgs     = 1024
-	maxExecArgBytes = 4096
-	maxExecBytes    = 64 << 10
-)
-
-func readExecCall(p procInfo, req *seccompNotif) *execCall {
-	pid := p.pid
-	e := &execCall{tgid: pid, at: time.Now().UTC()}
-	if p.tgid > 0 {
-		e.tgid = p.tgid
-	}
-	ptr := 8
-	if req.Arch == auditArchI386 || req.Arch == auditArchX8664 && uint32(req.Nr)&x32SyscallBit != 0 {
-		ptr = 4
-	}
-	pathArg, argvArg := execPointers(req)
-	e.path, _ = readString(pid, pathArg)
-	total := 0
-	for i := 0; i < maxExecArgs && argvArg != 0; i++ {
-		buf := make([]byte, ptr)
-		if !readMem(pid, argvArg+uint64(i*ptr), buf) {
-			break
-		}
-		var p uint64
-		if ptr == 4 {
-			p = uint64(binary.NativeEndian.Uint32(buf))
-		} else {
-			p = binary.NativeEndian.Uint64(buf)
-		}
-		if p == 0 {
-			break
-		}
-		s, _ := readString(pid, p)
-		total += len(s)
-		if total > maxExecBytes {
-			e.argv = append(e.argv, "...")
-			break
-		}
-		e.argv = append(e.argv, s)
-	}
-	return e
-}
-
-func (e *execCall) event(base auditEvent, result string) auditEvent {
-	base.Event, base.Time = "execve", e.at
-	base.Path, base.Args, base.Result = e.path, e.argv, result
-	base.Errno = 0
-	return base
-}
-
-func readMem(pid int, addr uint64, buf []byte) bool {
-	local := []unix.Iovec{{Base: &buf[0]}}
-	local[0].SetLen(len(buf))
-	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
-	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
-	return err == nil && n == len(buf)
-}
-
-// readString reads a NUL-terminated string at addr, up to maxExecArgBytes; it reads in
-// chunks that never cross a page, so that a string ending before an unmapped page reads.
-func readString(pid int, addr uint64) (string, bool) {
-	var out []byte
-	for len(out) < maxExecArgBytes {
-		n := 4096 - int(addr%4096)
-		buf := make([]byte, n)
-		if !readMem(pid, addr, buf) {
-			return string(out), false
-		}
-		if i := bytes.IndexByte(buf, 0); i >= 0 {
-			return string(append(out, buf[:i]...)), true
-		}
-		out = append(out, buf...)
-		addr += uint64(n)
-	}
-	return string(out[:maxExecArgBytes]), false
-}
-
 // procImage is what identifies the program a process runs: the start of its code and of
 // its stack, which an execve replaces (at addresses that differ from the old ones:
 // address space layout randomization), and its command name, which a zombie keeps.
@@ -627,35 +538,6 @@ func readProcFile(path string) ([]byte, error) {
 		}
 		out = append(out, buf[:n]...)
 	}
-}
-
-// waitExec waits for the result of an execve of path the process was let through:
-// "executed" (with the executable it runs now) once its image changed, "failed" if it
-// still runs its old image after a while (or exited with its old command name), and
-// "exited" if it was gone (exited and reaped) before that could be told.
-func waitExec(stat *procStat, before procImage, path string) (result, exe string) {
-	newComm := filepath.Base(path)
-	if len(newComm) > 15 {
-		newComm = newComm[:15]
-	}
-	// Closely at first: a short-lived program may be gone (and reaped) a millisecond
-	// later. Each look is a read of its stat, and a wake-up on a CPU the program may need:
-	// the first comes after 250 µs (an execve takes about that), and the pause doubles, to
-	// a millisecond for the first 5 ms and to 50 ms after.
-	start := time.Now()
-	for delay := execLooks.first; time.Since(start) < 2*time.Second; {
-		now, ok := stat.image()
-		if result, done := execOutcome(before, now, ok, newComm); done {
-			exe := ""
-			if result == "executed" && !now.zombie {
-				exe, _ = os.Readlink("/proc/" + strconv.Itoa(stat.pid) + "/exe")
-			}
-			return result, exe
-		}
-		pause(delay)
-		delay = execLooks.next(delay, time.Since(start))
-	}
-	return "failed", ""
 }
 
 // execLooks space the looks at an exec'ing process after the exec was let through.

@@ -3,6 +3,7 @@ package runtime
 import (
 	"errors"
 	"net"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -63,20 +64,26 @@ func receiveFD(conn *net.UnixConn, buf []byte) (int, int, error) {
 // errListenerGone: no process is left under the filter.
 var errListenerGone = errors.New("no process left under the filter")
 
-// nextNotification waits for the next notification on listener fd. The caller must keep
-// the listener until errListenerGone: once it is closed, every notified syscall fails
-// with ENOSYS.
-func nextNotification(fd int, timeoutMs int) (*seccompNotif, error) {
+// nextNotification waits for the next notification on listener fd, at most timeout (a
+// negative one: as long as it takes; nil, nil when it passes). The caller must keep the
+// listener until errListenerGone: once it is closed, every notified syscall fails with
+// ENOSYS.
+func nextNotification(fd int, timeout time.Duration) (*seccompNotif, error) {
 	for {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		if _, err := unix.Poll(pfd, timeoutMs); err != nil && err != unix.EINTR {
+		var ts *unix.Timespec
+		if timeout >= 0 {
+			t := unix.NsecToTimespec(timeout.Nanoseconds())
+			ts = &t
+		}
+		if _, err := unix.Ppoll(pfd, ts, nil); err != nil && err != unix.EINTR {
 			return nil, err
 		}
 		if pfd[0].Revents&unix.POLLHUP != 0 {
 			return nil, errListenerGone
 		}
 		if pfd[0].Revents&unix.POLLIN == 0 {
-			if timeoutMs >= 0 {
+			if timeout >= 0 {
 				return nil, nil
 			}
 			continue

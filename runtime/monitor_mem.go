@@ -1,0 +1,201 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/binary"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// execCall is an execve as the monitor read it from the process' memory.
+type execCall struct {
+	tgid int
+	path string
+	argv []string
+	at   time.Time
+}
+
+// Limits of what is read of an execve's arguments.
+const (
+	maxExecArgs     = 1024
+	maxExecArgBytes = 4096
+	maxExecBytes    = 64 << 10
+)
+
+// memPage is the unit the reads below never cross within one remote iovec: a page that
+// is not mapped then fails its own iovec and no other (4 KiB divides every page size).
+const memPage = 4096
+
+// argPeek is how much of each argument the batched read takes at first: most arguments
+// end within it; a longer one is read on from there.
+const argPeek = 256
+
+// argBatch is how many arguments one process_vm_readv reads (at most argBatch*argPeek
+// bytes, well under IOV_MAX iovecs).
+const argBatch = 128
+
+// readExecCall reads an exec notification's path and argv from the blocked process'
+// memory. The process waits for the answer meanwhile, so the reads take few calls: the
+// argv array a page at a time, the arguments a batch at a time (see readArgStrings).
+func readExecCall(p procInfo, req *seccompNotif) *execCall {
+	pid := p.pid
+	e := &execCall{tgid: pid, at: time.Now().UTC()}
+	if p.tgid > 0 {
+		e.tgid = p.tgid
+	}
+	ptr := 8
+	if req.Arch == auditArchI386 || req.Arch == auditArchX8664 && uint32(req.Nr)&x32SyscallBit != 0 {
+		ptr = 4
+	}
+	pathArg, argvArg := execPointers(req)
+	e.path, _ = readString(pid, pathArg)
+	if argvArg != 0 {
+		e.argv = readArgStrings(pid, readArgPointers(pid, argvArg, ptr))
+	}
+	return e
+}
+
+// event is the audit event of the exec, with its result.
+func (e *execCall) event(base auditEvent, result string) auditEvent {
+	base.Event, base.Time = "execve", e.at
+	base.Path, base.Args, base.Result = e.path, e.argv, result
+	base.Errno = 0
+	return base
+}
+
+// readArgPointers reads a NULL-terminated array of ptr-byte pointers at addr (at most
+// maxExecArgs of them), up to the end of a page per read; it stops at the NULL or at the
+// first pointer it cannot read.
+func readArgPointers(pid int, addr uint64, ptr int) []uint64 {
+	var out []uint64
+	for len(out) < maxExecArgs {
+		n := memPage - int(addr%memPage)
+		n -= n % ptr
+		if n == 0 {
+			n = ptr // a pointer across a page boundary: read on its own
+		}
+		n = min(n, (maxExecArgs-len(out))*ptr)
+		buf := make([]byte, n)
+		if !readMem(pid, addr, buf) {
+			return out
+		}
+		for off := 0; off < n; off += ptr {
+			var p uint64
+			if ptr == 4 {
+				p = uint64(binary.NativeEndian.Uint32(buf[off:]))
+			} else {
+				p = binary.NativeEndian.Uint64(buf[off:])
+			}
+			if p == 0 {
+				return out
+			}
+			out = append(out, p)
+		}
+		addr += uint64(n)
+	}
+	return out
+}
+
+// readArgStrings reads the strings at ptrs: each one's first bytes (argPeek, never across a
+// page) for a batch of arguments in one process_vm_readv, and an argument that does not
+// end there read on by readString. An argument that cannot be read is what could be read
+// of it (possibly ""); once the arguments exceed maxExecBytes, "..." ends the list.
+func readArgStrings(pid int, ptrs []uint64) []string {
+	var out []string
+	total := 0
+	for len(ptrs) > 0 {
+		batch := ptrs[:min(len(ptrs), argBatch)]
+		peeks, read := peekStrings(pid, batch)
+		if read == 0 {
+			// The first cannot be read at its start: what readString makes of it (nil).
+			read = 1
+		}
+		for i := range read {
+			var s string
+			if peeks[i] == nil {
+				s, _ = readString(pid, batch[i])
+			} else if end := bytes.IndexByte(peeks[i], 0); end >= 0 {
+				s = string(peeks[i][:end])
+			} else {
+				s, _ = readStringFrom(pid, batch[i]+uint64(len(peeks[i])), peeks[i])
+			}
+			total += len(s)
+			if total > maxExecBytes {
+				return append(out, "...")
+			}
+			out = append(out, s)
+		}
+		ptrs = ptrs[read:]
+	}
+	return out
+}
+
+// peekStrings reads the first bytes of each string at addrs with one process_vm_readv,
+// one remote iovec each (up to argPeek bytes, never across a page). The kernel copies the
+// iovecs in order and stops at the first it cannot read: read is how many were read in
+// full, and peeks[i] holds string i's bytes for i < read.
+func peekStrings(pid int, addrs []uint64) (peeks [][]byte, read int) {
+	lens := make([]int, len(addrs))
+	size := 0
+	remote := make([]unix.RemoteIovec, len(addrs))
+	for i, a := range addrs {
+		lens[i] = min(argPeek, memPage-int(a%memPage))
+		remote[i] = unix.RemoteIovec{Base: uintptr(a), Len: lens[i]}
+		size += lens[i]
+	}
+	buf := make([]byte, size)
+	local := []unix.Iovec{{Base: unsafe.SliceData(buf)}}
+	local[0].SetLen(size)
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	if err != nil {
+		n = 0
+	}
+	peeks = make([][]byte, len(addrs))
+	off := 0
+	for i, l := range lens {
+		if off+l > n {
+			break
+		}
+		peeks[i] = buf[off : off+l : off+l]
+		off += l
+		read++
+	}
+	return peeks, read
+}
+
+func readMem(pid int, addr uint64, buf []byte) bool {
+	local := []unix.Iovec{{Base: &buf[0]}}
+	local[0].SetLen(len(buf))
+	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
+	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	return err == nil && n == len(buf)
+}
+
+// readString reads a NUL-terminated string at addr, up to maxExecArgBytes; it reads in
+// chunks that never cross a page, so that a string ending before an unmapped page reads.
+func readString(pid int, addr uint64) (string, bool) {
+	return readStringFrom(pid, addr, nil)
+}
+
+// readStringFrom goes on reading a string at addr of which out was already read.
+func readStringFrom(pid int, addr uint64, out []byte) (string, bool) {
+	for len(out) < maxExecArgBytes {
+		n := memPage - int(addr%memPage)
+		buf := make([]byte, n)
+		if !readMem(pid, addr, buf) {
+			return string(out), false
+		}
+		if i := bytes.IndexByte(buf, 0); i >= 0 {
+			out = append(out, buf[:i]...)
+			if len(out) > maxExecArgBytes {
+				return string(out[:maxExecArgBytes]), false
+			}
+			return string(out), true
+		}
+		out = append(out, buf...)
+		addr += uint64(n)
+	}
+	return string(out[:maxExecArgBytes]), false
+}
