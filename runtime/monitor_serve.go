@@ -384,29 +384,23 @@ type procInfo struct {
 	exe, comm    string
 }
 
-// readProc reads what the audit says of process pid: its status (thread group, uid,
-// command name) and executable; the uid as the container sees it comes from the
-// container's id map, read once (no process of a container is in another user namespace:
-// the filter denies creating one).
+// readProc reads what the audit says of process pid: its thread group, uid and command
+// name, and its executable; the uid as the container sees it comes from the container's id
+// map, read once (no process of a container is in another user namespace: the filter
+// denies creating one). The process waits meanwhile: the ids come from its pidfd where the
+// kernel tells them (threadInfo), from its status elsewhere.
 func (m *monitor) readProc(pid int) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
-	if data, err := readProcFile(dir + "/status"); err == nil {
-		for _, line := range strings.Split(string(data), "\n") {
-			key, val, _ := strings.Cut(line, ":")
-			fields := strings.Fields(val)
-			switch {
-			case key == "Name":
-				p.comm = strings.TrimSpace(val)
-			case key == "Tgid" && len(fields) > 0:
-				p.tgid, _ = strconv.Atoi(fields[0])
-			case key == "Uid" && len(fields) > 1:
-				if v, err := strconv.ParseUint(fields[1], 10, 32); err == nil {
-					h := uint32(v)
-					p.hostUID = &h
-				}
-			}
+	if info, ok := threadInfo(pid); ok {
+		p.tgid = int(info.Tgid)
+		h := info.Euid
+		p.hostUID = &h
+		if data, err := readProcFile(dir + "/comm"); err == nil {
+			p.comm = strings.TrimSuffix(string(data), "\n")
 		}
+	} else {
+		p.readStatus(dir)
 	}
 	m.mu.Lock()
 	if m.uidMap == "" {
@@ -421,6 +415,30 @@ func (m *monitor) readProc(pid int) procInfo {
 	}
 	p.exe, _ = os.Readlink(dir + "/exe")
 	return p
+}
+
+// readStatus reads the thread group, effective uid and command name from the process'
+// status.
+func (p *procInfo) readStatus(dir string) {
+	data, err := readProcFile(dir + "/status")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		key, val, _ := strings.Cut(line, ":")
+		fields := strings.Fields(val)
+		switch {
+		case key == "Name":
+			p.comm = strings.TrimSpace(val)
+		case key == "Tgid" && len(fields) > 0:
+			p.tgid, _ = strconv.Atoi(fields[0])
+		case key == "Uid" && len(fields) > 1:
+			if v, err := strconv.ParseUint(fields[1], 10, 32); err == nil {
+				h := uint32(v)
+				p.hostUID = &h
+			}
+		}
+	}
 }
 
 // mapToInside maps a host id to the id a user namespace's map (as read from the host)

@@ -68,11 +68,11 @@ func main() {
 		}
 		fmt.Printf("%.1f\n", float64(time.Since(start).Nanoseconds())/float64(n))
 	case "exec":
-		// Execve cost: N runs (fork, execve, wait) of PROGRAM, microseconds per run.
+		// Execve cost: N runs (fork, execve, wait) of PROGRAM [ARG...], microseconds per run.
 		n, _ := strconv.Atoi(os.Args[2])
 		start := time.Now()
 		for i := 0; i < n; i++ {
-			if err := exec.Command(os.Args[3]).Run(); err != nil {
+			if err := exec.Command(os.Args[3], os.Args[4:]...).Run(); err != nil {
 				fmt.Fprintln(os.Stderr, "exec:", err)
 				os.Exit(1)
 			}
