@@ -15,6 +15,11 @@ type execCall struct {
 	path string
 	argv []string
 	at   time.Time
+	// stat is the process' stat, opened before the exec (nil if it could not be): it
+	// keeps reading this process (never a later one given the same pid) and fails once
+	// it is reaped; before is what it read then.
+	stat   *procStat
+	before procImage
 }
 
 // Limits of what is read of an execve's arguments.
@@ -37,8 +42,9 @@ const argPeek = 256
 const argBatch = 128
 
 // readExecCall reads an exec notification's path and argv from the blocked process'
-// memory. The process waits for the answer meanwhile, so the reads take few calls: the
-// argv array a page at a time, the arguments a batch at a time (see readArgStrings).
+// memory, and opens its stat. The process waits for the answer meanwhile, so the reads
+// take few calls: the argv array a page at a time, the arguments a batch at a time (see
+// readArgStrings).
 func readExecCall(p procInfo, req *seccompNotif) *execCall {
 	pid := p.pid
 	e := &execCall{tgid: pid, at: time.Now().UTC()}
@@ -54,7 +60,19 @@ func readExecCall(p procInfo, req *seccompNotif) *execCall {
 	if argvArg != 0 {
 		e.argv = readArgStrings(pid, readArgPointers(pid, argvArg, ptr))
 	}
+	if stat, err := openProcStat(e.tgid); err == nil {
+		e.stat = stat
+		e.before, _ = stat.image()
+	}
 	return e
+}
+
+// release closes the process' stat, unless a watch took it.
+func (e *execCall) release() {
+	if e.stat != nil {
+		e.stat.close()
+		e.stat = nil
+	}
 }
 
 // event is the audit event of the exec, with its result.

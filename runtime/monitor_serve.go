@@ -267,13 +267,21 @@ func (m *monitor) handle(fd int, req *seccompNotif, watch *execWatch) {
 		}
 		return
 	}
-	proc := m.readProc(int(req.Pid))
+	// An exec's process is read once more below (its stat, which its watch keeps): the
+	// caller's name comes from there.
+	proc := m.readProc(int(req.Pid), !isExec)
 	if !notificationValid(fd, req.ID) {
 		return // gone, or interrupted: what was read may be another process'
 	}
 	var exec *execCall
 	if isExec {
 		exec = readExecCall(proc, req)
+		defer exec.release()
+		if exec.stat != nil && proc.tgid == proc.pid {
+			proc.comm = exec.before.comm
+		} else {
+			proc.readComm()
+		}
 		if !notificationValid(fd, req.ID) {
 			return
 		}
@@ -327,18 +335,14 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 	if exec == nil {
 		return answer(fd, req.ID, true, 0)
 	}
-	// The process' stat, opened before the exec: it keeps reading this process (never a
-	// later one given the same pid) and fails once it is reaped.
-	stat, err := openProcStat(exec.tgid)
-	if err != nil {
+	if exec.stat == nil {
 		return answer(fd, req.ID, true, 0)
 	}
-	before, _ := stat.image()
 	if !answer(fd, req.ID, true, 0) {
-		stat.close()
 		return false
 	}
-	watch.add(stat, before, exec, ev, time.Now())
+	watch.add(exec.stat, exec.before, exec, ev, time.Now())
+	exec.stat = nil // the watch's now
 	return true
 }
 
@@ -385,19 +389,19 @@ type procInfo struct {
 }
 
 // readProc reads what the audit says of process pid: its thread group, uid and command
-// name, and its executable; the uid as the container sees it comes from the container's id
+// name (if comm), and its executable; the uid as the container sees it comes from the container's id
 // map, read once (no process of a container is in another user namespace: the filter
 // denies creating one). The process waits meanwhile: the ids come from its pidfd where the
 // kernel tells them (threadInfo), from its status elsewhere.
-func (m *monitor) readProc(pid int) procInfo {
+func (m *monitor) readProc(pid int, comm bool) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
 	if info, ok := threadInfo(pid); ok {
 		p.tgid = int(info.Tgid)
 		h := info.Euid
 		p.hostUID = &h
-		if data, err := readProcFile(dir + "/comm"); err == nil {
-			p.comm = strings.TrimSuffix(string(data), "\n")
+		if comm {
+			p.readComm()
 		}
 	} else {
 		p.readStatus(dir)
@@ -415,6 +419,16 @@ func (m *monitor) readProc(pid int) procInfo {
 	}
 	p.exe, _ = os.Readlink(dir + "/exe")
 	return p
+}
+
+// readComm reads the thread's command name, unless its status gave it.
+func (p *procInfo) readComm() {
+	if p.comm != "" {
+		return
+	}
+	if data, err := readProcFile("/proc/" + strconv.Itoa(p.pid) + "/comm"); err == nil {
+		p.comm = strings.TrimSuffix(string(data), "\n")
+	}
 }
 
 // readStatus reads the thread group, effective uid and command name from the process'
