@@ -3,6 +3,7 @@ package runtime
 import (
 	"bytes"
 	"encoding/binary"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -116,13 +117,74 @@ func readArgPointers(pid int, addr uint64, ptr int) []uint64 {
 	return out
 }
 
-// readArgStrings reads the strings at ptrs: each one's first bytes (argPeek, never across a
-// page) for a batch of arguments in one process_vm_readv, and an argument that does not
-// end there read on by readString. An argument that cannot be read is what could be read
-// of it (possibly ""); once the arguments exceed maxExecBytes, "..." ends the list.
+// argSpan bounds the one read of readSpan.
+const argSpan = 64 << 10
+
+// readArgStrings reads the strings at ptrs: in one read of the memory they lie in, when
+// they lie close together (readSpan), or else a batch at a time (readBatches). An
+// argument that cannot be read is what could be read of it (possibly ""); once the
+// arguments exceed maxExecBytes, "..." ends the list.
 func readArgStrings(pid int, ptrs []uint64) []string {
-	var out []string
-	total := 0
+	var l argList
+	if !l.readSpan(pid, ptrs) {
+		l.readBatches(pid, ptrs)
+	}
+	return l.args
+}
+
+// argList collects an exec's arguments.
+type argList struct {
+	args  []string
+	total int
+}
+
+// add appends s; false once the arguments exceed maxExecBytes ("..." ends them then).
+func (l *argList) add(s string) bool {
+	l.total += len(s)
+	if l.total > maxExecBytes {
+		l.args = append(l.args, "...")
+		return false
+	}
+	l.args = append(l.args, s)
+	return true
+}
+
+// readSpan reads the arguments from one copy of the memory from the lowest of them to the
+// end of the page of the highest, when that is at most argSpan (a shell's or a Go
+// program's argv lies close together): one process_vm_readv, its pages pinned once each,
+// where a remote iovec per argument pins each argument's page anew. An argument that
+// runs past the copy is read on from there. False, having added nothing, when the
+// arguments lie further apart or that memory is not all mapped.
+func (l *argList) readSpan(pid int, ptrs []uint64) bool {
+	if len(ptrs) < 2 {
+		return false
+	}
+	lo, hi := slices.Min(ptrs), slices.Max(ptrs)
+	end := hi - hi%memPage + memPage
+	if end < hi || end-lo > argSpan {
+		return false
+	}
+	buf := make([]byte, end-lo)
+	if !readMem(pid, lo, buf) {
+		return false
+	}
+	for _, p := range ptrs {
+		b := buf[p-lo:]
+		s, ok := stringAt(b)
+		if !ok {
+			s, _ = readStringFrom(pid, p+uint64(len(b)), b)
+		}
+		if !l.add(s) {
+			break
+		}
+	}
+	return true
+}
+
+// readBatches reads each argument's first bytes (argPeek, never across a page) for a
+// batch of arguments in one process_vm_readv, and reads on an argument that does not end
+// there.
+func (l *argList) readBatches(pid int, ptrs []uint64) {
 	for len(ptrs) > 0 {
 		batch := ptrs[:min(len(ptrs), argBatch)]
 		peeks, read := peekStrings(pid, batch)
@@ -132,22 +194,32 @@ func readArgStrings(pid int, ptrs []uint64) []string {
 		}
 		for i := range read {
 			var s string
-			if peeks[i] == nil {
-				s, _ = readString(pid, batch[i])
-			} else if end := bytes.IndexByte(peeks[i], 0); end >= 0 {
-				s = string(peeks[i][:end])
-			} else {
+			var ok bool
+			if peeks[i] != nil {
+				s, ok = stringAt(peeks[i])
+			}
+			if !ok {
 				s, _ = readStringFrom(pid, batch[i]+uint64(len(peeks[i])), peeks[i])
 			}
-			total += len(s)
-			if total > maxExecBytes {
-				return append(out, "...")
+			if !l.add(s) {
+				return
 			}
-			out = append(out, s)
 		}
 		ptrs = ptrs[read:]
 	}
-	return out
+}
+
+// stringAt is the string at the start of b as readString reads it from memory that holds
+// b there: up to its NUL, at most maxExecArgBytes. False when b holds neither its end nor
+// maxExecArgBytes of it (more must be read).
+func stringAt(b []byte) (string, bool) {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return string(b[:min(i, maxExecArgBytes)]), true
+	}
+	if len(b) >= maxExecArgBytes {
+		return string(b[:maxExecArgBytes]), true
+	}
+	return "", false
 }
 
 // peekStrings reads the first bytes of each string at addrs with one process_vm_readv,

@@ -50,8 +50,12 @@ func (m *testMemory) addr(off int) uint64 {
 	return uint64(uintptr(unsafe.Pointer(&m.mem[0]))) + uint64(off)
 }
 
-// put writes s and its NUL at off, as far as the mapping goes (up to the hole).
+// put writes s and its NUL at off, as far as the mapping goes (up to the hole; nothing
+// in it).
 func (m *testMemory) put(off int, s string) {
+	if off >= m.hole*memPage && off < (m.hole+1)*memPage {
+		return
+	}
 	limit := len(m.mem)
 	if off < m.hole*memPage {
 		limit = m.hole * memPage
@@ -125,6 +129,17 @@ func TestReadArgsCases(t *testing.T) {
 	if ref := readArgsOneByOne(pid, m.addr(arr), 8); !slices.Equal(got, ref) {
 		t.Errorf("batched and one-by-one reads differ:\n%q\n%q", abbreviate(got), abbreviate(ref))
 	}
+	// Arguments close together are read in one piece: one longer than the limit ends
+	// within it, one runs past its end (the page of the highest).
+	clear(m.mem[4*memPage : 7*memPage])
+	m.put(4*memPage+10, long)
+	m.put(5*memPage+2000, "b")
+	m.put(5*memPage+4000, long[:300])
+	m.putPointers(arr, 8, []uint64{m.addr(4*memPage + 10), m.addr(5*memPage + 2000), m.addr(5*memPage + 4000)})
+	got = readArgStrings(pid, readArgPointers(pid, m.addr(arr), 8))
+	if want := []string{long[:maxExecArgBytes], "b", long[:300]}; !slices.Equal(got, want) {
+		t.Errorf("close together:\n got %q\nwant %q", abbreviate(got), abbreviate(want))
+	}
 	// A string that runs into the hole is what could be read of it.
 	copy(m.mem[3*memPage-3:], "xyz")
 	m.putPointers(arr, 8, []uint64{m.addr(3*memPage - 3)})
@@ -163,7 +178,7 @@ func TestReadArgsMatchesOneByOne(t *testing.T) {
 		const pages = 96
 		m := newTestMemory(t, pages, pages/2, flags)
 		rng := rand.New(rand.NewPCG(1, uint64(size)))
-		for round := range 60 {
+		for round := range 120 {
 			clear(m.mem[:m.hole*memPage])
 			clear(m.mem[(m.hole+1)*memPage:])
 			n := rng.IntN(40)
@@ -174,6 +189,10 @@ func TestReadArgsMatchesOneByOne(t *testing.T) {
 				n = maxExecArgs + 5 // beyond the limit on their number
 			}
 			ptrs := make([]uint64, n)
+			cluster := rng.IntN(36 * memPage)
+			if round%4 == 3 {
+				cluster = (m.hole-2)*memPage + rng.IntN(memPage)
+			}
 			for i := range ptrs {
 				var l int
 				switch r := rng.IntN(20); {
@@ -186,9 +205,13 @@ func TestReadArgsMatchesOneByOne(t *testing.T) {
 					l = rng.IntN(argPeek + 8)
 				}
 				// Anywhere in the strings' area (the first 40 pages and those after the
-				// hole but the last 4, which hold the array), some right before the hole.
+				// hole but the last 4, which hold the array), some right before the hole;
+				// in every other round close together (one read of their span), some
+				// rounds' span running into the hole.
 				var off int
-				if rng.IntN(10) == 0 {
+				if round%2 == 1 {
+					off = cluster + rng.IntN(3*memPage)
+				} else if rng.IntN(10) == 0 {
 					off = m.hole*memPage - 1 - rng.IntN(min(l+2, 40))
 				} else if rng.IntN(2) == 0 {
 					off = rng.IntN(40 * memPage)
