@@ -102,3 +102,27 @@ func TestVerifyTelemetry(t *testing.T) {
 		t.Error("a monitor without the launcher passed")
 	}
 }
+
+// A denial answered ENOSYS (clone3, syscalls newer than the profile) reaches the monitor
+// only in complain mode; every other errno whenever denials are audited.
+func TestNotifiesErrno(t *testing.T) {
+	const eperm, enosys = 1, 38
+	for _, tc := range []struct {
+		plan         *MonitorPlan
+		eperm, nosys bool
+	}{
+		{nil, false, false},
+		{&MonitorPlan{Exec: true}, false, false},
+		{&MonitorPlan{Denials: true}, true, false},
+		{&MonitorPlan{Denials: true, Exec: true}, true, false},
+		{&MonitorPlan{Complain: true}, true, true},
+		{&MonitorPlan{Denials: true, Complain: true}, true, true},
+	} {
+		if got := tc.plan.NotifiesErrno(eperm); got != tc.eperm {
+			t.Errorf("%+v: EPERM notified %v, want %v", tc.plan, got, tc.eperm)
+		}
+		if got := tc.plan.NotifiesErrno(enosys); got != tc.nosys {
+			t.Errorf("%+v: ENOSYS notified %v, want %v", tc.plan, got, tc.nosys)
+		}
+	}
+}

@@ -16,7 +16,8 @@ import (
 // BPF program itself so that allowed syscalls take the same path through the same
 // instructions as before:
 //   - every "return ERRNO(n)" becomes "return USER_NOTIF" (when denials are audited or
-//     the filter complains): the monitor learns of the call and answers it, with -n
+//     the filter complains; ERRNO(ENOSYS) only when it complains, see
+//     MonitorPlan.NotifiesErrno): the monitor learns of the call and answers it, with -n
 //     (it runs the original program on the call to find n) or by letting it run;
 //   - a prologue sends execve and execveat of the admitted architectures to the monitor
 //     (when execs are audited), which runs the original program on them too.
@@ -141,7 +142,7 @@ func monitorFilter(prog []byte, m *hardening.MonitorPlan, archs []string) ([]byt
 		if in.Code == bpfRET|bpfA {
 			return nil, errors.New("seccomp filter returns a computed action: cannot hand its denials to the monitor")
 		}
-		if m.Notifies() && in.Code == bpfRET|bpfK && in.K&retActionFull == retErrno {
+		if in.Code == bpfRET|bpfK && in.K&retActionFull == retErrno && m.NotifiesErrno(in.K&retData) {
 			in.K = retUserNotif
 		}
 		out = append(out, in)
