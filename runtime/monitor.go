@@ -107,7 +107,9 @@ func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *conf
 func isMonitorLabel(l string) bool { return strings.HasPrefix(l, monitorLabel+"=") }
 
 // monitorProgram is prog rewritten for m, cached beside the filters under a key of its
-// own, which it returns.
+// own, which it returns. The cache outlives a yoroi upgrade (it is under the state root):
+// the key's version names monitorFilter's rewrite, and changes whenever what it makes of
+// a program does (v2: ENOSYS answers stay in the kernel).
 func (r *Runtime) monitorProgram(cfg *configs.Seccomp, prog []byte, m *hardening.MonitorPlan) ([]byte, string, error) {
 	base, err := filterKey(cfg)
 	if err != nil {
@@ -115,7 +117,7 @@ func (r *Runtime) monitorProgram(cfg *configs.Seccomp, prog []byte, m *hardening
 	}
 	archs := filterArchs(cfg)
 	h := sha256.New()
-	fmt.Fprintf(h, "yoroi-monitor-filter v1\x00%s\x00%t %t %t\x00%s", base, m.Denials, m.Complain, m.Exec, strings.Join(archs, ","))
+	fmt.Fprintf(h, "yoroi-monitor-filter v2\x00%s\x00%t %t %t\x00%s", base, m.Denials, m.Complain, m.Exec, strings.Join(archs, ","))
 	key := hex.EncodeToString(h.Sum(nil))
 	if cached, err := r.readFilter(key); err == nil {
 		return cached, key, nil
