@@ -26,6 +26,7 @@ func (b *bench) telemetryCost() {
 	rows := []row{
 		{"allowed syscall (getppid)", "ns", []string{"getppid", calls}, "no-telemetry", "", "telemetry off", "on"},
 		{"denied syscall (kexec_load, EPERM)", "ns", []string{"denied", calls}, "no-telemetry", "", "telemetry off", "on: audited"},
+		{"clone3, answered ENOSYS (glibc's first try at every thread)", "ns", []string{"syscall", calls, "clone3"}, "no-telemetry", "", "telemetry off", "on: not audited"},
 		{"execve of /bin/true (fork, exec, wait)", "µs", []string{"exec", execs, "/bin/true"}, "no-telemetry", "", "exec audit off", "on: audited"},
 		{"execve of /bin/true with 200 arguments (a compiler's or xargs' command line)", "µs", append([]string{"exec", execs, "/bin/true"}, manyArgs(200)...), "no-telemetry", "", "exec audit off", "on: audited"},
 		{"open+close of /etc/passwd", "ns", []string{"open", calls, "/etc/passwd"}, "", "lists", "no allow-lists", "files.exec/read/write"},
@@ -48,7 +49,7 @@ func (b *bench) telemetryCost() {
 	on, noMon, withLists := st[0], st[1], st[2]
 	b.printf("| start latency of /bin/true (`run`) | %s (telemetry off) | %s (on: the monitor started) | %s |\n", ms(noMon.median), ms(on.median), ratio(on.median, noMon.median))
 	b.printf("| start latency of /bin/true (`run`) | %s (no allow-lists) | %s (files.exec/read/write) | %s |\n\n", ms(on.median), ms(withLists.median), ratio(withLists.median, on.median))
-	b.printf("Allowed syscalls never reach the monitor (its filter differs only in what denials return); a denied syscall and an execve make a round trip to it.\n\n")
+	b.printf("Allowed syscalls never reach the monitor (its filter differs only in what denials return), nor do calls answered ENOSYS; a denied syscall and an execve make a round trip to it.\n\n")
 }
 
 // manyArgs are n arguments of a command line: "argument-1" ….
