@@ -389,10 +389,10 @@ type procInfo struct {
 }
 
 // readProc reads what the audit says of process pid: its thread group, uid and command
-// name (if comm), and its executable; the uid as the container sees it comes from the container's id
-// map, read once (no process of a container is in another user namespace: the filter
-// denies creating one). The process waits meanwhile: the ids come from its pidfd where the
-// kernel tells them (threadInfo), from its status elsewhere.
+// name (if comm), and its executable; the uid as the container sees it comes from the
+// container's id map, read once (no process of a container is in another user namespace:
+// the filter denies creating one). The process waits meanwhile: the ids come from its
+// pidfd where the kernel tells them (threadInfo), from its status elsewhere.
 func (m *monitor) readProc(pid int, comm bool) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
