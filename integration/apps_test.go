@@ -237,10 +237,13 @@ func appsRootfs(t *testing.T, img appsImage) string {
 var dockerCaps = []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_SETGID", "CAP_SETUID",
 	"CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_KILL", "CAP_AUDIT_WRITE", "CAP_SETFCAP", "CAP_MKNOD", "CAP_SYS_CHROOT", "CAP_NET_RAW"}
 
-// nginxOnce starts nginx, fetches its page from inside the container and stops it.
+// nginxOnce starts nginx, fetches its page from inside the container and stops it. The
+// first sleep runs whether nginx is quick to quit or not: a recording in which it never
+// ran would leave it out of files.exec, and a later run that waits would be refused it.
 const nginxOnce = `nginx || exit 1
 python3 -c '` + httpGet + `' http://127.0.0.1/
 nginx -s quit
+sleep 0.1
 while [ -e /run/nginx.pid ]; do sleep 0.1; done
 `
 
