@@ -33,15 +33,16 @@ type pendingExec struct {
 // through failed.
 const execWaitLimit = 2 * time.Second
 
-// add watches exec, let through at now, of the process whose stat (opened before the exec)
-// read before.
-func (w *execWatch) add(stat *procStat, before procImage, exec *execCall, ev auditEvent, now time.Time) {
+// add watches exec, let through at now; it takes the process' stat, opened before the
+// exec, from exec.
+func (w *execWatch) add(exec *execCall, ev auditEvent, now time.Time) {
 	newComm := filepath.Base(exec.path)
 	if len(newComm) > 15 {
 		newComm = newComm[:15]
 	}
-	w.pending = append(w.pending, &pendingExec{stat: stat, before: before, newComm: newComm, exec: exec, ev: ev,
+	w.pending = append(w.pending, &pendingExec{stat: exec.stat, before: exec.before, newComm: newComm, exec: exec, ev: ev,
 		start: now, due: now, delay: execLooks.first})
+	exec.stat = nil
 }
 
 // wait is how long the listener's thread may wait for a notification before a look is

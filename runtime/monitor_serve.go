@@ -341,8 +341,7 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 	if !answer(fd, req.ID, true, 0) {
 		return false
 	}
-	watch.add(exec.stat, exec.before, exec, ev, time.Now())
-	exec.stat = nil // the watch's now
+	watch.add(exec, ev, time.Now())
 	return true
 }
 
