@@ -27,9 +27,6 @@ type MonitorPlan struct {
 // Notifies reports whether the filter sends the monitor the syscalls it would deny.
 func (m *MonitorPlan) Notifies() bool { return m != nil && (m.Denials || m.Complain) }
 
-// errnoENOSYS is ENOSYS, the errno by which a filter says a syscall does not exist here.
-const errnoENOSYS = 38
-
 // NotifiesErrno reports whether the filter sends the monitor a syscall it would deny with
 // errno. A denial answered ENOSYS stays in the kernel unless the filter complains: ENOSYS
 // is the filter's "no such call here" (clone3, whose flags seccomp cannot read; syscalls
@@ -37,7 +34,7 @@ const errnoENOSYS = 38
 // at every pthread_create. Sent to the monitor, each of those calls cost a round trip and
 // an audit event that reports no denial of anything the workload needed.
 func (m *MonitorPlan) NotifiesErrno(errno uint32) bool {
-	return m != nil && (m.Complain || m.Denials && errno != errnoENOSYS)
+	return m != nil && (m.Complain || m.Denials && errno != enosys)
 }
 
 // conditionedSyscalls are allowed by yoroi only under argument conditions (see
