@@ -12,7 +12,7 @@ import (
 
 // concurrentStarts: measure 6, containers started at once.
 func (b *bench) concurrentStarts() {
-	sleeper, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
+	sleeper := b.sleeper()
 	rts := []runtimeCmd{b.yoroiCmd(fullHardening, sleeper)}
 	if b.o.runcNew != "" {
 		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})

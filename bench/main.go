@@ -344,7 +344,13 @@ func nextID(prefix string) string {
 // once runs `run` of the bundle and returns its wall time and the resources used by the
 // runtime and every process it waited for (the container's init among them).
 func (b *bench) once(r runtimeCmd, root string) (time.Duration, *syscall.Rusage, error) {
-	args := append(append([]string{}, r.args...), "--root", root, "run", "--bundle", r.bundle, nextID("run"))
+	return r.timed(root, "run", "--bundle", r.bundle, nextID("run"))
+}
+
+// timed runs one verb of the runtime with its state under root and returns its wall time
+// and the resources used by it and every process it waited for.
+func (r runtimeCmd) timed(root string, verb ...string) (time.Duration, *syscall.Rusage, error) {
+	args := append(append(append([]string{}, r.args...), "--root", root), verb...)
 	cmd := exec.Command(r.binary, args...)
 	cmd.Env = append(os.Environ(), r.env...)
 	var out bytes.Buffer
@@ -353,7 +359,7 @@ func (b *bench) once(r runtimeCmd, root string) (time.Duration, *syscall.Rusage,
 	err := cmd.Run()
 	d := time.Since(start)
 	if err != nil {
-		return d, nil, fmt.Errorf("%s: %v: %s", r.label, err, out.String())
+		return d, nil, fmt.Errorf("%s %s: %v: %s", r.label, verb[0], err, out.String())
 	}
 	return d, cmd.ProcessState.SysUsage().(*syscall.Rusage), nil
 }

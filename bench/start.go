@@ -5,35 +5,38 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
-// runtimes are the peers of section 1, each running the same bundle of /bin/true.
-func (b *bench) runtimes() []runtimeCmd {
-	relaxed, _ := b.makeBundle("true-relaxed", b.rootfs, annotate("relaxed"), "/bin/true")
+// runtimes are the peers of section 1, each running the same bundle: args on the bench's
+// rootfs, as written (base, the bundle of that name) or with a profile's edits.
+func (b *bench) runtimes(base string, name string, args ...string) []runtimeCmd {
+	relaxed, _ := b.makeBundle(name+"-relaxed", b.rootfs, annotate("relaxed"), args...)
 	rts := []runtimeCmd{
-		b.yoroiCmd(fullHardening, b.bundle),
+		b.yoroiCmd(fullHardening, base),
 		b.yoroiCmd("yoroi (relaxed profile)", relaxed),
 	}
 	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, b.bundle})
+		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, base})
 		if docker, err := dockerProfile(); err == nil {
 			// runc as Docker runs it: with Docker's default seccomp profile.
-			bundle, err := b.makeBundle("true-docker-seccomp", b.rootfs, func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }, "/bin/true")
+			bundle, err := b.makeBundle(name+"-docker-seccomp", b.rootfs, func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }, args...)
 			if err == nil {
 				rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew) + " + Docker's seccomp profile", b.o.runcNew, nil, nil, bundle})
 			}
 		}
 	}
 	rts = append(rts,
-		runtimeCmd{"runc " + version(b.o.runcDebian) + " (Debian)", b.o.runcDebian, nil, nil, b.bundle},
-		runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, b.bundle})
+		runtimeCmd{"runc " + version(b.o.runcDebian) + " (Debian)", b.o.runcDebian, nil, nil, base},
+		runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, base})
 	if b.o.runsc != "" {
-		rts = append(rts, b.runscCmd(b.bundle))
+		rts = append(rts, b.runscCmd(base))
 	}
 	return rts
 }
@@ -62,21 +65,39 @@ func runscVersion(bin string) string {
 	return "?"
 }
 
-// measureAll runs each of rs warmup+n times, interleaved: round i runs every runtime once,
-// starting at a different one each round, so that the shared machine's drift (other
-// jobs, page cache, a slow minute) falls on all of them alike.
-func (b *bench) measureAll(rs ...runtimeCmd) []stats {
+// isolatedPause is how long an isolated run waits after the previous run ended: long
+// enough for the kernel's deferred work of that run to be done (RCU grace periods; the
+// cgroup move lock's return to its fast path, about one grace period after its last
+// use), so that no run inherits what another left — as a single `docker run` or a Pod's
+// start on a quiet host.
+const isolatedPause = 100 * time.Millisecond
+
+// measureAll runs `run` of each of rs warmup+n times, interleaved and back to back.
+func (b *bench) measureAll(rs ...runtimeCmd) []stats { return b.measureStarts(0, rs...) }
+
+// measureStarts runs `run` of each of rs warmup+n times, interleaved, each run pause after
+// the previous one.
+func (b *bench) measureStarts(pause time.Duration, rs ...runtimeCmd) []stats {
 	roots := make([]string, len(rs))
-	ds := make([][]time.Duration, len(rs))
-	rss := make([][]int64, len(rs))
-	out := make([]stats, len(rs))
 	for i, r := range rs {
-		roots[i] = filepath.Join(b.state, "state-"+strings.Fields(r.label)[0]+strconv.Itoa(len(b.results))+"-"+strconv.Itoa(i))
+		roots[i] = filepath.Join(b.state, "state-"+strings.Fields(r.label)[0]+strconv.Itoa(len(b.results))+"-"+strconv.Itoa(i)+"-"+strconv.Itoa(int(pause.Milliseconds())))
 	}
+	return b.interleave(len(rs), pause, func(i int) (time.Duration, *syscall.Rusage, error) { return b.once(rs[i], roots[i]) })
+}
+
+// interleave runs once(i) for each of k measures warmup+n times, interleaved: round r
+// runs every measure once, starting at a different one each round, so that the shared
+// machine's drift (other jobs, page cache, a slow minute) falls on all of them alike.
+// Each run starts pause after the previous one ended.
+func (b *bench) interleave(k int, pause time.Duration, once func(i int) (time.Duration, *syscall.Rusage, error)) []stats {
+	ds := make([][]time.Duration, k)
+	rss := make([][]int64, k)
+	out := make([]stats, k)
 	for round := 0; round < b.o.warmup+b.o.n; round++ {
-		for k := range rs {
-			i := (k + round) % len(rs)
-			d, ru, err := b.once(rs[i], roots[i])
+		for j := range k {
+			i := (j + round) % k
+			time.Sleep(pause)
+			d, ru, err := once(i)
 			if err != nil {
 				out[i].failures++
 				fmt.Fprintln(os.Stderr, err)
@@ -88,7 +109,7 @@ func (b *bench) measureAll(rs ...runtimeCmd) []stats {
 			}
 		}
 	}
-	for i := range rs {
+	for i := range k {
 		out[i] = summarize(ds[i], rss[i], out[i].failures)
 	}
 	return out
@@ -108,13 +129,37 @@ func summarize(ds []time.Duration, rss []int64, failures int) stats {
 }
 
 // startLatency: measure 1, create+start+wait+delete of /bin/true by every runtime, and
-// each one's max RSS.
+// each one's max RSS, back to back and isolated; and exec of /bin/true into a running
+// container of each, isolated.
 func (b *bench) startLatency() {
-	rts := b.runtimes()
+	rts := b.runtimes(b.bundle, "true", "/bin/true")
 	all := b.measureAll(rts...)
-	var runcNew, crun, runsc stats
 	for i, r := range rts {
 		b.results[r.label] = all[i]
+	}
+	runcNew, _, runsc := peerStats(rts, all)
+	b.results["runc"], b.results["runsc"] = runcNew, runsc
+	b.printf("## 1. Start latency: `run` of /bin/true (create + start + wait + delete)\n\n")
+	b.printf("Runs interleaved: each round runs every runtime once, in a rotating order.\n\n")
+	b.printf("Back to back (each run starts when the previous one ended, as in a burst):\n\n")
+	b.latencyTable(rts, all, true)
+	isolated := b.measureStarts(isolatedPause, rts...)
+	b.printf("Isolated (each run starts %s after the previous one ended, as a single `docker run` or a Pod's start: the kernel's deferred work of the previous run is done and no run inherits what another left):\n\n", ms(isolatedPause))
+	b.latencyTable(rts, isolated, false)
+	sleepers := b.runtimes(b.sleeper(), "sleep", "/bin/sleep", "1000")
+	b.printf("`exec` of /bin/true into a running container (isolated, as a Kubernetes exec probe; each runtime its own container, started once):\n\n")
+	b.latencyTable(sleepers, b.execLatencies(sleepers), false)
+}
+
+// sleeper is the bundle of a long-running container: /bin/sleep on the bench's rootfs.
+func (b *bench) sleeper() string {
+	bundle, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
+	return bundle
+}
+
+// peerStats picks the newest runc's, crun's and runsc's results out of a table's.
+func peerStats(rts []runtimeCmd, all []stats) (runcNew, crun, runsc stats) {
+	for i, r := range rts {
 		switch {
 		case strings.HasPrefix(r.label, "runc") && !strings.Contains(r.label, "Debian") && !strings.Contains(r.label, " + ") && runcNew.median == 0:
 			runcNew = all[i]
@@ -124,14 +169,68 @@ func (b *bench) startLatency() {
 			runsc = all[i]
 		}
 	}
-	b.results["runc"], b.results["runsc"] = runcNew, runsc
-	b.printf("## 1. Start latency: `run` of /bin/true (create + start + wait + delete)\n\n")
-	b.printf("Runs interleaved: each round runs every runtime once, in a rotating order.\n\n")
-	b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | vs runsc | max RSS of the runtime | failures |\n|---|---|---|---|---|---|---|---|---|\n")
+	return runcNew, crun, runsc
+}
+
+// latencyTable prints one latency per runtime with its ratios to the peers (and, with
+// rss, the runtime's max RSS).
+func (b *bench) latencyTable(rts []runtimeCmd, all []stats, rss bool) {
+	runcNew, crun, runsc := peerStats(rts, all)
+	if rss {
+		b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | vs runsc | max RSS of the runtime | failures |\n|---|---|---|---|---|---|---|---|---|\n")
+	} else {
+		b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | vs runsc | failures |\n|---|---|---|---|---|---|---|---|\n")
+	}
 	for i, r := range rts {
 		s := all[i]
-		b.printf("| %s | %s | %s | %s | %s | %s | %s | %d KiB | %d |\n", r.label, ms(s.median), ms(s.p90), ms(s.min),
-			ratio(s.median, runcNew.median), ratio(s.median, crun.median), ratio(s.median, runsc.median), s.maxRSSKiB, s.failures)
+		b.printf("| %s | %s | %s | %s | %s | %s | %s | ", r.label, ms(s.median), ms(s.p90), ms(s.min),
+			ratio(s.median, runcNew.median), ratio(s.median, crun.median), ratio(s.median, runsc.median))
+		if rss {
+			b.printf("%d KiB | ", s.maxRSSKiB)
+		}
+		b.printf("%d |\n", s.failures)
 	}
 	b.printf("\n")
+}
+
+// execLatencies runs `exec` of /bin/true into a running container of each of rts (their
+// bundles' containers, started once each), interleaved and isolated.
+func (b *bench) execLatencies(rts []runtimeCmd) []stats {
+	roots := make([]string, len(rts))
+	ids := make([]string, len(rts))
+	for i, r := range rts {
+		roots[i] = filepath.Join(b.state, "state-exec-"+strconv.Itoa(i))
+		id := nextID("exec")
+		if err := b.detached(r, roots[i], id); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			continue
+		}
+		ids[i] = id
+		defer func() { _, _, _ = r.timed(roots[i], "delete", "--force", id) }()
+	}
+	return b.interleave(len(rts), isolatedPause, func(i int) (time.Duration, *syscall.Rusage, error) {
+		if ids[i] == "" {
+			return 0, nil, fmt.Errorf("%s: no container to exec into", rts[i].label)
+		}
+		return rts[i].timed(roots[i], "exec", ids[i], "/bin/true")
+	})
+}
+
+// detached starts r's bundle as container id with its state under root, and returns
+// once it runs.
+func (b *bench) detached(r runtimeCmd, root, id string) error {
+	// A file, not a pipe: the detached container inherits it and would hold a pipe open.
+	out, err := os.CreateTemp(b.work, "detached-")
+	if err != nil {
+		return err
+	}
+	defer out.Close()
+	cmd := exec.Command(r.binary, append(append(append([]string{}, r.args...), "--root", root), "run", "--detach", "--bundle", r.bundle, id)...)
+	cmd.Env = append(os.Environ(), r.env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Run(); err != nil {
+		msg, _ := os.ReadFile(out.Name())
+		return fmt.Errorf("%s run --detach: %v: %s", r.label, err, msg)
+	}
+	return nil
 }
