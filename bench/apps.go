@@ -155,6 +155,7 @@ func (b *bench) applications() {
 	// under (bundle "docker" below; the others leave it "").
 	docker, err := dockerProfile()
 	if err != nil {
+		b.fail(err)
 		b.printf("## 2. Real applications\n\nerror: %v\n\n", err)
 		return
 	}
@@ -183,11 +184,13 @@ func (b *bench) applications() {
 	for w, wl := range appWorkloads {
 		bundle, err := b.makeBundle(fmt.Sprintf("app%d", w), rootfs, appSpec(wl, nil), wl.server...)
 		if err != nil {
+			b.fail(err)
 			b.printf("## 2. Real applications\n\nerror: %v\n\n", err)
 			return
 		}
 		dockerBundle, err := b.makeBundle(fmt.Sprintf("app%d-docker", w), rootfs, appSpec(wl, docker), wl.server...)
 		if err != nil {
+			b.fail(err)
 			b.printf("## 2. Real applications\n\nerror: %v\n\n", err)
 			return
 		}
@@ -204,7 +207,7 @@ func (b *bench) applications() {
 				v, err := b.appOnce(r, wl)
 				if err != nil {
 					errs[w][i] = err.Error()
-					fmt.Fprintln(os.Stderr, "bench:", r.label, wl.label+":", err)
+					b.fail(fmt.Errorf("%s %s: %w", r.label, wl.label, err))
 					continue
 				}
 				if round > 0 {

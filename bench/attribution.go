@@ -29,7 +29,7 @@ func (b *bench) attribution() {
 			i := (k + round) % len(rts)
 			d, ru, err := b.once(rts[i], filepath.Join(b.state, "state-attribution-"+strings.Fields(rts[i].label)[0]))
 			if err != nil {
-				fmt.Fprintln(os.Stderr, "bench:", err)
+				b.fail(err)
 				continue
 			}
 			if round >= b.o.warmup {
@@ -64,6 +64,7 @@ func (b *bench) stepTimings() {
 		cmd.Env = append(os.Environ(), b.yoroiEnv()...)
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
+			b.fail(fmt.Errorf("%v: %s", err, out))
 			b.printf("error: %v: %s\n\n", err, out)
 			return
 		}
@@ -73,6 +74,7 @@ func (b *bench) stepTimings() {
 	}
 	steps, order, err := readTimings(log)
 	if err != nil {
+		b.fail(err)
 		b.printf("error: %v\n\n", err)
 		return
 	}

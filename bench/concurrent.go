@@ -41,7 +41,7 @@ func (b *bench) concurrentStarts() {
 					mu.Lock()
 					failures++
 					mu.Unlock()
-					fmt.Fprintf(os.Stderr, "%s %s: %v: %s\n", r.label, id, err, msg)
+					b.fail(fmt.Errorf("%s %s: %v: %s", r.label, id, err, msg))
 				}
 				errFile.Close()
 			}(ids[i])

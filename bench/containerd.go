@@ -23,6 +23,7 @@ func (b *bench) containerd() {
 	}
 	dir := filepath.Join(b.work, "containerd")
 	if err := os.MkdirAll(dir, 0o711); err != nil {
+		b.fail(err)
 		b.printf("## 9–10. containerd\n\nerror: %v\n\n", err)
 		return
 	}
@@ -30,6 +31,7 @@ func (b *bench) containerd() {
 	sock := filepath.Join(dir, "containerd.sock")
 	conf := fmt.Sprintf("version = 3\nroot = %q\nstate = %q\n[grpc]\n  address = %q\n", filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock)
 	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		b.fail(err)
 		b.printf("error: %v\n\n", err)
 		return
 	}
@@ -52,6 +54,7 @@ func (b *bench) containerd() {
 	daemon.Stdout, daemon.Stderr = &log, &log
 	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := daemon.Start(); err != nil {
+		b.fail(err)
 		b.printf("error: %v\n\n", err)
 		return
 	}
@@ -118,7 +121,7 @@ func (b *bench) containerd() {
 			args := append(append([]string{"-n", k.ns, "run", "--rm"}, k.runtime...), "--rootfs", b.rootfs, nextID("ctr"), "/bin/true")
 			if err := ctr(args...); err != nil {
 				failures++
-				fmt.Fprintln(os.Stderr, err)
+				b.fail(err)
 				continue
 			}
 			if i >= b.o.warmup {
@@ -148,7 +151,7 @@ func (b *bench) containerd() {
 			id := nextID("idle")
 			args := append(append([]string{"-n", k.ns, "run", "-d"}, k.runtime...), "--rootfs", b.rootfs, id, "/bin/sleep", "1000")
 			if err := ctr(args...); err != nil {
-				fmt.Fprintln(os.Stderr, err)
+				b.fail(err)
 				continue
 			}
 			ids = append(ids, id)

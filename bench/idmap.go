@@ -14,6 +14,7 @@ func (b *bench) idmapLatency() {
 	layers := 20
 	overlay, cleanup, err := b.overlayRootfs(layers)
 	if err != nil {
+		b.fail(err)
 		b.printf("## 4. Id-mapped rootfs\n\nerror: %v\n\n", err)
 		return
 	}

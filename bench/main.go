@@ -91,6 +91,20 @@ type bench struct {
 	config  string // yoroi's config.toml
 	report  strings.Builder
 	results map[string]stats
+	// sleepBundle is the long-running container's bundle (sleeper).
+	sleepBundle string
+	// failures counts the runs that failed, over every section: a smoke run with any
+	// fails, so that a section that no longer runs cannot pass unnoticed.
+	failMu   sync.Mutex
+	failures int
+}
+
+// fail reports a failed run.
+func (b *bench) fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	b.failMu.Lock()
+	b.failures++
+	b.failMu.Unlock()
 }
 
 type stats struct {
@@ -126,6 +140,9 @@ func run(o options) (string, error) {
 		if len(want) == 0 || want[sec.name] {
 			sec.run(b)
 		}
+	}
+	if o.smoke && b.failures > 0 {
+		return "", fmt.Errorf("%d runs failed (above)", b.failures)
 	}
 	return b.report.String(), nil
 }

@@ -15,6 +15,7 @@ import (
 func (b *bench) postureCost() {
 	f, err := os.Open(filepath.Join(b.work, "audit.jsonl"))
 	if err != nil {
+		b.fail(err)
 		b.printf("## 7. Posture check\n\nerror: %v\n\n", err)
 		return
 	}

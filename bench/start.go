@@ -100,7 +100,7 @@ func (b *bench) interleave(k int, pause time.Duration, once func(i int) (time.Du
 			d, ru, err := once(i)
 			if err != nil {
 				out[i].failures++
-				fmt.Fprintln(os.Stderr, err)
+				b.fail(err)
 				continue
 			}
 			if round >= b.o.warmup {
@@ -151,10 +151,17 @@ func (b *bench) startLatency() {
 	b.latencyTable(sleepers, b.execLatencies(sleepers), false)
 }
 
-// sleeper is the bundle of a long-running container: /bin/sleep on the bench's rootfs.
+// sleeper is the bundle of a long-running container: /bin/sleep on the bench's rootfs,
+// made once.
 func (b *bench) sleeper() string {
-	bundle, _ := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
-	return bundle
+	if b.sleepBundle == "" {
+		bundle, err := b.makeBundle("sleep", b.rootfs, nil, "/bin/sleep", "1000")
+		if err != nil {
+			b.fail(err)
+		}
+		b.sleepBundle = bundle
+	}
+	return b.sleepBundle
 }
 
 // peerStats picks the newest runc's, crun's and runsc's results out of a table's.
@@ -202,7 +209,7 @@ func (b *bench) execLatencies(rts []runtimeCmd) []stats {
 		roots[i] = filepath.Join(b.state, "state-exec-"+strconv.Itoa(i))
 		id := nextID("exec")
 		if err := b.detached(r, roots[i], id); err != nil {
-			fmt.Fprintln(os.Stderr, err)
+			b.fail(err)
 			continue
 		}
 		ids[i] = id

@@ -57,6 +57,7 @@ func (b *bench) seccompOverhead() {
 		for _, probe := range probes {
 			bundle, err := b.makeBundle(fmt.Sprintf("sys%d-%s", v, probe), b.rootfs, variants[v].edit, "/bin/testprog", "syscall", n, probe)
 			if err != nil {
+				b.fail(err)
 				b.printf("## 3. Syscall cost\n\nerror: %v\n\n", err)
 				return
 			}
@@ -70,6 +71,7 @@ func (b *bench) seccompOverhead() {
 		filters[v] = "?"
 		bundle, err := b.makeBundle(fmt.Sprintf("sys%d-filters", v), b.rootfs, variants[v].edit, "/bin/busybox", "grep", "^Seccomp_filters:", "/proc/self/status")
 		if err != nil {
+			b.fail(err)
 			b.printf("## 3. Syscall cost\n\nerror: %v\n\n", err)
 			return
 		}
@@ -89,6 +91,7 @@ func (b *bench) seccompOverhead() {
 				rt.bundle = bundles[v][p]
 				cost, err := b.syscallCost(rt)
 				if err != nil {
+					b.fail(err)
 					errs[rt.label] = err.Error()
 					continue
 				}

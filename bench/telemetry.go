@@ -37,6 +37,7 @@ func (b *bench) telemetryCost() {
 		without, err1 := b.testprog(fmt.Sprintf("tele%dw", i), r.without, r.args)
 		with, err2 := b.testprog(fmt.Sprintf("tele%d", i), r.with, r.args)
 		if err1 != nil || err2 != nil {
+			b.fail(fmt.Errorf("%s: %v %v", r.label, err1, err2))
 			b.printf("| %s | error: %v %v | | |\n", r.label, err1, err2)
 			continue
 		}
