@@ -40,7 +40,7 @@ func (b *bench) attribution() {
 		}
 	}
 	b.printf("## 5. Where a hardened start's time goes\n\n")
-	b.printf("`run` of /bin/true, medians of %d interleaved runs. CPU is the runtime's and every process it waited for (the container's init and workload; not yoroi's monitor, which outlives `run` by a moment); off CPU is the wall time minus both (negative: the two CPUs worked in parallel).\n\n", b.o.n)
+	b.printf("`run` of /bin/true, medians of %d interleaved runs. CPU is the runtime's and every process it waited for (the container's init and workload; yoroi's monitor is the attached `run` itself); off CPU is the wall time minus both (negative: the two CPUs worked in parallel).\n\n", b.o.n)
 	b.printf("| runtime | wall | user CPU | kernel CPU | off CPU |\n|---|---|---|---|---|\n")
 	for i, r := range rts {
 		w, u, s := medianDur(samples[i].wall), medianDur(samples[i].user), medianDur(samples[i].sys)

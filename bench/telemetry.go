@@ -43,12 +43,12 @@ func (b *bench) telemetryCost() {
 		}
 		b.printf("| %s | %.1f %s (%s) | %.1f %s (%s) | %.2f× |\n", r.label, without, r.unit, r.withoutLabel, with, r.unit, r.wLb, with/without)
 	}
-	// The monitor's start (a process per container) and the allow-lists' rules, per create.
+	// The monitor (served by the attached run) and the allow-lists' rules, per create.
 	off, _ := b.makeBundle("true-no-telemetry", b.rootfs, annotate("no-telemetry"), "/bin/true")
 	lists, _ := b.makeBundle("true-lists", b.rootfs, annotate("lists"), "/bin/true")
 	st := b.measureAll(b.yoroiCmd("yoroi", b.bundle), b.yoroiCmd("yoroi", off), b.yoroiCmd("yoroi", lists))
 	on, noMon, withLists := st[0], st[1], st[2]
-	b.printf("| start latency of /bin/true (`run`) | %s (telemetry off) | %s (on: the monitor started) | %s |\n", ms(noMon.median), ms(on.median), ratio(on.median, noMon.median))
+	b.printf("| start latency of /bin/true (`run`) | %s (telemetry off) | %s (on: the monitor, served by `run`) | %s |\n", ms(noMon.median), ms(on.median), ratio(on.median, noMon.median))
 	b.printf("| start latency of /bin/true (`run`) | %s (no allow-lists) | %s (files.exec/read/write) | %s |\n\n", ms(on.median), ms(withLists.median), ratio(withLists.median, on.median))
 	b.printf("Allowed syscalls never reach the monitor (its filter differs only in what denials return), nor do calls answered ENOSYS; a denied syscall and an execve make a round trip to it.\n\n")
 }

@@ -270,6 +270,51 @@ func TestExecAudit(t *testing.T) {
 	}
 }
 
+// An attached run serves its container's monitor itself: no monitor process, every
+// execve audited (the init's and an exec'd process'), nothing left once the container
+// ends. Killed, it takes the monitor with it, and the container fails closed: an exec
+// into it is refused, and delete --force leaves nothing behind.
+func TestAttachedRunServesMonitor(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("sh", "-c", "exec sleep 1000")
+	id := uniqueID("attached-monitor")
+	t.Cleanup(func() { e.run("delete", "-f", id) })
+	run := e.cmd("run", "--bundle", b.dir, id)
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(id, specs.StateRunning)
+	if pids := monitorPids(id); len(pids) > 0 {
+		t.Errorf("an attached run started a monitor process: %v", pids)
+	}
+	e.ok("exec", "--user", "1000:1000", id, "/bin/sh", "-c", "exec /bin/sleep 0.2")
+	execs := waitExecEvents(t, e, id, 3)
+	for _, want := range [][]string{{"sh", "-c", "exec sleep 1000"}, {"/bin/sh", "-c", "exec /bin/sleep 0.2"}, {"/bin/sleep", "0.2"}} {
+		if !slices.ContainsFunc(execs, func(ev map[string]any) bool { return fmt.Sprint(ev["args"]) == fmt.Sprint(toAny(want)) }) {
+			t.Errorf("no execve event for %v in %v", want, execs)
+		}
+	}
+	e.ok("kill", id, "KILL")
+	if err := run.Wait(); err == nil {
+		t.Error("run of a killed container exited 0")
+	}
+	e.assertNoLeftovers(id)
+
+	// The run killed under its running container.
+	killed := uniqueID("attached-killed")
+	t.Cleanup(func() { e.run("delete", "-f", killed) })
+	run = e.cmd("run", "--bundle", b.dir, killed)
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitStatus(killed, specs.StateRunning)
+	_ = run.Process.Kill()
+	_ = run.Wait()
+	e.fails("monitor is not running", "exec", killed, "/bin/true")
+	e.ok("delete", "-f", killed)
+	e.assertNoLeftovers(killed)
+}
+
 func toAny(s []string) []any {
 	out := make([]any, len(s))
 	for i, v := range s {

@@ -67,10 +67,10 @@ type creation struct {
 	container *libcontainer.Container
 	// seccomp is the filter's configuration, which the launcher's program was built from;
 	// monitor is the init's connection to the container's monitor (nil: none), and
-	// monitorStart says how the monitor's start went.
-	seccomp      *configs.Seccomp
-	monitor      *os.File
-	monitorStart <-chan error
+	// monitorRun the monitor.
+	seccomp    *configs.Seccomp
+	monitor    *os.File
+	monitorRun *monitorHandle
 }
 
 // createStages are the steps of create, in order. Each adds to the rollback the undo of
@@ -95,6 +95,9 @@ func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr err
 	if err != nil {
 		return -1, err
 	}
+	// A monitor this process serves ends once the container is gone (after the rollback,
+	// or the runner's destroy).
+	defer func() { c.monitorRun.stop() }()
 	rb := &rollback{}
 	defer func() {
 		if retErr != nil {
@@ -263,17 +266,19 @@ func (c *creation) startMonitor(rb *rollback) error {
 	r, id := c.r, c.o.ID
 	rb.add("monitor", func() error { return r.removeMonitorSocket(id) })
 	var err error
-	c.filter, c.monitor, c.monitorStart, err = r.setupMonitor(id, m, c.config, c.seccomp, c.filter)
+	// An attached run lives as long as its container: it serves the monitor itself.
+	local := c.act == actRun && !c.o.Detach
+	c.filter, c.monitor, c.monitorRun, err = r.setupMonitor(id, m, c.config, c.seccomp, c.filter, local)
 	return err
 }
 
 // monitorStarted waits for the monitor's start, which went on beside the create stage:
 // no process of the container runs before its monitor does.
 func (c *creation) monitorStarted(*rollback) error {
-	if c.monitorStart == nil {
+	if c.monitorRun == nil {
 		return nil
 	}
-	if err := <-c.monitorStart; err != nil {
+	if err := <-c.monitorRun.started; err != nil {
 		return fmt.Errorf("starting the container's monitor: %w", err)
 	}
 	return nil

@@ -14,7 +14,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
@@ -25,7 +27,8 @@ import (
 )
 
 // A container's monitor is a process of yoroi's own, outside the container, started at
-// create and gone once no process of the container is left: a seccomp user-notification
+// create and gone once no process of the container is left (for an attached run, the run
+// itself, which lives as long as the container: see startMonitor): a seccomp user-notification
 // listener for the container's filter (monitor_filter.go says what reaches it). Every
 // process of the container (init, and each exec) runs under the Landlock launcher, which
 // installs the filter with a new listener and sends the listener, over a connection to
@@ -34,8 +37,9 @@ import (
 // as the container's own filter would (or lets it run, in complain mode) and writes what
 // it saw to the audit log.
 //
-// If the monitor is gone while the container runs, what would have reached it fails
-// (ENOSYS): a denial stays a denial, an execve fails. Nothing is allowed by its absence.
+// If the monitor is gone while the container runs (an attached run killed, say), what
+// would have reached it fails (ENOSYS): a denial stays a denial, an execve fails, and an
+// exec into the container is refused. Nothing is allowed by its absence.
 
 // MonitorCommand is the hidden verb that runs a monitor: the runtime starts its own
 // binary as `BINARY monitor ID`, its configuration on stdin and its listening socket as
@@ -76,10 +80,11 @@ func filterArchs(cfg *configs.Seccomp) []string {
 }
 
 // setupMonitor gives a container whose plan wants a monitor the monitor's filter in
-// place of its own (prog, as compiled from cfg) and starts the monitor. It returns the
-// filter for the launcher and a connection to the monitor for the container's init. The
-// caller removes the socket when the container is not created.
-func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *configs.Config, cfg *configs.Seccomp, prog []byte) (_ []byte, _ *os.File, started <-chan error, _ error) {
+// place of its own (prog, as compiled from cfg) and starts the monitor, in this process
+// when local. It returns the filter for the launcher, a connection to the monitor for the
+// container's init, and the monitor's handle. The caller removes the socket when the
+// container is not created.
+func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *configs.Config, cfg *configs.Seccomp, prog []byte, local bool) (_ []byte, _ *os.File, _ *monitorHandle, err error) {
 	mprog, key, err := r.monitorProgram(cfg, prog, m)
 	if err != nil {
 		return nil, nil, nil, err
@@ -88,10 +93,15 @@ func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *conf
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	started, err = r.startMonitor(monitorConfig{ID: id, AuditPath: rcfg.Audit.Path, Filter: prog, Plan: *m})
+	h, err := r.startMonitor(monitorConfig{ID: id, AuditPath: rcfg.Audit.Path, Filter: prog, Plan: *m}, local)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("starting the container's monitor: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			h.stop()
+		}
+	}()
 	conn, err := r.dialMonitor(id)
 	if err != nil {
 		return nil, nil, nil, err
@@ -101,7 +111,7 @@ func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *conf
 		return isMonitorLabel(l) || strings.HasPrefix(l, seccompFilterLabel+"=")
 	})
 	config.Labels = append(config.Labels, monitorLabel+"=1", seccompFilterLabel+"="+key)
-	return mprog, conn, started, nil
+	return mprog, conn, h, nil
 }
 
 func isMonitorLabel(l string) bool { return strings.HasPrefix(l, monitorLabel+"=") }
@@ -129,21 +139,45 @@ func (r *Runtime) monitorProgram(cfg *configs.Seccomp, prog []byte, m *hardening
 	return mprog, key, r.writeFilter(key, mprog)
 }
 
+// monitorHandle is a started monitor.
+type monitorHandle struct {
+	// started says how the start went: a monitor process' fork and execve go on in the
+	// background.
+	started <-chan error
+	// end, for a monitor this process serves (nil: a process of its own, which ends by
+	// itself), ends it once the container's processes are gone and waits for its last
+	// writes.
+	end func()
+}
+
+// stop ends a monitor this process serves (see end); it may be called more than once.
+func (h *monitorHandle) stop() {
+	if h != nil && h.end != nil {
+		h.end()
+	}
+}
+
+// localMonitorEnd bounds the wait for a monitor this process serves to see the last of the
+// container's processes go (they are gone when it is asked to end: a moment).
+const localMonitorEnd = 2 * time.Second
+
 // startMonitor starts the monitor: its socket is bound here, before anything can connect
-// to it, and handed to it; it runs in a session of its own with no descriptor of ours
-// but its configuration (a memfd on stdin) and the socket, so that it outlives this
-// command and holds nothing an engine waits on. The socket is bound when startMonitor
-// returns, so the container's processes may connect at once; the monitor's fork and
-// execve (about a millisecond of every create here) go on in the background, and
-// started says how they went.
-func (r *Runtime) startMonitor(mc monitorConfig) (started <-chan error, err error) {
+// to it. A local monitor is served by this process (an attached run, which lives as long
+// as its container: a monitor process would cost every such start a Go process' start and
+// exit). Otherwise the socket is handed to a monitor process, which runs in a session of
+// its own with no descriptor of ours but its configuration (a memfd on stdin) and the
+// socket, so that it outlives this command and holds nothing an engine waits on; the
+// monitor's fork and execve (about a millisecond of every create here) go on in the
+// background. The socket is bound when startMonitor returns, so the container's processes
+// may connect at once.
+func (r *Runtime) startMonitor(mc monitorConfig, local bool) (*monitorHandle, error) {
 	sock := r.monitorSocket(mc.ID)
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		return nil, err
 	}
 	_ = os.Remove(sock)
 	var ln *net.UnixListener
-	err = viaDirFD(sock, func(addr string) (err error) {
+	err := viaDirFD(sock, func(addr string) (err error) {
 		ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
 		return err
 	})
@@ -151,6 +185,9 @@ func (r *Runtime) startMonitor(mc monitorConfig) (started <-chan error, err erro
 		return nil, err
 	}
 	ln.SetUnlinkOnClose(false)
+	if local {
+		return serveLocal(mc, ln)
+	}
 	lnFile, err := ln.File()
 	ln.Close()
 	if err != nil {
@@ -171,7 +208,34 @@ func (r *Runtime) startMonitor(mc monitorConfig) (started <-chan error, err erro
 		}
 		done <- err
 	}()
-	return done, nil
+	return &monitorHandle{started: done}, nil
+}
+
+// serveLocal serves the container's monitor on ln from this process.
+func serveLocal(mc monitorConfig, ln *net.UnixListener) (*monitorHandle, error) {
+	m, err := newMonitor(mc)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	stop, served := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(served)
+		m.serve(ln, stop)
+	}()
+	started := make(chan error, 1)
+	started <- nil
+	var once sync.Once
+	end := func() {
+		once.Do(func() {
+			close(stop)
+			select {
+			case <-served:
+			case <-time.After(localMonitorEnd):
+			}
+		})
+	}
+	return &monitorHandle{started: started, end: end}, nil
 }
 
 // monitorCommand is the monitor's command, with its configuration in a memfd (returned,

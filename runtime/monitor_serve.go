@@ -18,16 +18,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ServeMonitor runs a container's monitor (see monitor.go) until no process of the
-// container is left: config is its configuration (JSON), listener its bound socket.
+// ServeMonitor runs a container's monitor (see monitor.go) in a process of its own until
+// no process of the container is left: config is its configuration (JSON), listener its
+// bound socket.
 func ServeMonitor(config io.Reader, listener *os.File) error {
 	var mc monitorConfig
 	if err := json.NewDecoder(config).Decode(&mc); err != nil {
 		return fmt.Errorf("monitor configuration: %w", err)
 	}
-	insns, err := sockFilters(mc.Filter)
+	m, err := newMonitor(mc)
 	if err != nil {
-		return fmt.Errorf("monitor configuration: filter: %w", err)
+		return err
 	}
 	fl, err := net.FileListener(listener)
 	listener.Close()
@@ -38,16 +39,31 @@ func ServeMonitor(config io.Reader, listener *os.File) error {
 	if !ok {
 		return fmt.Errorf("monitor: descriptor 3 is not a unix socket")
 	}
-	m := &monitor{
+	m.serve(ln, nil)
+	return nil
+}
+
+func newMonitor(mc monitorConfig) (*monitor, error) {
+	insns, err := sockFilters(mc.Filter)
+	if err != nil {
+		return nil, fmt.Errorf("monitor configuration: filter: %w", err)
+	}
+	return &monitor{
 		cfg: mc, filter: insns, log: &auditLog{path: mc.AuditPath},
 		denials: newBudget(200, 50, "seccomp-denied-suppressed", "denials beyond the audit budget, by syscall"),
 		execs:   newBudget(1000, 200, "execve-suppressed", "execs beyond the audit budget, by program"),
 		idle:    make(chan struct{}, 1),
-	}
+	}, nil
+}
+
+// serve accepts the container's processes on ln and serves their listeners until none is
+// left, then writes what it counted. Once stop is closed (never, if nil), it also ends
+// when nothing connected at all.
+func (m *monitor) serve(ln *net.UnixListener, stop <-chan struct{}) {
 	go m.accept(ln)
-	m.wait()
+	m.wait(stop)
+	ln.Close()
 	m.flushSuppressed()
-	return nil
 }
 
 const firstConnWait = time.Minute
@@ -127,13 +143,16 @@ func (m *monitor) add(n int) {
 }
 
 // wait returns once every process of the container is gone: a connection was made and
-// nothing is active any more (or nothing connected at all within firstConnWait).
-func (m *monitor) wait() {
+// nothing is active any more (or nothing connected at all within firstConnWait, or
+// before stop was closed).
+func (m *monitor) wait(stop <-chan struct{}) {
 	timeout := time.After(firstConnWait)
 	for {
 		select {
 		case <-m.idle:
 		case <-timeout:
+		case <-stop:
+			stop = nil // receiving from a nil channel blocks: looked at once
 		}
 		m.mu.Lock()
 		done := m.active == 0
