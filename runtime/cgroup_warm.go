@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 
 	"github.com/opencontainers/cgroups"
 	"github.com/sirupsen/logrus"
@@ -24,13 +25,39 @@ import (
 // policy is applied and the container set up, and libcontainer's move finds the lock's
 // wait done or shorter. Nothing depends on it: an error only leaves the wait where it
 // was. A host whose cgroup hierarchy is mounted with favordynmods never waits; the
-// move then costs microseconds.
+// move then costs microseconds. Only the first call in a process moves: a second move
+// would wait for the first one's grace period (it holds the cgroup mutex meanwhile).
 func warmCgroupAttach() {
-	go func() {
-		if err := moveIntoOwnCgroup(); err != nil {
-			logrus.Debugf("warm up the cgroup move: %v", err)
-		}
-	}()
+	warmOnce.Do(func() {
+		go func() {
+			if err := moveIntoOwnCgroup(); err != nil {
+				logrus.Debugf("warm up the cgroup move: %v", err)
+			}
+		}()
+	})
+}
+
+var warmOnce sync.Once
+
+// WarmUpFor starts the cgroup move's grace period (see warmCgroupAttach) for a command
+// of the runtime's command line, as soon as it is known, when the command will wait for
+// it: create and run (libcontainer moves the container's init), and exec on cgroup v1
+// (it moves the exec'd process; on v2 the process is cloned into its cgroup, and a
+// warm-up would hold that clone up instead). Create, Run and Exec start it themselves
+// when it was not.
+func WarmUpFor(command string) {
+	switch command {
+	case "create", "run":
+		warmCgroupAttach()
+	case "exec":
+		warmExec()
+	}
+}
+
+func warmExec() {
+	if !cgroups.IsCgroup2UnifiedMode() {
+		warmCgroupAttach()
+	}
 }
 
 // moveIntoOwnCgroup writes this process's pid to its own cgroup's cgroup.procs, once.

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/opencontainers/cgroups"
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
@@ -56,11 +55,7 @@ func (r *Runtime) Exec(o ExecOptions) (int, error) {
 }
 
 func (r *Runtime) exec(o ExecOptions) (int, error) {
-	if !cgroups.IsCgroup2UnifiedMode() {
-		// On cgroup v2 libcontainer clones the process into its cgroup: no move to warm
-		// up (the warm-up's grace period would hold up that clone instead).
-		warmCgroupAttach()
-	}
+	warmExec()
 	if o.PidFile != "" {
 		abs, err := filepath.Abs(o.PidFile)
 		if err != nil {

@@ -20,11 +20,7 @@ func reorderArgs(app *cli.App, args []string) []string {
 	if len(args) < 2 {
 		return args
 	}
-	i := 1 + flagsSpan(app.Flags, args[1:])
-	if i >= len(args) {
-		return args
-	}
-	cmd := app.Command(args[i])
+	cmd, i := command(app, args)
 	if cmd == nil || len(cmd.Subcommands) > 0 {
 		return args
 	}
@@ -54,6 +50,18 @@ func reorderArgs(app *cli.App, args []string) []string {
 	}
 	out := append(slices.Clone(args[:i+1]), flags...)
 	return append(out, positional...)
+}
+
+// command is the command args name after the global flags, and its index (nil: none).
+func command(app *cli.App, args []string) (*cli.Command, int) {
+	if len(args) < 2 {
+		return nil, 0
+	}
+	i := 1 + flagsSpan(app.Flags, args[1:])
+	if i >= len(args) {
+		return nil, i
+	}
+	return app.Command(args[i]), i
 }
 
 // flagsSpan is how many of args are flags (and their values) before the first

@@ -37,6 +37,32 @@ func TestReorderArgs(t *testing.T) {
 	}
 }
 
+// The command an invocation names, past the global flags and their values (what the
+// cgroup warm-up starts for before the command line is parsed).
+func TestCommand(t *testing.T) {
+	app := newApp("yoroi", io.Discard, io.Discard)
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"yoroi", "run", "-b", "b", "id"}, "run"},
+		{[]string{"yoroi", "--root", "/r", "--log", "run", "--log-format=json", "--debug", "create", "id"}, "create"},
+		{[]string{"yoroi", "--systemd-cgroup", "exec", "id", "true"}, "exec"},
+		{[]string{"yoroi", "--root", "run"}, ""}, // "run" is --root's value
+		{[]string{"yoroi", "--version"}, ""},
+		{[]string{"yoroi"}, ""},
+		{[]string{"yoroi", "nosuch"}, ""},
+	} {
+		got := ""
+		if cmd, _ := command(app, tc.in); cmd != nil {
+			got = cmd.Name
+		}
+		if got != tc.want {
+			t.Errorf("%q: command %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
 // Repeated flags take each value whole, as runc does: an environment value or a --cgroup
 // controller list with commas is not split.
 func TestSliceFlagsKeepCommas(t *testing.T) {
