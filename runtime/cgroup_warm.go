@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/cgroups"
 	"github.com/sirupsen/logrus"
+
+	"github.com/yoroi-runtime/yoroi/runtime/cgroupwarm"
 )
 
 // The kernel serialises every move of a process between cgroups (a pid written to a
@@ -29,6 +31,9 @@ import (
 // would wait for the first one's grace period (it holds the cgroup mutex meanwhile).
 func warmCgroupAttach() {
 	warmOnce.Do(func() {
+		if cgroupwarm.Started() {
+			return // the binary's constructor started it, before the Go runtime
+		}
 		go func() {
 			if err := moveIntoOwnCgroup(); err != nil {
 				logrus.Debugf("warm up the cgroup move: %v", err)
@@ -43,8 +48,9 @@ var warmOnce sync.Once
 // of the runtime's command line, as soon as it is known, when the command will wait for
 // it: create and run (libcontainer moves the container's init), and exec on cgroup v1
 // (it moves the exec'd process; on v2 the process is cloned into its cgroup, and a
-// warm-up would hold that clone up instead). Create, Run and Exec start it themselves
-// when it was not.
+// warm-up would hold that clone up instead). The binary's constructor has usually
+// started it already (runtime/cgroupwarm: about 2 ms earlier, before the Go runtime);
+// Create, Run and Exec start it themselves when nothing did.
 func WarmUpFor(command string) {
 	switch command {
 	case "create", "run":

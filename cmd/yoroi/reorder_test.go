@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/yoroi-runtime/yoroi/runtime/cgroupwarm"
 )
 
 func TestReorderArgs(t *testing.T) {
@@ -59,6 +61,31 @@ func TestCommand(t *testing.T) {
 		}
 		if got != tc.want {
 			t.Errorf("%q: command %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// The constructor that starts the cgroup warm-up before the Go runtime reads the command
+// line on its own (runtime/cgroupwarm): it must find the command where the command line
+// does, past every global flag under each of its names, with or without a value.
+func TestWarmCommandMatchesCLI(t *testing.T) {
+	app := newApp("yoroi", io.Discard, io.Discard)
+	for _, f := range app.Flags {
+		for _, name := range f.Names() {
+			for _, dash := range []string{"-", "--"} {
+				for _, args := range [][]string{
+					{"yoroi", dash + name, "value", "run", "id"},
+					{"yoroi", dash + name + "=value", "run", "id"},
+				} {
+					want := ""
+					if cmd, i := command(app, args); cmd != nil || i < len(args) {
+						want = args[i]
+					}
+					if got := cgroupwarm.Command(args); got != want {
+						t.Errorf("%q: the constructor reads command %q, the command line %q", args, got, want)
+					}
+				}
+			}
 		}
 	}
 }
