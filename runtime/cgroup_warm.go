@@ -22,7 +22,9 @@ import (
 // grace period there, runc's alike.
 //
 // warmCgroupAttach starts that wait at the beginning of the operation, in the
-// background, by moving this process into the cgroup it already is in (a move that
+// background, unless the binary's constructor already did (runtime/cgroupwarm: before the
+// Go runtime, about 2 ms earlier, for yoroi's create, run and exec), by moving this
+// process into the cgroup it already is in (a move that
 // changes nothing and leaves nothing behind): the grace period then passes while the
 // policy is applied and the container set up, and libcontainer's move finds the lock's
 // wait done or shorter. Nothing depends on it: an error only leaves the wait where it
@@ -44,22 +46,8 @@ func warmCgroupAttach() {
 
 var warmOnce sync.Once
 
-// WarmUpFor starts the cgroup move's grace period (see warmCgroupAttach) for a command
-// of the runtime's command line, as soon as it is known, when the command will wait for
-// it: create and run (libcontainer moves the container's init), and exec on cgroup v1
-// (it moves the exec'd process; on v2 the process is cloned into its cgroup, and a
-// warm-up would hold that clone up instead). The binary's constructor has usually
-// started it already (runtime/cgroupwarm: about 2 ms earlier, before the Go runtime);
-// Create, Run and Exec start it themselves when nothing did.
-func WarmUpFor(command string) {
-	switch command {
-	case "create", "run":
-		warmCgroupAttach()
-	case "exec":
-		warmExec()
-	}
-}
-
+// warmExec starts the warm-up for an exec where the exec'd process is moved: on cgroup
+// v1 (on v2 it is cloned into its cgroup, and a warm-up would hold that clone up).
 func warmExec() {
 	if !cgroups.IsCgroup2UnifiedMode() {
 		warmCgroupAttach()

@@ -121,10 +121,6 @@ downgraded; administrators relax rules only in config.toml profiles.`,
 // reported as one line on stderr (and in the log, where containerd reads it).
 func run(args []string, stdout, stderr io.Writer) int {
 	app := newApp(programName(args), stdout, stderr)
-	if cmd, _ := command(app, args); cmd != nil {
-		// Before anything else, as early as a command is known: see runtime.WarmUpFor.
-		runtime.WarmUpFor(cmd.Name)
-	}
 	err := app.Run(reorderArgs(app, args))
 	if err == nil || runtime.IsExitStatus(err) {
 		return runtime.CodeOf(err)
