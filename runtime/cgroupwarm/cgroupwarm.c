@@ -75,11 +75,11 @@ static int has_token(const char *list, const char *tok)
 	return 0;
 }
 
-// own_cgroup finds, in /proc/self/cgroup, the path of this process' cgroup in the
-// hierarchy of controller (cgroup v1) or in the unified one (controller NULL).
-static int own_cgroup(const char *controller, char *path, size_t size)
+// find_line calls match with each line of file, its newline removed, until match returns
+// 1: then 0, or -1 when no line matched or the file could not be read.
+static int find_line(const char *file, int (*match)(char *line, void *query), void *query)
 {
-	FILE *f = fopen("/proc/self/cgroup", "re");
+	FILE *f = fopen(file, "re");
 	if (f == NULL)
 		return -1;
 	char *line = NULL;
@@ -87,52 +87,62 @@ static int own_cgroup(const char *controller, char *path, size_t size)
 	int found = -1;
 	while (found < 0 && getline(&line, &cap, f) > 0) {
 		line[strcspn(line, "\n")] = '\0';
-		char *ctrls = strchr(line, ':');
-		char *p = ctrls != NULL ? strchr(ctrls + 1, ':') : NULL;
-		if (p == NULL)
-			continue;
-		*p++ = '\0';
-		ctrls++;
-		int match = controller == NULL ? strcmp(line, "0") == 0 && *ctrls == '\0' : has_token(ctrls, controller);
-		if (match && strlen(p) < size) {
-			strcpy(path, p);
+		if (match(line, query))
 			found = 0;
-		}
 	}
 	free(line);
 	fclose(f);
 	return found;
 }
 
-// v1_mount finds the mount of controller's cgroup v1 hierarchy in /proc/self/mountinfo:
-// its mount point and the hierarchy's path mounted there.
-static int v1_mount(const char *controller, char *point, char *root, size_t size)
+// cgroup_query asks /proc/self/cgroup for the path of this process' cgroup in the
+// hierarchy of controller (cgroup v1), or in the unified one (controller NULL).
+struct cgroup_query {
+	const char *controller;
+	char *path;
+	size_t size;
+};
+
+static int cgroup_line(char *line, void *query)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	if (f == NULL)
-		return -1;
-	char *line = NULL;
-	size_t cap = 0;
-	int found = -1;
-	while (found < 0 && getline(&line, &cap, f) > 0) {
-		line[strcspn(line, "\n")] = '\0';
-		char *sep = strstr(line, " - ");
-		if (sep == NULL || strchr(line, '\\') != NULL)
-			continue; // malformed, or an escaped name: not worth decoding here
-		*sep = '\0';
-		char fstype[32], superopts[512];
-		if (sscanf(sep + 3, "%31s %*s %511s", fstype, superopts) != 2 || strcmp(fstype, "cgroup") != 0 || !has_token(superopts, controller))
-			continue;
-		char r[PATH_MAX], mp[PATH_MAX];
-		if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, mp) != 2 || strlen(r) >= size || strlen(mp) >= size)
-			continue;
-		strcpy(root, r);
-		strcpy(point, mp);
-		found = 0;
-	}
-	free(line);
-	fclose(f);
-	return found;
+	struct cgroup_query *q = query;
+	char *ctrls = strchr(line, ':');
+	char *p = ctrls != NULL ? strchr(ctrls + 1, ':') : NULL;
+	if (p == NULL)
+		return 0;
+	*p++ = '\0';
+	ctrls++;
+	int match = q->controller == NULL ? strcmp(line, "0") == 0 && *ctrls == '\0' : has_token(ctrls, q->controller);
+	if (!match || strlen(p) >= q->size)
+		return 0;
+	strcpy(q->path, p);
+	return 1;
+}
+
+// mount_query asks /proc/self/mountinfo for the mount of controller's cgroup v1
+// hierarchy: its mount point and the hierarchy's path mounted there.
+struct mount_query {
+	const char *controller;
+	char *point, *root;
+	size_t size;
+};
+
+static int mount_line(char *line, void *query)
+{
+	struct mount_query *q = query;
+	char *sep = strstr(line, " - ");
+	if (sep == NULL || strchr(line, '\\') != NULL)
+		return 0; // malformed, or an escaped name: not worth decoding here
+	*sep = '\0';
+	char fstype[32], superopts[512];
+	if (sscanf(sep + 3, "%31s %*s %511s", fstype, superopts) != 2 || strcmp(fstype, "cgroup") != 0 || !has_token(superopts, q->controller))
+		return 0;
+	char r[PATH_MAX], mp[PATH_MAX];
+	if (sscanf(line, "%*s %*s %*s %4095s %4095s", r, mp) != 2 || strlen(r) >= q->size || strlen(mp) >= q->size)
+		return 0;
+	strcpy(q->root, r);
+	strcpy(q->point, mp);
+	return 1;
 }
 
 // procs_file is the cgroup.procs file of this process' cgroup: in the unified hierarchy
@@ -141,7 +151,8 @@ static int procs_file(char *out, size_t size)
 {
 	char path[PATH_MAX];
 	if (unified()) {
-		if (own_cgroup(NULL, path, sizeof(path)) < 0)
+		struct cgroup_query q = {NULL, path, sizeof(path)};
+		if (find_line("/proc/self/cgroup", cgroup_line, &q) < 0)
 			return -1;
 		int n = snprintf(out, size, "/sys/fs/cgroup%s/cgroup.procs", path);
 		return n > 0 && (size_t)n < size ? 0 : -1;
@@ -149,7 +160,9 @@ static int procs_file(char *out, size_t size)
 	static const char *const controllers[] = {"pids", "memory", "cpu", "devices", NULL};
 	for (int i = 0; controllers[i] != NULL; i++) {
 		char point[PATH_MAX], root[PATH_MAX];
-		if (own_cgroup(controllers[i], path, sizeof(path)) < 0 || v1_mount(controllers[i], point, root, sizeof(point)) < 0)
+		struct cgroup_query cq = {controllers[i], path, sizeof(path)};
+		struct mount_query mq = {controllers[i], point, root, sizeof(point)};
+		if (find_line("/proc/self/cgroup", cgroup_line, &cq) < 0 || find_line("/proc/self/mountinfo", mount_line, &mq) < 0)
 			continue;
 		size_t rn = strcmp(root, "/") == 0 ? 0 : strlen(root);
 		if (strncmp(path, root, rn) != 0 || (path[rn] != '/' && path[rn] != '\0'))
