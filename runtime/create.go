@@ -90,7 +90,6 @@ var createStages = []struct {
 }
 
 func (r *Runtime) startContainer(o CreateOptions, act action) (_ int, retErr error) {
-	warmCgroupAttach()
 	c, err := r.newCreation(o, act)
 	if err != nil {
 		return -1, err

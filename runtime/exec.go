@@ -55,7 +55,6 @@ func (r *Runtime) Exec(o ExecOptions) (int, error) {
 }
 
 func (r *Runtime) exec(o ExecOptions) (int, error) {
-	warmExec()
 	if o.PidFile != "" {
 		abs, err := filepath.Abs(o.PidFile)
 		if err != nil {

@@ -10,6 +10,9 @@ import (
 	// nsenter's cgo constructor joins namespaces before the Go runtime starts in `yoroi init`.
 	_ "github.com/opencontainers/runc/libcontainer/nsenter"
 
+	// The cgroup warm-up's cgo constructor starts the grace period of libcontainer's
+	// cgroup move at the start of `create`, `run` and `exec`.
+	_ "github.com/yoroi-runtime/yoroi/runtime/cgroupwarm"
 	// The Landlock launcher's cgo constructor takes over `/proc/self/exe __yoroi_landlock`.
 	_ "github.com/yoroi-runtime/yoroi/runtime/launcher"
 )

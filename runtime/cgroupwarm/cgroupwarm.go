@@ -1,8 +1,24 @@
-// Package cgroupwarm starts the grace period of the runtime's first move of a process
-// between cgroups before the Go runtime starts (cgroupwarm.c, an ELF constructor, like
-// the Landlock launcher's): at the very start of `create`, `run` and, on cgroup v1,
-// `exec`. See runtime/cgroup_warm.go for why; the runtime starts it itself where this
-// did not (an API caller, a test).
+// Package cgroupwarm starts, before the Go runtime, the RCU grace period that the runtime's
+// first move of a process between cgroups waits for.
+//
+// The kernel serialises every move of a process between cgroups (a pid written to a
+// cgroup.procs file, in any hierarchy) with one host-wide lock, whose writer first waits
+// for an RCU grace period — 5 to 15 ms on this project's machines — unless another writer
+// held it within about the last grace period; the writer holds the cgroup mutex through
+// that wait, so a cgroup mkdir meanwhile waits too. libcontainer moves the container's
+// init into its cgroups in the middle of every create (on cgroup v1 and v2: the init is
+// not cloned into them), and on cgroup v1 every exec'd process, so a start waits for one
+// grace period there, runc's alike.
+//
+// cgroupwarm.c, an ELF constructor (as the Landlock launcher's), starts that wait as the
+// process starts, when its command line names `create` or `run` (or `exec` on cgroup v1),
+// from a thread that moves the process into the cgroup it already is in — a move that
+// changes nothing and leaves nothing behind: the grace period then passes while the Go
+// runtime starts, the policy is applied and the container set up, and libcontainer's move
+// finds it over or shorter. Nothing depends on it: a failure leaves the wait where it
+// was. A host whose cgroup hierarchy is mounted with favordynmods never waits; the move
+// then costs microseconds. Importing this package links the constructor into a binary
+// (the runtime package does).
 package cgroupwarm
 
 // #include <stdlib.h>
