@@ -261,108 +261,166 @@ func isSeccompListener(fd int) bool {
 
 // handle answers one notification as the container's own filter would, and audits it.
 func (m *monitor) handle(fd int, req *seccompNotif, watch *execWatch) {
+	n, ok := m.classify(fd, req)
+	if !ok || m.answerUnaudited(fd, req, n) {
+		return
+	}
+	proc, exec, ok := m.readCaller(fd, req, n.exec)
+	if !ok {
+		return // gone, or interrupted: what was read may be another process'
+	}
+	if exec != nil {
+		defer exec.release()
+	}
+	ev := proc.event(m.cfg.ID)
+	ev.Syscall, ev.Arch = n.name, archName(req.Arch)
+	switch n.act & retActionFull {
+	case retAllow, retLog:
+		// Only execs reach the monitor with an action that allows them (the prologue).
+		m.continueExec(fd, req, exec, ev, watch)
+	case retErrno:
+		m.deny(fd, req, n, exec, ev, watch)
+	default:
+		m.kill(fd, req, n.act, proc, exec, ev)
+	}
+}
+
+// notification is what the container's filter makes of a notification.
+type notification struct {
+	act  uint32
+	name string
+	// exec: an exec the monitor audits; complains: a denial complain mode lets through.
+	exec, complains bool
+}
+
+// classify runs the container's filter on req. When it cannot, it fails the syscall
+// (ENOSYS), audits why and returns false.
+func (m *monitor) classify(fd int, req *seccompNotif) (notification, bool) {
 	d := seccompData{Nr: req.Nr, Arch: req.Arch, IP: req.IP, Args: req.Args}
 	act, err := runFilter(m.filter, &d)
 	if err != nil {
 		answer(fd, req.ID, false, uint32(unix.ENOSYS))
 		m.write(auditEvent{Event: "monitor-error", ID: m.cfg.ID, Error: err.Error()})
-		return
+		return notification{}, false
 	}
-	name := syscallName(req.Arch, req.Nr)
-	isExec := m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
-	complains := act&retActionFull == retErrno && m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, name)
-	if act&retActionFull == retErrno && !complains && !isExec && !m.take(m.denials) {
-		// A denial beyond the audit budget: answered at once, counted.
-		if answer(fd, req.ID, false, act&retData) {
-			m.count(m.denials, name)
+	n := notification{act: act, name: syscallName(req.Arch, req.Nr)}
+	n.exec = m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
+	n.complains = act&retActionFull == retErrno && m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, n.name)
+	return n, true
+}
+
+// answerUnaudited answers at once, without reading the caller, what is beyond the
+// audit's budget: a denial, counted by syscall, or an exec let through, counted by path.
+// It reports whether it answered.
+func (m *monitor) answerUnaudited(fd int, req *seccompNotif, n notification) bool {
+	denied := n.act&retActionFull == retErrno
+	switch {
+	case denied && !n.complains && !n.exec && !m.take(m.denials):
+		if answer(fd, req.ID, false, n.act&retData) {
+			m.count(m.denials, n.name)
 		}
-		return
-	}
-	if isExec && act&retActionFull != retErrno && !m.take(m.execs) {
-		// An exec beyond the audit budget: let through at once, counted.
+		return true
+	case n.exec && !denied && !m.take(m.execs):
 		path := m.execPath(req)
 		if answer(fd, req.ID, true, 0) {
 			m.count(m.execs, path)
 		}
-		return
+		return true
 	}
+	return false
+}
+
+// readCaller reads what the audit says of the notifying process and, for an exec, what
+// it executes. It returns false once the notification is no longer valid.
+func (m *monitor) readCaller(fd int, req *seccompNotif, isExec bool) (procInfo, *execCall, bool) {
 	// An exec's process is read once more below (its stat, which its watch keeps): the
 	// caller's name comes from there.
 	proc := m.readProc(int(req.Pid), !isExec)
 	if !notificationValid(fd, req.ID) {
-		return // gone, or interrupted: what was read may be another process'
+		return proc, nil, false
 	}
-	var exec *execCall
-	if isExec {
-		exec = readExecCall(proc, req)
-		defer exec.release()
-		if exec.stat != nil && proc.tgid == proc.pid {
-			proc.comm = exec.before.comm
-		} else {
-			proc.readComm()
-		}
-		if !notificationValid(fd, req.ID) {
-			return
-		}
+	if !isExec {
+		return proc, nil, true
 	}
-	ev := proc.event(m.cfg.ID)
-	ev.Syscall, ev.Arch = name, archName(req.Arch)
-	switch act & retActionFull {
-	case retAllow, retLog:
-		// Only execs reach the monitor with an action that allows them (the prologue).
-		m.continueExec(fd, req, exec, ev, watch)
-	case retErrno:
-		errno := act & retData
-		if complains {
-			if m.continueExec(fd, req, exec, ev, watch) {
-				ev.Event, ev.Errno = "seccomp-complain", int(errno)
-				ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
-				m.write(ev)
-			}
-			return
-		}
-		if !answer(fd, req.ID, false, errno) {
-			return // interrupted: it comes again
-		}
-		if m.cfg.Plan.Denials || m.cfg.Plan.Complain {
-			ev.Event, ev.Errno = "seccomp-denied", int(errno)
-			m.flushSuppressed()
+	exec := readExecCall(proc, req)
+	if exec.stat != nil && proc.tgid == proc.pid {
+		proc.comm = exec.before.comm
+	} else {
+		proc.readComm()
+	}
+	if !notificationValid(fd, req.ID) {
+		exec.release()
+		return proc, nil, false
+	}
+	return proc, exec, true
+}
+
+// deny fails a syscall the filter denies with its errno, or lets it run in complain mode,
+// and audits it.
+func (m *monitor) deny(fd int, req *seccompNotif, n notification, exec *execCall, ev auditEvent, watch *execWatch) {
+	errno := n.act & retData
+	if n.complains {
+		if m.continueExec(fd, req, exec, ev, watch) {
+			ev.Event, ev.Errno = "seccomp-complain", int(errno)
+			ev.Detail = "allowed in complain mode (seccomp.complain); the filter would deny it"
 			m.write(ev)
 		}
-		if exec != nil {
-			m.write(exec.event(ev, "denied by seccomp"))
-		}
-	default:
-		// A kill or trap action on an exec the prologue sent: carry it out.
-		answer(fd, req.ID, false, uint32(unix.EPERM))
-		sig := unix.SIGKILL
-		if act&retActionFull == retTrap {
-			sig = unix.SIGSYS
-		}
-		if proc.tgid > 0 {
-			_ = unix.Kill(proc.tgid, sig)
-		}
-		if exec != nil {
-			m.write(exec.event(ev, "killed by seccomp"))
-		}
+		return
+	}
+	if !answer(fd, req.ID, false, errno) {
+		return // interrupted: it comes again
+	}
+	if m.cfg.Plan.Denials || m.cfg.Plan.Complain {
+		ev.Event, ev.Errno = "seccomp-denied", int(errno)
+		m.flushSuppressed()
+		m.write(ev)
+	}
+	if exec != nil {
+		m.write(exec.event(ev, "denied by seccomp"))
+	}
+}
+
+// kill carries out a kill or trap action on an exec the prologue sent.
+func (m *monitor) kill(fd int, req *seccompNotif, act uint32, proc procInfo, exec *execCall, ev auditEvent) {
+	answer(fd, req.ID, false, uint32(unix.EPERM))
+	sig := unix.SIGKILL
+	if act&retActionFull == retTrap {
+		sig = unix.SIGSYS
+	}
+	if proc.tgid > 0 {
+		_ = unix.Kill(proc.tgid, sig)
+	}
+	if exec != nil {
+		m.write(exec.event(ev, "killed by seccomp"))
 	}
 }
 
 // continueExec lets the syscall run; for an exec, it has watch audit it once its result
 // is known. It reports whether the syscall was let through (not interrupted).
 func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent, watch *execWatch) bool {
-	if exec == nil {
-		return answer(fd, req.ID, true, 0)
-	}
-	if exec.stat == nil {
-		return answer(fd, req.ID, true, 0)
-	}
 	if !answer(fd, req.ID, true, 0) {
 		return false
 	}
-	watch.add(exec, ev, time.Now())
+	if exec != nil {
+		m.watchExec(exec, ev, watch)
+	}
 	return true
 }
+
+// watchExec has watch audit an exec let through once its result is known; when its
+// process' stat could not be opened (the monitor out of descriptors, say), it audits the
+// exec now, its result unknown, rather than not at all.
+func (m *monitor) watchExec(exec *execCall, ev auditEvent, watch *execWatch) {
+	if exec.stat == nil {
+		m.write(exec.event(ev, execResultUnknown))
+		return
+	}
+	watch.add(exec, ev, time.Now())
+}
+
+// execResultUnknown is the result of an exec let through whose process could not be
+// watched.
+const execResultUnknown = "unknown"
 
 // take spends a token of budget b, if there is one.
 func (m *monitor) take(b *budget) bool {

@@ -2,7 +2,9 @@ package runtime
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -161,4 +163,40 @@ func TestLocalMonitorEnds(t *testing.T) {
 		t.Error("the ended monitor still takes connections")
 	}
 	(&monitorHandle{}).stop() // a monitor process' handle: nothing to end
+}
+
+// An exec let through is audited once its result is known, through the watch that holds
+// its process' stat; one whose stat could not be opened is audited at once, its result
+// unknown, never left out of the audit.
+func TestWatchExec(t *testing.T) {
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	m := &monitor{cfg: monitorConfig{ID: "c1"}, log: &auditLog{path: audit}}
+	watch := &execWatch{}
+	ev := auditEvent{ID: "c1", Pid: 42, Syscall: "execve"}
+	m.watchExec(&execCall{path: "/bin/true", argv: []string{"true"}}, ev, watch)
+	data, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatalf("an unwatchable exec was not audited: %v", err)
+	}
+	var got auditEvent
+	if err := json.Unmarshal(data, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Event != "execve" || got.Path != "/bin/true" || got.Result != execResultUnknown || len(watch.pending) != 0 {
+		t.Errorf("unwatchable exec: audited %+v, %d watched", got, len(watch.pending))
+	}
+
+	cmd, _ := startThenExec(t, "true")
+	stat, err := openProcStat(cmd.Process.Pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.watchExec(&execCall{path: "/bin/true", stat: stat}, ev, watch)
+	if len(watch.pending) != 1 {
+		t.Fatalf("a watchable exec is not watched (%d pending)", len(watch.pending))
+	}
+	watch.pending[0].stat.close()
+	if after, _ := os.ReadFile(audit); len(after) != len(data) {
+		t.Error("a watched exec was audited before its result was known")
+	}
 }
