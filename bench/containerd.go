@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,8 +16,9 @@ import (
 	"time"
 )
 
-// containerd: measures 9 (ctr run --rm through each shim) and 10 (shim memory per idle
-// container), with containerd 2.x, its own runc.v2 shim and yoroi's shim.
+// containerd: measures 9 (ctr run --rm through each shim) and 10 (memory per idle
+// container beside its own processes: the shim, and yoroi's monitor), with containerd 2.x,
+// its own runc.v2 shim and yoroi's shim.
 func (b *bench) containerd() {
 	if b.o.containerd2 == "" {
 		return
@@ -82,10 +84,6 @@ func (b *bench) containerd() {
 		}
 		return nil
 	}
-	type shimKind struct {
-		label, ns, bin string
-		runtime        []string
-	}
 	kinds := []shimKind{
 		{"io.containerd.yoroi.v2 (containerd " + shimLibVersion(b.o.shim) + ", yoroi)", "bench-yoroi", b.o.shim, []string{"--runtime", "io.containerd.yoroi.v2"}},
 	}
@@ -143,8 +141,22 @@ func (b *bench) containerd() {
 	}
 	b.printf("\n")
 
-	b.printf("## 10. Shim memory with %d idle containers\n\n| shim | RSS per container | PSS per container | shims |\n|---|---|---|---|\n", b.o.idle)
-	var rssPer []int64
+	b.idleMemory(kinds, dir, ctr)
+}
+
+// shimKind is a containerd runtime the bench runs containers with.
+type shimKind struct {
+	label, ns, bin string
+	runtime        []string
+}
+
+// idleMemory measures 10: the memory each idle container costs beside its own processes,
+// with each runtime: its shim, and yoroi's monitor (a process per container that ctr
+// starts detached, as every engine does).
+func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string) error) {
+	b.printf("## 10. Memory per idle container, beside the container's own processes (%d idle containers)\n\n", b.o.idle)
+	b.printf("| runtime | shim RSS per container | shim PSS per container | shims | monitor RSS per container | monitor PSS per container | monitors | shim and monitor PSS per container |\n|---|---|---|---|---|---|---|---|\n")
+	var rssPer, pssPer []int64
 	for _, k := range kinds {
 		var ids []string
 		for i := 0; i < b.o.idle; i++ {
@@ -156,12 +168,19 @@ func (b *bench) containerd() {
 			}
 			ids = append(ids, id)
 		}
-		rss, pss, n := shimMemory(k.ns, dir)
-		if len(ids) > 0 {
-			b.printf("| %s | %d KiB | %d KiB | %d |\n", k.label, rss/int64(len(ids)), pss/int64(len(ids)), n)
-			rssPer = append(rssPer, rss/int64(len(ids)))
+		shim := processMemory(func(args []string) bool {
+			i := slices.Index(args, "-namespace")
+			return i >= 0 && i+1 < len(args) && args[i+1] == k.ns && strings.Contains(strings.Join(args, " "), dir)
+		})
+		monitors := processMemory(func(args []string) bool {
+			return len(args) == 3 && args[1] == "monitor" && slices.Contains(ids, args[2])
+		})
+		if n := int64(len(ids)); n > 0 {
+			b.printf("| %s | %d KiB | %d KiB | %d | %d KiB | %d KiB | %d | %d KiB |\n", k.label, shim.rss/n, shim.pss/n, shim.n,
+				monitors.rss/n, monitors.pss/n, monitors.n, (shim.pss+monitors.pss)/n)
+			rssPer, pssPer = append(rssPer, shim.rss/n), append(pssPer, (shim.pss+monitors.pss)/n)
 		} else {
-			rssPer = append(rssPer, 0)
+			rssPer, pssPer = append(rssPer, 0), append(pssPer, 0)
 		}
 		for _, id := range ids {
 			_ = ctr("-n", k.ns, "task", "kill", "-s", "KILL", id)
@@ -172,7 +191,8 @@ func (b *bench) containerd() {
 	b.printf("\n")
 	for i := 1; i < len(rssPer); i++ {
 		if rssPer[0] > 0 && rssPer[i] > 0 {
-			b.printf("yoroi's shim RSS / %s: %.2f×\n", kinds[i].label, float64(rssPer[0])/float64(rssPer[i]))
+			b.printf("yoroi's shim RSS / %s: %.2f×; yoroi's shim and monitor PSS / its shim PSS: %.2f×\n", kinds[i].label,
+				float64(rssPer[0])/float64(rssPer[i]), float64(pssPer[0])/float64(pssPer[i]))
 		}
 	}
 	b.printf("\n")
@@ -215,25 +235,29 @@ func shimBuildSettings(bin string) string {
 	return cgo + ", " + tags
 }
 
-// shimMemory sums Rss and Pss (KiB) of the shim processes serving namespace ns of the
-// daemon under dir (a shim re-executes itself by its real path, so its name can be that
-// of the binary a symlink points to).
-func shimMemory(ns, dir string) (rss, pss int64, n int) {
+// memory is the resident and proportional set sizes of some processes, in KiB.
+type memory struct {
+	rss, pss int64
+	n        int
+}
+
+// processMemory sums the memory of the processes whose argv match.
+func processMemory(match func(args []string) bool) memory {
+	var m memory
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
 		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), "\x00-namespace\x00"+ns+"\x00") || !strings.Contains(string(cmdline), dir) {
+		if err != nil || len(cmdline) == 0 || !match(strings.Split(strings.TrimSuffix(string(cmdline), "\x00"), "\x00")) {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "smaps_rollup"))
+		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
 		if err != nil {
 			continue
 		}
-		n++
+		m.n++
 		for _, l := range strings.Split(string(data), "\n") {
 			f := strings.Fields(l)
 			if len(f) < 2 {
@@ -242,13 +266,13 @@ func shimMemory(ns, dir string) (rss, pss int64, n int) {
 			v, _ := strconv.ParseInt(f[1], 10, 64)
 			switch f[0] {
 			case "Rss:":
-				rss += v
+				m.rss += v
 			case "Pss:":
-				pss += v
+				m.pss += v
 			}
 		}
 	}
-	return rss, pss, n
+	return m
 }
 
 // killShims kills the shims this run's containerd left, by the pid each wrote into its
