@@ -66,8 +66,12 @@ func checkDevices(c *checker) error {
 	return nil
 }
 
+// isDenyAll reports whether d denies every access to every device: a deny rule of type
+// all, with no numbers, whose access is empty (all, to the OCI spec) or names read, write
+// and mknod. A deny of one access only (mknod, say) leaves the others to every device.
 func isDenyAll(d specs.LinuxDeviceCgroup) bool {
-	return !d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil
+	every := d.Access == "" || strings.Contains(d.Access, "r") && strings.Contains(d.Access, "w") && strings.Contains(d.Access, "m")
+	return !d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil && every
 }
 
 // deviceNum is a device's type ("c", "b") and numbers.
@@ -124,7 +128,7 @@ func verifyDevices(v *verifier) error {
 	if r == nil || len(r.Devices) == 0 {
 		return fmt.Errorf("no device cgroup rules")
 	}
-	if first := r.Devices[0]; first.Allow || first.Type != "a" && first.Type != "" || first.Major != nil || first.Minor != nil || first.Access != "rwm" && first.Access != "" {
+	if !isDenyAll(r.Devices[0]) {
 		return fmt.Errorf("the device cgroup does not start by denying every device")
 	}
 	return nil

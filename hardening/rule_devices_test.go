@@ -35,6 +35,8 @@ func TestCheckDevices(t *testing.T) {
 			{Allow: true, Type: "c", Major: i(136), Access: "rwm"}}, DefaultPolicy(), Tightened, 2},
 		{"missing deny-all added", nil, []specs.LinuxDeviceCgroup{{Allow: true, Type: "c", Major: i(1), Minor: i(3), Access: "rwm"}}, DefaultPolicy(), Tightened, 2},
 		{"no rules gets deny-all", nil, nil, DefaultPolicy(), Tightened, 1},
+		{"a first deny of mknod alone is not deny-all", nil, []specs.LinuxDeviceCgroup{{Allow: false, Access: "m"}, {Allow: true, Type: "c", Major: i(1), Minor: i(3), Access: "rwm"}}, DefaultPolicy(), Tightened, 3},
+		{"deny-all spelled in another order", nil, []specs.LinuxDeviceCgroup{{Allow: false, Type: "a", Access: "mwr"}}, DefaultPolicy(), Kept, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := minimalSpec()

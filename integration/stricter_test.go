@@ -194,3 +194,35 @@ func TestAllowedBlockDevice(t *testing.T) {
 	}
 	e.assertNoLeftovers(id)
 }
+
+// A device cgroup whose first rule denies one access to every device (mknod) does not
+// start by denying every device: yoroi puts a deny-all rule before it (the spec was
+// refused by the rule's own postcondition, FuzzApply found), and a device the container
+// has a node of but no allow rule for stays closed to it.
+func TestPartialDenyFirstDeviceRule(t *testing.T) {
+	if _, err := os.Stat("/dev/loop0"); err != nil {
+		t.Fatalf("this host has no /dev/loop0 to test with: %v", err)
+	}
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + "\n[profiles.loop.devices]\nallow = [\"/dev/loop0\"]\n[profiles.loop.userns]\nallow_host = true\n")
+	b := e.newBundle("sh", "-c", "exec 3</dev/loop0 && echo opened").edit(t, func(s *specs.Spec) {
+		s.Annotations = map[string]string{hardening.ProfileAnnotation: "loop"}
+		s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.UserNamespace)
+		s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
+		mode := os.FileMode(0o600)
+		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/loop0", Type: "b", Major: 7, Minor: 0, FileMode: &mode})
+		if s.Linux.Resources == nil {
+			s.Linux.Resources = &specs.LinuxResources{}
+		}
+		s.Linux.Resources.Devices = append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "m"}}, s.Linux.Resources.Devices...)
+	})
+	id := uniqueID("denym")
+	r := e.run("run", "--bundle", b.dir, id)
+	if r.code == 0 || strings.Contains(r.stdout, "opened") {
+		t.Errorf("/dev/loop0 opened without an allow rule: exit %d, %q", r.code, r.stdout)
+	}
+	if strings.Contains(r.stderr, "yoroi") || !strings.Contains(r.stderr, "not permitted") {
+		t.Errorf("the container's open of /dev/loop0: %q, want the device cgroup's EPERM (not a refusal)", r.stderr)
+	}
+	e.assertNoLeftovers(id)
+}
