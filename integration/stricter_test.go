@@ -167,17 +167,16 @@ func TestInfoLeaksClosed(t *testing.T) {
 	}
 }
 
-// A block device an administrator admits by devices.allow keeps its device cgroup rule
-// (it was dropped: only character devices were kept), so the container can open it as
-// under runc. With the host's user namespace, as a real disk's owner needs.
-func TestAllowedBlockDevice(t *testing.T) {
+// loopDeviceBundle is a bundle under a profile that admits /dev/loop0 (devices.allow) and
+// the host's user namespace, as a real disk's owner needs, whose process opens
+// /dev/loop0; rules edits the spec's device cgroup rules.
+func loopDeviceBundle(t *testing.T, e *env, rules func([]specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup) *bundle {
+	t.Helper()
 	if _, err := os.Stat("/dev/loop0"); err != nil {
 		t.Fatalf("this host has no /dev/loop0 to test with: %v", err)
 	}
-	e := newEnv(t)
 	e.writeConfig(e.baseConfig() + "\n[profiles.loop.devices]\nallow = [\"/dev/loop0\"]\n[profiles.loop.userns]\nallow_host = true\n")
-	seven, zero := int64(7), int64(0)
-	b := e.newBundle("sh", "-c", "exec 3</dev/loop0 && echo opened").edit(t, func(s *specs.Spec) {
+	return e.newBundle("sh", "-c", "exec 3</dev/loop0 && echo opened").edit(t, func(s *specs.Spec) {
 		s.Annotations = map[string]string{hardening.ProfileAnnotation: "loop"}
 		s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.UserNamespace)
 		s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
@@ -186,7 +185,18 @@ func TestAllowedBlockDevice(t *testing.T) {
 		if s.Linux.Resources == nil {
 			s.Linux.Resources = &specs.LinuxResources{}
 		}
-		s.Linux.Resources.Devices = append(s.Linux.Resources.Devices, specs.LinuxDeviceCgroup{Allow: true, Type: "b", Major: &seven, Minor: &zero, Access: "rw"})
+		s.Linux.Resources.Devices = rules(s.Linux.Resources.Devices)
+	})
+}
+
+// A block device an administrator admits by devices.allow keeps its device cgroup rule
+// (it was dropped: only character devices were kept), so the container can open it as
+// under runc.
+func TestAllowedBlockDevice(t *testing.T) {
+	e := newEnv(t)
+	seven, zero := int64(7), int64(0)
+	b := loopDeviceBundle(t, e, func(rules []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
+		return append(rules, specs.LinuxDeviceCgroup{Allow: true, Type: "b", Major: &seven, Minor: &zero, Access: "rw"})
 	})
 	id := uniqueID("blockdev")
 	if out := strings.TrimSpace(e.ok("run", "--bundle", b.dir, id)); out != "opened" {
@@ -200,21 +210,9 @@ func TestAllowedBlockDevice(t *testing.T) {
 // refused by the rule's own postcondition, FuzzApply found), and a device the container
 // has a node of but no allow rule for stays closed to it.
 func TestPartialDenyFirstDeviceRule(t *testing.T) {
-	if _, err := os.Stat("/dev/loop0"); err != nil {
-		t.Fatalf("this host has no /dev/loop0 to test with: %v", err)
-	}
 	e := newEnv(t)
-	e.writeConfig(e.baseConfig() + "\n[profiles.loop.devices]\nallow = [\"/dev/loop0\"]\n[profiles.loop.userns]\nallow_host = true\n")
-	b := e.newBundle("sh", "-c", "exec 3</dev/loop0 && echo opened").edit(t, func(s *specs.Spec) {
-		s.Annotations = map[string]string{hardening.ProfileAnnotation: "loop"}
-		s.Linux.Namespaces = removeNamespace(s.Linux.Namespaces, specs.UserNamespace)
-		s.Linux.UIDMappings, s.Linux.GIDMappings = nil, nil
-		mode := os.FileMode(0o600)
-		s.Linux.Devices = append(s.Linux.Devices, specs.LinuxDevice{Path: "/dev/loop0", Type: "b", Major: 7, Minor: 0, FileMode: &mode})
-		if s.Linux.Resources == nil {
-			s.Linux.Resources = &specs.LinuxResources{}
-		}
-		s.Linux.Resources.Devices = append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "m"}}, s.Linux.Resources.Devices...)
+	b := loopDeviceBundle(t, e, func(rules []specs.LinuxDeviceCgroup) []specs.LinuxDeviceCgroup {
+		return append([]specs.LinuxDeviceCgroup{{Allow: false, Access: "m"}}, rules...)
 	})
 	id := uniqueID("denym")
 	r := e.run("run", "--bundle", b.dir, id)
