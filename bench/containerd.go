@@ -168,6 +168,8 @@ func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string
 			}
 			ids = append(ids, id)
 		}
+		// A shim is told by its namespace and daemon, not its name: it re-executes itself
+		// by its real path, which can be the binary a symlink points to.
 		shim := processMemory(func(args []string) bool {
 			i := slices.Index(args, "-namespace")
 			return i >= 0 && i+1 < len(args) && args[i+1] == k.ns && strings.Contains(strings.Join(args, " "), dir)
@@ -191,7 +193,7 @@ func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string
 	b.printf("\n")
 	for i := 1; i < len(rssPer); i++ {
 		if rssPer[0] > 0 && rssPer[i] > 0 {
-			b.printf("yoroi's shim RSS / %s: %.2f×; yoroi's shim and monitor PSS / its shim PSS: %.2f×\n", kinds[i].label,
+			b.printf("yoroi's shim RSS / %s: %.2f×; yoroi's shim and monitor PSS / that shim's PSS: %.2f×\n", kinds[i].label,
 				float64(rssPer[0])/float64(rssPer[i]), float64(pssPer[0])/float64(pssPer[i]))
 		}
 	}
