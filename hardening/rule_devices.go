@@ -67,10 +67,11 @@ func checkDevices(c *checker) error {
 }
 
 // isDenyAll reports whether d denies every access to every device: a deny rule of type
-// all, with no numbers, whose access is empty (all, to the OCI spec) or names read, write
-// and mknod. To the OCI spec, a deny of one access only (mknod, say) leaves the others to
-// every device; libcontainer happens to apply any deny of type all as deny-all, which the
-// rule does not rely on: it puts a deny-all rule first.
+// all, with no numbers, whose access names read, write and mknod, or is empty (which the
+// OCI spec leaves undefined and libcontainer refuses at create). To the OCI spec, a deny
+// of one access only (mknod, say) leaves the others to every device; libcontainer happens
+// to apply any deny of type all as deny-all, which the rule does not rely on: it puts a
+// deny-all rule first.
 func isDenyAll(d specs.LinuxDeviceCgroup) bool {
 	every := d.Access == "" || strings.Contains(d.Access, "r") && strings.Contains(d.Access, "w") && strings.Contains(d.Access, "m")
 	return !d.Allow && (d.Type == "" || d.Type == "a") && d.Major == nil && d.Minor == nil && every
