@@ -19,7 +19,7 @@ CONTAINERD_SHIM_TAGS := urfave_cli_no_docs no_grpc
 SHIM_TAGS            := $(CONTAINERD_SHIM_TAGS) no_gogo
 export CGO_ENABLED := 1
 
-.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites engines apps-image guest-image stats
+.PHONY: all build install deps demo test unit integration fuzz lint clean containerd2 bench bench-smoke peer-suites engines apps-image guest-image tools stats
 
 all: build
 
@@ -133,6 +133,13 @@ guest-image: $(GUEST_DIR)
 
 ## peer-suites: prepare runc's bats suite and the OCI runtime-tools validation suite
 peer-suites: $(BATS_DIR) $(PEER_IMAGES_DIR) $(RUNC_TESTS_DIR) $(RUNTIME_TOOLS_DIR)
+
+## tools: every tool, suite and image the tests and benchmarks use, cached under bin/.
+## Independent of each other: .ci/run builds them with -j, the longest first (three of
+## them are debootstraps, waiting on the network while the Go builds use the CPUs).
+tools: $(GUEST_DIR) $(KUBERNETES_DIR) $(DOCKER29_DIR) $(APPS_DIR) $(RUNSC) $(RUNC_TESTS_DIR) \
+	$(CRI_TOOLS_DIR) $(CONTAINERD2_DIR)/containerd $(CONTAINERD2_DIR)/containerd-shim-runc-v2 \
+	$(SAMELIB_SHIM) $(RUNC_DIR)/runc $(RUNTIME_TOOLS_DIR) $(PEER_IMAGES_DIR) $(BATS_DIR)
 
 BENCH_FLAGS = -yoroi bin/yoroi -shim bin/containerd-shim-yoroi-v2 -runc-new $(RUNC_DIR)/runc -containerd2 $(CONTAINERD2_DIR) \
 	-runc-shim-samelib $(SAMELIB_SHIM) -runsc $(RUNSC) -apps $(APPS_DIR)
