@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"reflect"
 	"testing"
+
+	"github.com/opencontainers/runtime-spec/specs-go"
 )
 
 // TestDeepCopyTypes: every type deepCopy copies has only exported fields (reflect cannot
@@ -35,11 +37,18 @@ func TestDeepCopyTypes(t *testing.T) {
 				t.Errorf("%s has keys of kind %s", path, typ.Key().Kind())
 			}
 			walk(typ.Elem(), path+"[]")
-		case reflect.Func, reflect.Chan, reflect.UnsafePointer, reflect.Interface:
+		case reflect.Interface:
+			// A JSON value (Spec.Windows.CredentialSpec): maps, lists and scalars, which
+			// deepCopy copies by their dynamic types.
+			if typ != reflect.TypeFor[any]() {
+				t.Errorf("%s is the interface %s", path, typ)
+			}
+		case reflect.Func, reflect.Chan, reflect.UnsafePointer:
 			t.Errorf("%s is of kind %s", path, typ.Kind())
 		}
 	}
 	walk(reflect.TypeFor[Policy](), "Policy")
+	walk(reflect.TypeFor[specs.Spec](), "Spec")
 }
 
 // fill sets every field reachable from v to a value derived from seed: slices and maps of
@@ -116,6 +125,13 @@ func scribble(v reflect.Value) {
 		for i := range v.NumField() {
 			scribble(v.Field(i))
 		}
+	case reflect.Interface:
+		if !v.IsNil() {
+			e := reflect.New(v.Elem().Type()).Elem()
+			e.Set(v.Elem()) // a map or a list is still the one v holds
+			scribble(e)
+			v.Set(e)
+		}
 	}
 }
 
@@ -161,6 +177,51 @@ func TestDeepCopy(t *testing.T) {
 			scribble(reflect.ValueOf(got).Elem())
 			after, _ := json.Marshal(p)
 			if string(before) != string(after) {
+				t.Fatalf("writing the copy changed the source:\n%s\n%s", before, after)
+			}
+		})
+	}
+}
+
+// TestDeepCopySpec: Apply's copy of a spec is the spec, every empty list and map kept
+// empty (a JSON round trip, what Apply used before, drops those that are omitempty: an
+// empty seccomp flags list, which asks for no flags, then got the default), and shares
+// nothing with it.
+func TestDeepCopySpec(t *testing.T) {
+	full := &specs.Spec{}
+	seed := 0
+	fill(reflect.ValueOf(full).Elem(), &seed)
+	full.Windows.CredentialSpec = map[string]any{"a": []any{"x", map[string]any{"b": "y"}}, "n": 1.0, "t": true}
+	empty := &specs.Spec{
+		Process: &specs.Process{Args: []string{"sh"}, Env: []string{}, Capabilities: &specs.LinuxCapabilities{
+			Bounding: []string{}, Effective: []string{}, Permitted: []string{}, Inheritable: []string{}, Ambient: []string{}}},
+		Root:        &specs.Root{Path: "rootfs"},
+		Mounts:      []specs.Mount{{Destination: "/tmp", Type: "tmpfs", Options: []string{}}},
+		Annotations: map[string]string{},
+		Linux: &specs.Linux{
+			Seccomp:       &specs.LinuxSeccomp{DefaultAction: specs.ActErrno, Flags: []specs.LinuxSeccompFlag{}, Syscalls: []specs.LinuxSyscall{}},
+			MaskedPaths:   []string{},
+			ReadonlyPaths: []string{},
+			Sysctl:        map[string]string{},
+			UIDMappings:   []specs.LinuxIDMapping{},
+			Resources:     &specs.LinuxResources{Devices: []specs.LinuxDeviceCgroup{}},
+		},
+	}
+	if reflect.DeepEqual(jsonClone(t, empty), empty) {
+		t.Fatal("the empty lists survive a JSON round trip: this test no longer tells the copies apart")
+	}
+	for name, s := range map[string]*specs.Spec{"filled": full, "empty lists": empty} {
+		t.Run(name, func(t *testing.T) {
+			before, err := json.Marshal(s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := deepCopy(s)
+			if !reflect.DeepEqual(got, s) {
+				t.Fatalf("the copy differs from its source:\n got %+v\nwant %+v", got, s)
+			}
+			scribble(reflect.ValueOf(got).Elem())
+			if after, _ := json.Marshal(s); string(before) != string(after) {
 				t.Fatalf("writing the copy changed the source:\n%s\n%s", before, after)
 			}
 		})

@@ -10,7 +10,6 @@
 package hardening
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -292,10 +291,9 @@ func Apply(spec *specs.Spec, policy *Policy, facts HostFacts, req Request) (*Pla
 	if policy == nil {
 		return &Plan{}, errors.New("hardening: no policy")
 	}
-	out, err := cloneSpec(spec)
-	if err != nil {
-		return &Plan{}, err
-	}
+	// A copy that keeps every empty list empty (a JSON round trip would not): an empty
+	// seccomp flags list asks for no flags, an absent one gets libcontainer's default.
+	out := deepCopy(spec)
 	if out.Linux == nil {
 		out.Linux = &specs.Linux{}
 	}
@@ -328,32 +326,11 @@ func ApplyProcess(p *specs.Process, policy *Policy, facts HostFacts) (*specs.Pro
 		return nil, nil, errors.New("hardening: no process")
 	}
 	spec := &specs.Spec{Process: p, Root: &specs.Root{}, Linux: &specs.Linux{}}
-	out, err := cloneSpec(spec)
-	if err != nil {
-		return nil, nil, err
-	}
+	out := deepCopy(spec)
 	plan := &Plan{}
 	c := &checker{spec: out, policy: policy, facts: facts, plan: plan, exec: true}
 	if err := c.run(ProcessScope); err != nil {
 		return nil, plan.Decisions, err
 	}
 	return out.Process, plan.Decisions, nil
-}
-
-func cloneSpec(s *specs.Spec) (*specs.Spec, error) {
-	data, err := json.Marshal(s)
-	if err != nil {
-		return nil, fmt.Errorf("hardening: copy spec: %w", err)
-	}
-	var out specs.Spec
-	if err := json.Unmarshal(data, &out); err != nil {
-		return nil, fmt.Errorf("hardening: copy spec: %w", err)
-	}
-	// An empty seccomp flags list is not an absent one: it asks for no flags, where an
-	// absent list gets libcontainer's default SPEC_ALLOW (the speculative store bypass
-	// mitigation off). JSON's omitempty would turn the stricter request into the default.
-	if l := s.Linux; l != nil && l.Seccomp != nil && l.Seccomp.Flags != nil && len(l.Seccomp.Flags) == 0 {
-		out.Linux.Seccomp.Flags = []specs.LinuxSeccompFlag{}
-	}
-	return &out, nil
 }

@@ -174,10 +174,7 @@ func runRule(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, fac
 // runTable applies the named rules of the table, in the table's order, as Apply does.
 func runTable(t *testing.T, names []string, s *specs.Spec, p *Policy, facts HostFacts) (*specs.Spec, []Decision, error) {
 	t.Helper()
-	out, err := cloneSpec(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := deepCopy(s)
 	plan := &Plan{}
 	c := &checker{spec: out, policy: p, facts: facts, plan: plan}
 	for _, r := range rules {
@@ -209,16 +206,13 @@ func runRuleRequest(t *testing.T, f func(*checker) error, s *specs.Spec, p *Poli
 // returns the spec, the plan and the error.
 func runRulePlan(t *testing.T, f func(*checker) error, s *specs.Spec, p *Policy, facts HostFacts, mode UserNSMode, req Request) (*specs.Spec, *Plan, error) {
 	t.Helper()
-	out, err := cloneSpec(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := deepCopy(s)
 	if out.Linux == nil {
 		out.Linux = &specs.Linux{}
 	}
 	plan := &Plan{UserNS: mode}
 	c := &checker{spec: out, policy: p, facts: facts, request: req, plan: plan, rule: "test"}
-	err = f(c)
+	err := f(c)
 	return out, plan, err
 }
 
