@@ -285,60 +285,17 @@ func runFilter(insns []unix.SockFilter, d *seccompData) (uint32, error) {
 				mem[in.K] = x
 			}
 		case bpfALU:
-			switch in.Code & 0xf0 {
-			case bpfADD:
-				a += src
-			case bpfSUB:
-				a -= src
-			case bpfMUL:
-				a *= src
-			case bpfDIV:
-				if src == 0 {
-					return 0, nil
-				}
-				a /= src
-			case bpfMOD:
-				if src == 0 {
-					return 0, nil
-				}
-				a %= src
-			case bpfOR:
-				a |= src
-			case bpfAND:
-				a &= src
-			case bpfXOR:
-				a ^= src
-			case bpfLSH:
-				a <<= src & 31
-			case bpfRSH:
-				a >>= src & 31
-			case bpfNEG:
-				a = -a
-			default:
-				return 0, fmt.Errorf("instruction %#x", in.Code)
+			v, ok, err := alu(in.Code, a, src)
+			if err != nil || !ok {
+				return 0, err // a division by zero ends the program with 0, as the kernel's does
 			}
+			a = v
 		case bpfJMP:
-			var taken bool
-			switch in.Code & 0xf0 {
-			case bpfJA:
-				pc += int(in.K)
-				continue
-			case bpfJEQ:
-				taken = a == src
-			case bpfJGT:
-				taken = a > src
-			case bpfJGE:
-				taken = a >= src
-			case bpfJSET:
-				taken = a&src != 0
-			default:
-				return 0, fmt.Errorf("instruction %#x", in.Code)
+			skip, err := jumpSkip(in, a, src)
+			if err != nil {
+				return 0, err
 			}
-			if taken {
-				pc += int(in.Jt)
-			} else {
-				pc += int(in.Jf)
-			}
+			pc += skip
 		case bpfRET:
 			if in.Code&0x18 == bpfA {
 				return a, nil
@@ -353,4 +310,69 @@ func runFilter(insns []unix.SockFilter, d *seccompData) (uint32, error) {
 		}
 	}
 	return 0, errors.New("program ends without returning")
+}
+
+// alu is the accumulator after the ALU instruction code with operand src; not ok for a
+// division by zero (X). A constant the kernel refuses to load (a division by zero, a
+// shift by 32 or more) is an error.
+func alu(code uint16, a, src uint32) (_ uint32, ok bool, _ error) {
+	op := code & 0xf0
+	if code&bpfX == 0 && ((op == bpfDIV || op == bpfMOD) && src == 0 || (op == bpfLSH || op == bpfRSH) && src >= 32) {
+		return 0, false, fmt.Errorf("instruction %#x with constant %d", code, src)
+	}
+	switch op {
+	case bpfADD:
+		return a + src, true, nil
+	case bpfSUB:
+		return a - src, true, nil
+	case bpfMUL:
+		return a * src, true, nil
+	case bpfDIV:
+		if src == 0 {
+			return 0, false, nil
+		}
+		return a / src, true, nil
+	case bpfMOD:
+		if src == 0 {
+			return 0, false, nil
+		}
+		return a % src, true, nil
+	case bpfOR:
+		return a | src, true, nil
+	case bpfAND:
+		return a & src, true, nil
+	case bpfXOR:
+		return a ^ src, true, nil
+	case bpfLSH:
+		return a << (src & 31), true, nil
+	case bpfRSH:
+		return a >> (src & 31), true, nil
+	case bpfNEG:
+		return -a, true, nil
+	}
+	return 0, false, fmt.Errorf("instruction %#x", code)
+}
+
+// jumpSkip is how many instructions the jump in skips, given the accumulator a and
+// operand src.
+func jumpSkip(in unix.SockFilter, a, src uint32) (int, error) {
+	var taken bool
+	switch in.Code & 0xf0 {
+	case bpfJA:
+		return int(in.K), nil
+	case bpfJEQ:
+		taken = a == src
+	case bpfJGT:
+		taken = a > src
+	case bpfJGE:
+		taken = a >= src
+	case bpfJSET:
+		taken = a&src != 0
+	default:
+		return 0, fmt.Errorf("instruction %#x", in.Code)
+	}
+	if taken {
+		return int(in.Jt), nil
+	}
+	return int(in.Jf), nil
 }
