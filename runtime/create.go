@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // CreateOptions are the flags of `create` and `run`.
@@ -152,9 +153,9 @@ func (c *creation) harden(rb *rollback) error {
 		}
 		spec := c.bundle.Spec
 		events := append(decisionEvents(c.o.ID, c.bundle.Path, profile, h.plan.Decisions),
-			auditEvent{Event: "refusal", ID: c.o.ID, Bundle: c.bundle.Path, Profile: profile,
+			audit.Event{Event: "refusal", ID: c.o.ID, Bundle: c.bundle.Path, Profile: profile,
 				Args: spec.Process.Args, User: userString(spec.Process.User), Error: err.Error()})
-		if aerr := c.r.audit().write(events...); aerr != nil {
+		if aerr := c.r.audit().Write(events...); aerr != nil {
 			logrus.Warn(aerr)
 		}
 	}
@@ -308,8 +309,8 @@ func (c *creation) create(rb *rollback) error {
 	c.container = container
 	spec := c.h.spec()
 	events := append(decisionEvents(id, c.bundle.Path, c.h.policy.Name, c.h.plan.Decisions),
-		auditEvent{Event: "create", ID: id, Bundle: c.bundle.Path, Profile: c.h.policy.Name, Args: spec.Process.Args, User: userString(spec.Process.User)})
-	return r.audit().write(events...)
+		audit.Event{Event: "create", ID: id, Bundle: c.bundle.Path, Profile: c.h.policy.Name, Args: spec.Process.Args, User: userString(spec.Process.User)})
+	return r.audit().Write(events...)
 }
 
 // run starts the container's process (for run, and waits for it). From here on the

@@ -9,6 +9,8 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 func (r *Runtime) stateDir(id string) string { return filepath.Join(r.root, id) }
@@ -18,7 +20,7 @@ func (r *Runtime) stateDir(id string) string { return filepath.Join(r.root, id) 
 func (r *Runtime) Delete(id string, force bool) error {
 	err := r.delete(id, force)
 	if err == nil {
-		r.auditBestEffort(auditEvent{Event: "delete", ID: id})
+		r.auditBestEffort(audit.Event{Event: "delete", ID: id})
 	}
 	return err
 }

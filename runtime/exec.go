@@ -15,6 +15,7 @@ import (
 	"github.com/opencontainers/runtime-spec/specs-go"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // ExecOptions are the flags of `exec`.
@@ -81,7 +82,7 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	monitor, err := r.execMonitor(c)
+	monitorConn, err := r.execMonitor(c)
 	if err != nil {
 		return -1, err
 	}
@@ -94,7 +95,7 @@ func (r *Runtime) exec(o ExecOptions) (int, error) {
 		action:         actRun,
 		preserveFDs:    o.PreserveFDs,
 		seccomp:        filter,
-		monitor:        monitor,
+		monitor:        monitorConn,
 		subCgroupPaths: cgPaths,
 		posture: func(pid int, lp *libcontainer.Process, gone <-chan struct{}) error {
 			cfg := c.Config()
@@ -139,13 +140,13 @@ func (r *Runtime) hardenExec(o ExecOptions, c *libcontainer.Container, p *specs.
 		}
 	}
 	events := decisionEvents(o.ID, "", policy.Name, decisions)
-	ev := auditEvent{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
+	ev := audit.Event{Event: "exec", ID: o.ID, Profile: policy.Name, Args: execArgs(p, o), User: o.User}
 	if err != nil {
 		ev.Event, ev.Error = "refusal", err.Error()
 		r.auditBestEffort(append(events, ev)...)
 		return nil, err
 	}
-	if err := r.audit().write(append(events, ev)...); err != nil {
+	if err := r.audit().Write(append(events, ev)...); err != nil {
 		return nil, err
 	}
 	if hardening.IsLandlockWrapped(p.Args) {

@@ -15,6 +15,7 @@ import (
 	_ "github.com/yoroi-runtime/yoroi/runtime/cgroupwarm"
 	// The Landlock launcher's cgo constructor takes over `/proc/self/exe __yoroi_landlock`.
 	_ "github.com/yoroi-runtime/yoroi/runtime/launcher"
+	"github.com/yoroi-runtime/yoroi/runtime/monitor"
 )
 
 // InitArg is the hidden first argument with which libcontainer re-executes the runtime
@@ -36,7 +37,7 @@ func MaybeInit() (done bool, code int) {
 	case IsInit(os.Args):
 		libcontainer.Init()
 	case len(os.Args) == 3 && os.Args[1] == MonitorCommand:
-		if err := ServeMonitor(os.Stdin, os.NewFile(3, "monitor-socket")); err != nil {
+		if err := monitor.Run(os.Stdin, os.NewFile(3, "monitor-socket")); err != nil {
 			fmt.Fprintln(os.Stderr, "yoroi monitor:", err)
 			return true, 1
 		}

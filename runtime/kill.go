@@ -8,6 +8,8 @@ import (
 
 	"github.com/opencontainers/runc/libcontainer"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // Kill sends sig to the container's init (to every process when the container has no
@@ -20,7 +22,7 @@ func (r *Runtime) Kill(id string, sig unix.Signal, all bool) error {
 	}
 	err = c.Signal(sig)
 	if err == nil {
-		r.auditBestEffort(auditEvent{Event: "kill", ID: id, Detail: unix.SignalName(sig)})
+		r.auditBestEffort(audit.Event{Event: "kill", ID: id, Detail: unix.SignalName(sig)})
 	}
 	if errors.Is(err, libcontainer.ErrNotRunning) {
 		if all {

@@ -24,22 +24,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/launcher"
+	"github.com/yoroi-runtime/yoroi/runtime/monitor"
 )
 
-// A container's monitor is a process of yoroi's own, outside the container, started at
-// create and gone once no process of the container is left (for an attached run, the run
-// itself, which lives as long as the container: see startMonitor): a seccomp user-notification
-// listener for the container's filter (monitor_filter.go says what reaches it). Every
-// process of the container (init, and each exec) runs under the Landlock launcher, which
-// installs the filter with a new listener and sends the listener, over a connection to
-// the monitor's socket that the runtime hands it as a descriptor, to the monitor; then it
-// closes that descriptor and executes the workload. The monitor answers each notification
-// as the container's own filter would (or lets it run, in complain mode) and writes what
-// it saw to the audit log.
-//
-// If the monitor is gone while the container runs (an attached run killed, say), what
-// would have reached it fails (ENOSYS): a denial stays a denial, an execve fails, and an
-// exec into the container is refused. Nothing is allowed by its absence.
+// A container's monitor (package monitor) is started at create and gone once no process
+// of the container is left: in a process of yoroi's own; in an attached run, which lives
+// as long as the container (see startMonitor); or in yoroi's containerd shim, when the
+// shim offers to host it.
 
 // MonitorCommand is the hidden verb that runs a monitor: the runtime starts its own
 // binary as `BINARY monitor ID`, its configuration on stdin and its listening socket as
@@ -48,16 +40,6 @@ const MonitorCommand = "monitor"
 
 // monitorLabel marks a container that has a monitor (its socket is derived from the id).
 const monitorLabel = "org.yoroi.monitor"
-
-// monitorConfig is the monitor's configuration.
-type monitorConfig struct {
-	ID        string `json:"id"`
-	AuditPath string `json:"auditPath"`
-	// Filter is the container's filter as compiled (the launcher's format): what the
-	// monitor answers by.
-	Filter []byte                `json:"filter"`
-	Plan   hardening.MonitorPlan `json:"plan"`
-}
 
 // monitorSocket is where the monitor of container id listens. Its name is a digest of
 // the id: a socket path must fit in 108 bytes, which containerd's ids (64 characters)
@@ -93,7 +75,8 @@ func (r *Runtime) setupMonitor(id string, m *hardening.MonitorPlan, config *conf
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	h, err := r.startMonitor(monitorConfig{ID: id, AuditPath: rcfg.Audit.Path, Filter: prog, Plan: *m}, local)
+	mc := monitor.Config{Version: monitor.ConfigVersion, ID: id, AuditPath: rcfg.Audit.Path, Filter: prog[launcher.FilterHeaderSize:], Plan: *m}
+	h, err := r.startMonitor(mc, local)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("starting the container's monitor: %w", err)
 	}
@@ -170,7 +153,7 @@ const localMonitorEnd = 2 * time.Second
 // monitor's fork and execve (about a millisecond of every create here) go on in the
 // background. The socket is bound when startMonitor returns, so the container's processes
 // may connect at once.
-func (r *Runtime) startMonitor(mc monitorConfig, local bool) (*monitorHandle, error) {
+func (r *Runtime) startMonitor(mc monitor.Config, local bool) (*monitorHandle, error) {
 	sock := r.monitorSocket(mc.ID)
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
 		return nil, err
@@ -212,8 +195,8 @@ func (r *Runtime) startMonitor(mc monitorConfig, local bool) (*monitorHandle, er
 }
 
 // serveLocal serves the container's monitor on ln from this process.
-func serveLocal(mc monitorConfig, ln *net.UnixListener) (*monitorHandle, error) {
-	m, err := newMonitor(mc)
+func serveLocal(mc monitor.Config, ln *net.UnixListener) (*monitorHandle, error) {
+	m, err := monitor.New(mc)
 	if err != nil {
 		ln.Close()
 		return nil, err
@@ -221,7 +204,7 @@ func serveLocal(mc monitorConfig, ln *net.UnixListener) (*monitorHandle, error) 
 	stop, served := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(served)
-		m.serve(ln, stop)
+		m.Serve(ln, stop)
 	}()
 	started := make(chan error, 1)
 	started <- nil
@@ -241,7 +224,7 @@ func serveLocal(mc monitorConfig, ln *net.UnixListener) (*monitorHandle, error) 
 // monitorCommand is the monitor's command, with its configuration in a memfd (returned,
 // for the caller to close once the monitor is started) on its stdin and the socket
 // listener as its descriptor 3.
-func monitorCommand(mc monitorConfig, listener *os.File) (*exec.Cmd, *os.File, error) {
+func monitorCommand(mc monitor.Config, listener *os.File) (*exec.Cmd, *os.File, error) {
 	data, err := json.Marshal(mc)
 	if err != nil {
 		return nil, nil, err

@@ -8,6 +8,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // config loads config.toml once per Runtime.
@@ -25,18 +26,18 @@ func (r *Runtime) config() (*hardening.Config, error) {
 // audit returns the audit log, or nil when it is disabled. For commands that clean up
 // (start, kill, delete) a broken config must not block the operation: they audit
 // best-effort.
-func (r *Runtime) audit() *auditLog {
+func (r *Runtime) audit() *audit.Log {
 	cfg, err := r.config()
 	if err != nil {
 		logrus.Warnf("audit log unavailable: %v", err)
 		return nil
 	}
-	return newAuditLog(cfg.Audit)
+	return audit.New(cfg.Audit)
 }
 
 // auditBestEffort writes events and only warns on failure.
-func (r *Runtime) auditBestEffort(events ...auditEvent) {
-	if err := r.audit().write(events...); err != nil {
+func (r *Runtime) auditBestEffort(events ...audit.Event) {
+	if err := r.audit().Write(events...); err != nil {
 		logrus.Warn(err)
 	}
 }
@@ -265,10 +266,10 @@ func userString(u specs.User) string {
 }
 
 // decisionEvents turns decisions into audit lines.
-func decisionEvents(id, bundle, profile string, decisions []hardening.Decision) []auditEvent {
-	out := make([]auditEvent, 0, len(decisions))
+func decisionEvents(id, bundle, profile string, decisions []hardening.Decision) []audit.Event {
+	out := make([]audit.Event, 0, len(decisions))
 	for i := range decisions {
-		out = append(out, auditEvent{Event: "decision", ID: id, Bundle: bundle, Profile: profile, Decision: &decisions[i]})
+		out = append(out, audit.Event{Event: "decision", ID: id, Bundle: bundle, Profile: profile, Decision: &decisions[i]})
 	}
 	return out
 }

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
 )
 
 // After the workload starts, yoroi reads what the kernel shows of it from the host and
@@ -191,7 +193,7 @@ func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error 
 func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error {
 	start := time.Now()
 	deadline := start.Add(postureWait)
-	wait := postureLooks.first
+	wait := postureLooks.First
 	for {
 		st, args, err := settledLook(pid)
 		if err != nil || st.state == "Z" || st.state == "X" {
@@ -214,8 +216,8 @@ func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error
 			return errExited
 		default:
 		}
-		pause(wait)
-		wait = postureLooks.next(wait, time.Since(start))
+		pace.Pause(wait)
+		wait = postureLooks.Next(wait, time.Since(start))
 	}
 }
 
@@ -224,7 +226,7 @@ func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error
 // host), then to 50 ms. A burst of starts on a busy host is slow for every one of them,
 // and a hundred checks looking every 2 ms (reading /proc: status, cmdline, descriptors)
 // took the CPU their launchers needed: 100 concurrent starts here took 2.3 s to 29 s.
-var postureLooks = backoff{first: 50 * time.Microsecond, fast: 2 * time.Millisecond, quick: 20 * time.Millisecond, slow: 50 * time.Millisecond}
+var postureLooks = pace.Backoff{First: 50 * time.Microsecond, Fast: 2 * time.Millisecond, Quick: 20 * time.Millisecond, Slow: 50 * time.Millisecond}
 
 // initComm is the name libcontainer's nsexec gives the container's init process.
 const initComm = "runc:[2:INIT]"
@@ -593,7 +595,7 @@ func (r *Runtime) verifyPosture(id string, config *configs.Config, policy *harde
 	done()
 	err := checkPosture(pid, model, gone)
 	defer timed(id, "posture: audit")()
-	ev := auditEvent{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
+	ev := audit.Event{Event: "posture", ID: id, Detail: fmt.Sprintf("checked in %d µs", time.Since(began).Microseconds())}
 	if p != nil && !p.Init {
 		ev.Args = p.Args
 	}

@@ -13,6 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/proctest"
 )
 
 // The visible mount of a point is the top of its stack, whatever order mountinfo lists
@@ -215,7 +217,7 @@ func TestSettledLook(t *testing.T) {
 // seven execs in each of five runs here.
 func TestSettledLookAcrossExecve(t *testing.T) {
 	for round := 0; round < 60; round++ {
-		cmd, stdin := startThenExec(t, "sleep 60")
+		cmd, stdin := proctest.StartThenExec(t, "sleep 60")
 		pid := cmd.Process.Pid
 		if _, err := stdin.Write([]byte("go\n")); err != nil {
 			t.Fatal(err)
@@ -241,11 +243,11 @@ func TestSettledLookAcrossExecve(t *testing.T) {
 	}
 }
 
-// The polling loops look often while what they wait for is quick and seldom once it is
-// slow: the posture check, the exec audit and the listener hand-off.
+// The posture check looks often while what it waits for is quick and seldom once it is
+// slow (the monitor's loops: TestLooks in package monitor).
 func TestBackoff(t *testing.T) {
 	for _, tc := range []struct {
-		looks                 backoff
+		looks                 pace.Backoff
 		waiting, waited, want time.Duration
 	}{
 		{postureLooks, 50 * time.Microsecond, 0, 100 * time.Microsecond},
@@ -254,21 +256,14 @@ func TestBackoff(t *testing.T) {
 		{postureLooks, 2 * time.Millisecond, 20 * time.Millisecond, 4 * time.Millisecond},
 		{postureLooks, 32 * time.Millisecond, time.Second, 50 * time.Millisecond},
 		{postureLooks, 50 * time.Millisecond, 10 * time.Second, 50 * time.Millisecond},
-		{execLooks, 250 * time.Microsecond, 0, 500 * time.Microsecond},
-		{execLooks, time.Millisecond, 4 * time.Millisecond, time.Millisecond},
-		{execLooks, time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond},
-		{execLooks, 32 * time.Millisecond, time.Second, 50 * time.Millisecond},
-		{listenerLooks, 50 * time.Microsecond, 0, 100 * time.Microsecond},
-		{listenerLooks, 800 * time.Microsecond, 0, time.Millisecond},
-		{listenerLooks, time.Millisecond, time.Second, time.Millisecond},
 	} {
-		if got := tc.looks.next(tc.waiting, tc.waited); got != tc.want {
-			t.Errorf("%+v.next(%v, %v) = %v, want %v", tc.looks, tc.waiting, tc.waited, got, tc.want)
+		if got := tc.looks.Next(tc.waiting, tc.waited); got != tc.want {
+			t.Errorf("%+v.Next(%v, %v) = %v, want %v", tc.looks, tc.waiting, tc.waited, got, tc.want)
 		}
 	}
 	// Over a slow start's full wait, the posture check's looks are few.
 	looks, waited := 0, time.Duration(0)
-	for wait := postureLooks.first; waited < postureWait; wait = postureLooks.next(wait, waited) {
+	for wait := postureLooks.First; waited < postureWait; wait = postureLooks.Next(wait, waited) {
 		waited += wait
 		looks++
 	}

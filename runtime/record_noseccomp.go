@@ -2,10 +2,7 @@
 
 package runtime
 
-import (
-	"errors"
-	"fmt"
-)
+import "errors"
 
 var errNoSeccomp = errors.New("profile recording needs yoroi built with -tags seccomp")
 
@@ -16,5 +13,3 @@ type recorder struct{}
 func newRecorder(string) (*recorder, error) { return nil, errNoSeccomp }
 
 func (*recorder) recorded() ([]string, error) { return nil, errNoSeccomp }
-
-func syscallName(_ uint32, nr int32) string { return fmt.Sprintf("nr %d", nr) }

@@ -11,6 +11,8 @@ import (
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/monitor"
 )
 
 // syscallNames lists every syscall libseccomp knows on the native architecture.
@@ -56,7 +58,7 @@ func (r *recorder) serve() {
 		return
 	}
 	defer conn.Close()
-	fd, err := receiveListener(conn)
+	fd, err := monitor.ReceiveListener(conn)
 	if err != nil {
 		r.err = fmt.Errorf("seccomp agent: %w", err)
 		return
@@ -68,7 +70,7 @@ func (r *recorder) loop(fd int) {
 	defer unix.Close(fd)
 	arch, _ := libseccomp.GetNativeArch()
 	for {
-		req, err := nextNotification(fd, -1)
+		req, err := monitor.NextNotification(fd, -1)
 		if err != nil {
 			return
 		}
@@ -77,7 +79,7 @@ func (r *recorder) loop(fd int) {
 			r.seen[name] = true
 			r.mu.Unlock()
 		}
-		_ = answer(fd, req.ID, true, 0)
+		_ = monitor.Answer(fd, req.ID, true, 0)
 	}
 }
 
@@ -99,27 +101,4 @@ func (r *recorder) recorded() ([]string, error) {
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// syscallName names syscall nr of the architecture an audit arch value gives ("nr N" for
-// one libseccomp does not know).
-func syscallName(auditArch uint32, nr int32) string {
-	arch := libseccomp.ArchInvalid
-	switch auditArch {
-	case auditArchX8664:
-		arch = libseccomp.ArchAMD64
-		if uint32(nr)&x32SyscallBit != 0 {
-			arch = libseccomp.ArchX32
-		}
-	case auditArchI386:
-		arch = libseccomp.ArchX86
-	case auditArchAarch64:
-		arch = libseccomp.ArchARM64
-	}
-	if arch != libseccomp.ArchInvalid {
-		if name, err := libseccomp.ScmpSyscall(nr).GetNameByArch(arch); err == nil && name != "" {
-			return name
-		}
-	}
-	return fmt.Sprintf("nr %d", nr)
 }

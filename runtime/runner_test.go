@@ -38,15 +38,3 @@ func TestPostureCheckBeside(t *testing.T) {
 		t.Error("no check: a channel or an error")
 	}
 }
-
-// pause sleeps at least as long as asked, and below a millisecond not the millisecond
-// Go's timers would take.
-func TestPause(t *testing.T) {
-	for _, d := range []time.Duration{50 * time.Microsecond, 2 * time.Millisecond} {
-		began := time.Now()
-		pause(d)
-		if got := time.Since(began); got < d {
-			t.Errorf("pause(%v) returned after %v", d, got)
-		}
-	}
-}

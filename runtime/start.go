@@ -7,6 +7,8 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // Start runs the user process of a created container.
@@ -37,7 +39,7 @@ func (r *Runtime) Start(id, notifySocketHost string) error {
 	if err := c.Exec(); err != nil {
 		return err
 	}
-	r.auditBestEffort(auditEvent{Event: "start", ID: id})
+	r.auditBestEffort(audit.Event{Event: "start", ID: id})
 	st, err := c.State()
 	if err != nil {
 		return err

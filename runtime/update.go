@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // UpdateOptions are the new resource limits of a container (runc update semantics: what
@@ -35,7 +36,7 @@ func (r *Runtime) Update(id string, o UpdateOptions) error {
 		return err
 	}
 	if err := hardening.CheckUpdate(&o.Resources, policy); err != nil {
-		r.auditBestEffort(auditEvent{Event: "refusal", ID: id, Profile: policy.Name, Detail: "update", Error: err.Error()})
+		r.auditBestEffort(audit.Event{Event: "refusal", ID: id, Profile: policy.Name, Detail: "update", Error: err.Error()})
 		return err
 	}
 	config := c.Config()
@@ -48,7 +49,7 @@ func (r *Runtime) Update(id string, o UpdateOptions) error {
 	if err := c.Set(config); err != nil {
 		return err
 	}
-	r.auditBestEffort(auditEvent{Event: "update", ID: id, Profile: policy.Name})
+	r.auditBestEffort(audit.Event{Event: "update", ID: id, Profile: policy.Name})
 	return nil
 }
 

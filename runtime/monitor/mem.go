@@ -1,4 +1,4 @@
-package runtime
+package monitor
 
 import (
 	"bytes"
@@ -8,6 +8,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
 )
 
 // execCall is an execve as the monitor read it from the process' memory.
@@ -46,14 +48,14 @@ const argBatch = 128
 // memory, and opens its stat. The process waits for the answer meanwhile, so the reads
 // take few calls: the argv array a page at a time, the arguments a batch at a time (see
 // readArgStrings).
-func readExecCall(p procInfo, req *seccompNotif) *execCall {
+func readExecCall(p procInfo, req *SeccompNotif) *execCall {
 	pid := p.pid
 	e := &execCall{tgid: pid, at: time.Now().UTC()}
 	if p.tgid > 0 {
 		e.tgid = p.tgid
 	}
 	ptr := 8
-	if req.Arch == auditArchI386 || req.Arch == auditArchX8664 && uint32(req.Nr)&x32SyscallBit != 0 {
+	if req.Arch == AuditArchI386 || req.Arch == AuditArchX8664 && uint32(req.Nr)&X32SyscallBit != 0 {
 		ptr = 4
 	}
 	pathArg, argvArg := execPointers(req)
@@ -77,7 +79,7 @@ func (e *execCall) release() {
 }
 
 // event is the audit event of the exec, with its result.
-func (e *execCall) event(base auditEvent, result string) auditEvent {
+func (e *execCall) event(base audit.Event, result string) audit.Event {
 	base.Event, base.Time = "execve", e.at
 	base.Path, base.Args, base.Result = e.path, e.argv, result
 	base.Errno = 0

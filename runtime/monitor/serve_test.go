@@ -1,19 +1,16 @@
-package runtime
+package monitor
 
 import (
-	"encoding/binary"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/yoroi-runtime/yoroi/hardening"
-	"github.com/yoroi-runtime/yoroi/runtime/launcher"
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/proctest"
 )
 
 // A workload looping on a denied syscall (or on execve) gets a burst of events, then a
@@ -49,7 +46,7 @@ func TestBudget(t *testing.T) {
 // sees the process's image change at the exec, its zombie, and nothing once it is
 // reaped (not whatever later gets the pid).
 func TestProcStatFollowsOneProcess(t *testing.T) {
-	cmd, stdin := startThenExec(t, "sleep 0.2")
+	cmd, stdin := proctest.StartThenExec(t, "sleep 0.2")
 	stat, err := openProcStat(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
@@ -127,58 +124,20 @@ func TestExecOutcome(t *testing.T) {
 	}
 }
 
-// A monitor an attached run serves ends when asked to once nothing is connected (not a
-// minute later, as a monitor process nothing connected to does), closes its socket, and
-// may be asked again; until then it takes connections.
-func TestLocalMonitorEnds(t *testing.T) {
-	r := &Runtime{root: t.TempDir()}
-	allow := make([]byte, 8)
-	binary.NativeEndian.PutUint16(allow[0:2], unix.BPF_RET|unix.BPF_K)
-	binary.NativeEndian.PutUint32(allow[4:8], unix.SECCOMP_RET_ALLOW)
-	prog, err := launcher.EncodeFilter(0, allow)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mc := monitorConfig{ID: "c1", AuditPath: filepath.Join(t.TempDir(), "audit.jsonl"), Filter: prog, Plan: hardening.MonitorPlan{Exec: true}}
-	h, err := r.startMonitor(mc, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-h.started; err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("unix", r.monitorSocket("c1"))
-	if err != nil {
-		t.Fatalf("the local monitor takes no connection: %v", err)
-	}
-	conn.Close() // a process that went away before offering its listener
-	start := time.Now()
-	h.stop()
-	h.stop()
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("the local monitor took %s to end", d)
-	}
-	if conn, err := net.Dial("unix", r.monitorSocket("c1")); err == nil {
-		conn.Close()
-		t.Error("the ended monitor still takes connections")
-	}
-	(&monitorHandle{}).stop() // a monitor process' handle: nothing to end
-}
-
 // An exec let through is audited once its result is known, through the watch that holds
 // its process' stat; one whose stat could not be opened is audited at once, its result
 // unknown, never left out of the audit.
 func TestWatchExec(t *testing.T) {
-	audit := filepath.Join(t.TempDir(), "audit.jsonl")
-	m := &monitor{cfg: monitorConfig{ID: "c1"}, log: &auditLog{path: audit}}
+	auditPath := filepath.Join(t.TempDir(), "audit.jsonl")
+	m := &Monitor{cfg: Config{ID: "c1"}, log: audit.At(auditPath)}
 	watch := &execWatch{}
-	ev := auditEvent{ID: "c1", Pid: 42, Syscall: "execve"}
+	ev := audit.Event{ID: "c1", Pid: 42, Syscall: "execve"}
 	m.watchExec(&execCall{path: "/bin/true", argv: []string{"true"}}, ev, watch)
-	data, err := os.ReadFile(audit)
+	data, err := os.ReadFile(auditPath)
 	if err != nil {
 		t.Fatalf("an unwatchable exec was not audited: %v", err)
 	}
-	var got auditEvent
+	var got audit.Event
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +145,7 @@ func TestWatchExec(t *testing.T) {
 		t.Errorf("unwatchable exec: audited %+v, %d watched", got, len(watch.pending))
 	}
 
-	cmd, _ := startThenExec(t, "true")
+	cmd, _ := proctest.StartThenExec(t, "true")
 	stat, err := openProcStat(cmd.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +155,28 @@ func TestWatchExec(t *testing.T) {
 		t.Fatalf("a watchable exec is not watched (%d pending)", len(watch.pending))
 	}
 	watch.pending[0].stat.close()
-	if after, _ := os.ReadFile(audit); len(after) != len(data) {
+	if after, _ := os.ReadFile(auditPath); len(after) != len(data) {
 		t.Error("a watched exec was audited before its result was known")
+	}
+}
+
+// The monitor's polling loops look often while what they wait for is quick and seldom
+// once it is slow: the exec audit and the listener hand-off.
+func TestLooks(t *testing.T) {
+	for _, tc := range []struct {
+		looks                 pace.Backoff
+		waiting, waited, want time.Duration
+	}{
+		{execLooks, 250 * time.Microsecond, 0, 500 * time.Microsecond},
+		{execLooks, time.Millisecond, 4 * time.Millisecond, time.Millisecond},
+		{execLooks, time.Millisecond, 5 * time.Millisecond, 2 * time.Millisecond},
+		{execLooks, 32 * time.Millisecond, time.Second, 50 * time.Millisecond},
+		{listenerLooks, 50 * time.Microsecond, 0, 100 * time.Microsecond},
+		{listenerLooks, 800 * time.Microsecond, 0, time.Millisecond},
+		{listenerLooks, time.Millisecond, time.Second, time.Millisecond},
+	} {
+		if got := tc.looks.Next(tc.waiting, tc.waited); got != tc.want {
+			t.Errorf("%+v.Next(%v, %v) = %v, want %v", tc.looks, tc.waiting, tc.waited, got, tc.want)
+		}
 	}
 }

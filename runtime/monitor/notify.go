@@ -1,4 +1,4 @@
-package runtime
+package monitor
 
 import (
 	"errors"
@@ -13,9 +13,9 @@ import (
 // it: a listener descriptor arrives over a unix socket; notifications are received,
 // checked for still being pending, and answered.
 
-// seccompNotif and seccompNotifResp are the kernel's struct seccomp_notif and
+// SeccompNotif and seccompNotifResp are the kernel's struct seccomp_notif and
 // struct seccomp_notif_resp.
-type seccompNotif struct {
+type SeccompNotif struct {
 	ID    uint64
 	Pid   uint32
 	Flags uint32
@@ -34,7 +34,7 @@ type seccompNotifResp struct {
 
 // receiveListener reads the one descriptor a process sends over conn (libcontainer's
 // seccomp agent protocol).
-func receiveListener(conn *net.UnixConn) (int, error) {
+func ReceiveListener(conn *net.UnixConn) (int, error) {
 	_, fd, err := receiveFD(conn, make([]byte, 1<<16))
 	return fd, err
 }
@@ -68,7 +68,7 @@ var errListenerGone = errors.New("no process left under the filter")
 // negative one: as long as it takes; nil, nil when it passes). The caller must keep the
 // listener until errListenerGone: once it is closed, every notified syscall fails with
 // ENOSYS.
-func nextNotification(fd int, timeout time.Duration) (*seccompNotif, error) {
+func NextNotification(fd int, timeout time.Duration) (*SeccompNotif, error) {
 	for {
 		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 		var ts *unix.Timespec
@@ -88,7 +88,7 @@ func nextNotification(fd int, timeout time.Duration) (*seccompNotif, error) {
 			}
 			continue
 		}
-		var req seccompNotif
+		var req SeccompNotif
 		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req))); e != 0 {
 			if e == unix.EINTR || e == unix.ENOENT {
 				continue // ENOENT: the notifying thread died (e.g. at execve) before we read it.
@@ -109,7 +109,7 @@ func notificationValid(fd int, id uint64) bool {
 // answer answers notification id: continue the syscall, or fail it with errno. It
 // reports whether the answer reached the syscall: not when its process is gone, or the
 // syscall was interrupted by a signal (it is then made again, and notified again).
-func answer(fd int, id uint64, cont bool, errno uint32) bool {
+func Answer(fd int, id uint64, cont bool, errno uint32) bool {
 	resp := seccompNotifResp{ID: id}
 	if cont {
 		resp.Flags = unix.SECCOMP_USER_NOTIF_FLAG_CONTINUE

@@ -1,4 +1,4 @@
-package runtime
+package monitor
 
 import (
 	"os"
@@ -6,6 +6,9 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
 )
 
 // execWatch holds the execs a listener's monitor let through whose result is not known
@@ -23,7 +26,7 @@ type pendingExec struct {
 	before  procImage
 	newComm string
 	exec    *execCall
-	ev      auditEvent
+	ev      audit.Event
 	start   time.Time
 	due     time.Time
 	delay   time.Duration
@@ -35,13 +38,13 @@ const execWaitLimit = 2 * time.Second
 
 // add watches exec, let through at now; it takes the process' stat, opened before the
 // exec, from exec.
-func (w *execWatch) add(exec *execCall, ev auditEvent, now time.Time) {
+func (w *execWatch) add(exec *execCall, ev audit.Event, now time.Time) {
 	newComm := filepath.Base(exec.path)
 	if len(newComm) > 15 {
 		newComm = newComm[:15]
 	}
 	w.pending = append(w.pending, &pendingExec{stat: exec.stat, before: exec.before, newComm: newComm, exec: exec, ev: ev,
-		start: now, due: now, delay: execLooks.first})
+		start: now, due: now, delay: execLooks.First})
 	exec.stat = nil
 }
 
@@ -61,7 +64,7 @@ func (w *execWatch) wait(now time.Time) time.Duration {
 }
 
 // run takes the looks due at now, and audits each exec whose result it learns.
-func (w *execWatch) run(m *monitor, now time.Time) {
+func (w *execWatch) run(m *Monitor, now time.Time) {
 	w.pending = slices.DeleteFunc(w.pending, func(p *pendingExec) bool {
 		if now.Before(p.due) {
 			return false
@@ -83,9 +86,9 @@ func (w *execWatch) run(m *monitor, now time.Time) {
 
 // drain takes the remaining looks as they fall due: the listener is gone (no process is
 // left under the filter), but an exec's last process may still be read (a zombie).
-func (w *execWatch) drain(m *monitor) {
+func (w *execWatch) drain(m *Monitor) {
 	for len(w.pending) > 0 {
-		pause(w.wait(time.Now()))
+		pace.Pause(w.wait(time.Now()))
 		w.run(m, time.Now())
 	}
 }
@@ -109,6 +112,6 @@ func (p *pendingExec) look(now time.Time) (result, exe string, done bool) {
 		return "failed", "", true
 	}
 	p.due = now.Add(p.delay)
-	p.delay = execLooks.next(p.delay, waited)
+	p.delay = execLooks.Next(p.delay, waited)
 	return "", "", false
 }

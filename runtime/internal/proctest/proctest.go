@@ -1,4 +1,5 @@
-package runtime
+// Package proctest has the helpers of yoroi's tests that watch real processes.
+package proctest
 
 import (
 	"bufio"
@@ -7,10 +8,10 @@ import (
 	"testing"
 )
 
-// startThenExec starts sh, which says it runs and, once a line reaches it, executes
+// StartThenExec starts sh, which says it runs and, once a line reaches it, executes
 // command: the tests watch a process across one execve. It returns the process (killed
 // and reaped at the end of the test, unless the test reaped it) and the writer of the line.
-func startThenExec(t *testing.T, command string) (*exec.Cmd, io.Writer) {
+func StartThenExec(t *testing.T, command string) (*exec.Cmd, io.Writer) {
 	t.Helper()
 	cmd := exec.Command("sh", "-c", "echo ready; read go; exec "+command)
 	stdin, err := cmd.StdinPipe()

@@ -1,4 +1,4 @@
-package runtime
+package monitor
 
 import (
 	"os"
@@ -8,6 +8,10 @@ import (
 
 	"golang.org/x/sys/unix"
 )
+
+// The test binary's main goroutine keeps the leader thread (as yoroi's binaries' does), so
+// that a goroutine locked to a thread below runs on another.
+func init() { goruntime.LockOSThread() }
 
 // threadInfo names a thread's process and effective uid, for the group leader and for
 // another thread, as the monitor's status parsing does.

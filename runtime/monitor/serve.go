@@ -1,4 +1,4 @@
-package runtime
+package monitor
 
 import (
 	"bufio"
@@ -16,17 +16,19 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/audit"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
 )
 
-// ServeMonitor runs a container's monitor (see monitor.go) in a process of its own until
-// no process of the container is left: config is its configuration (JSON), listener its
-// bound socket.
-func ServeMonitor(config io.Reader, listener *os.File) error {
-	var mc monitorConfig
+// Run runs a container's monitor in a process of its own until no process of the
+// container is left: config is its configuration (JSON), listener its bound socket.
+func Run(config io.Reader, listener *os.File) error {
+	var mc Config
 	if err := json.NewDecoder(config).Decode(&mc); err != nil {
 		return fmt.Errorf("monitor configuration: %w", err)
 	}
-	m, err := newMonitor(mc)
+	m, err := New(mc)
 	if err != nil {
 		return err
 	}
@@ -39,27 +41,31 @@ func ServeMonitor(config io.Reader, listener *os.File) error {
 	if !ok {
 		return fmt.Errorf("monitor: descriptor 3 is not a unix socket")
 	}
-	m.serve(ln, nil)
+	m.Serve(ln, nil)
 	return nil
 }
 
-func newMonitor(mc monitorConfig) (*monitor, error) {
-	insns, err := sockFilters(mc.Filter)
+// New is the monitor mc configures.
+func New(mc Config) (*Monitor, error) {
+	if mc.Version != ConfigVersion {
+		return nil, fmt.Errorf("monitor configuration version %d, this monitor takes %d", mc.Version, ConfigVersion)
+	}
+	insns, err := Instructions(mc.Filter)
 	if err != nil {
 		return nil, fmt.Errorf("monitor configuration: filter: %w", err)
 	}
-	return &monitor{
-		cfg: mc, filter: insns, log: &auditLog{path: mc.AuditPath},
+	return &Monitor{
+		cfg: mc, filter: insns, log: audit.At(mc.AuditPath),
 		denials: newBudget(200, 50, "seccomp-denied-suppressed", "denials beyond the audit budget, by syscall"),
 		execs:   newBudget(1000, 200, "execve-suppressed", "execs beyond the audit budget, by program"),
 		idle:    make(chan struct{}, 1),
 	}, nil
 }
 
-// serve accepts the container's processes on ln and serves their listeners until none is
+// Serve accepts the container's processes on ln and serves their listeners until none is
 // left, then writes what it counted. Once stop is closed (never, if nil), it also ends
 // when nothing connected at all.
-func (m *monitor) serve(ln *net.UnixListener, stop <-chan struct{}) {
+func (m *Monitor) Serve(ln *net.UnixListener, stop <-chan struct{}) {
 	go m.accept(ln)
 	m.wait(stop)
 	ln.Close()
@@ -96,7 +102,7 @@ func (b *budget) take() bool {
 }
 
 // summary is the event reporting what was counted (nil: nothing), which it resets.
-func (b *budget) summary(id string) *auditEvent {
+func (b *budget) summary(id string) *audit.Event {
 	if len(b.suppressed) == 0 {
 		return nil
 	}
@@ -108,13 +114,13 @@ func (b *budget) summary(id string) *auditEvent {
 	}
 	b.suppressed = map[string]int{}
 	slices.Sort(keys)
-	return &auditEvent{Event: b.event, ID: id, Count: total, Detail: b.what + ": " + strings.Join(keys, ",")}
+	return &audit.Event{Event: b.event, ID: id, Count: total, Detail: b.what + ": " + strings.Join(keys, ",")}
 }
 
-type monitor struct {
-	cfg    monitorConfig
+type Monitor struct {
+	cfg    Config
 	filter []unix.SockFilter
-	log    *auditLog
+	log    *audit.Log
 
 	mu sync.Mutex
 	// active counts connections that have not yet sent a listener and listeners with
@@ -127,7 +133,7 @@ type monitor struct {
 	uidMap string
 }
 
-func (m *monitor) add(n int) {
+func (m *Monitor) add(n int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.active += n
@@ -145,7 +151,7 @@ func (m *monitor) add(n int) {
 // wait returns once every process of the container is gone: a connection was made and
 // nothing is active any more (or nothing connected at all within firstConnWait, or
 // before stop was closed).
-func (m *monitor) wait(stop <-chan struct{}) {
+func (m *Monitor) wait(stop <-chan struct{}) {
 	timeout := time.After(firstConnWait)
 	for {
 		select {
@@ -163,7 +169,7 @@ func (m *monitor) wait(stop <-chan struct{}) {
 	}
 }
 
-func (m *monitor) accept(ln *net.UnixListener) {
+func (m *Monitor) accept(ln *net.UnixListener) {
 	for {
 		conn, err := ln.AcceptUnix()
 		if err != nil {
@@ -176,7 +182,7 @@ func (m *monitor) accept(ln *net.UnixListener) {
 
 // receive takes the listener of the process of the container at the other end of conn,
 // and serves it.
-func (m *monitor) receive(conn *net.UnixConn) {
+func (m *Monitor) receive(conn *net.UnixConn) {
 	fd, err := takeListener(conn)
 	conn.Close()
 	if err != nil {
@@ -194,7 +200,7 @@ func (m *monitor) receive(conn *net.UnixConn) {
 	// sleeps, so that an audited exec wakes the monitor as few times as it can.
 	watch := &execWatch{}
 	for {
-		req, err := nextNotification(fd, watch.wait(time.Now()))
+		req, err := NextNotification(fd, watch.wait(time.Now()))
 		if err != nil {
 			watch.drain(m)
 			return
@@ -215,7 +221,7 @@ const listenerWait = 10 * time.Second
 // number), then acknowledges, so that the launcher makes no syscall the filter could
 // send to a monitor that does not hold the listener yet.
 // listenerLooks space the looks for a launcher's listener: 50 µs doubling to 1 ms.
-var listenerLooks = backoff{first: 50 * time.Microsecond, fast: time.Millisecond, slow: time.Millisecond}
+var listenerLooks = pace.Backoff{First: 50 * time.Microsecond, Fast: time.Millisecond, Slow: time.Millisecond}
 
 func takeListener(conn *net.UnixConn) (int, error) {
 	buf := make([]byte, 4)
@@ -231,7 +237,7 @@ func takeListener(conn *net.UnixConn) (int, error) {
 	deadline := time.Now().Add(listenerWait)
 	// The filter is installed a moment after the offer (about 0.2 ms); on a busy host,
 	// much later: the looks back off to a millisecond apart.
-	wait := listenerLooks.first
+	wait := listenerLooks.First
 	for {
 		fd, err := unix.PidfdGetfd(pidfd, number, 0)
 		if err == nil {
@@ -249,8 +255,8 @@ func takeListener(conn *net.UnixConn) (int, error) {
 		if time.Now().After(deadline) {
 			return -1, fmt.Errorf("no seccomp listener at descriptor %d after %s", number, listenerWait)
 		}
-		pause(wait)
-		wait = listenerLooks.next(wait, 0)
+		pace.Pause(wait)
+		wait = listenerLooks.Next(wait, 0)
 	}
 }
 
@@ -260,7 +266,7 @@ func isSeccompListener(fd int) bool {
 }
 
 // handle answers one notification as the container's own filter would, and audits it.
-func (m *monitor) handle(fd int, req *seccompNotif, watch *execWatch) {
+func (m *Monitor) handle(fd int, req *SeccompNotif, watch *execWatch) {
 	n, ok := m.classify(fd, req)
 	if !ok || m.answerUnaudited(fd, req, n) {
 		return
@@ -295,16 +301,16 @@ type notification struct {
 
 // classify runs the container's filter on req. When it cannot, it fails the syscall
 // (ENOSYS), audits why and returns false.
-func (m *monitor) classify(fd int, req *seccompNotif) (notification, bool) {
-	d := seccompData{Nr: req.Nr, Arch: req.Arch, IP: req.IP, Args: req.Args}
-	act, err := runFilter(m.filter, &d)
+func (m *Monitor) classify(fd int, req *SeccompNotif) (notification, bool) {
+	d := SeccompData{Nr: req.Nr, Arch: req.Arch, IP: req.IP, Args: req.Args}
+	act, err := RunFilter(m.filter, &d)
 	if err != nil {
-		answer(fd, req.ID, false, uint32(unix.ENOSYS))
-		m.write(auditEvent{Event: "monitor-error", ID: m.cfg.ID, Error: err.Error()})
+		Answer(fd, req.ID, false, uint32(unix.ENOSYS))
+		m.write(audit.Event{Event: "monitor-error", ID: m.cfg.ID, Error: err.Error()})
 		return notification{}, false
 	}
-	n := notification{act: act, name: syscallName(req.Arch, req.Nr)}
-	n.exec = m.cfg.Plan.Exec && isExecSyscall(req.Arch, uint32(req.Nr))
+	n := notification{act: act, name: SyscallName(req.Arch, req.Nr)}
+	n.exec = m.cfg.Plan.Exec && IsExecSyscall(req.Arch, uint32(req.Nr))
 	n.complains = act&retActionFull == retErrno && m.cfg.Plan.Complain && !slices.Contains(m.cfg.Plan.ComplainNever, n.name)
 	return n, true
 }
@@ -312,17 +318,17 @@ func (m *monitor) classify(fd int, req *seccompNotif) (notification, bool) {
 // answerUnaudited answers at once, without reading the caller, what is beyond the
 // audit's budget: a denial, counted by syscall, or an exec let through, counted by path.
 // It reports whether it answered.
-func (m *monitor) answerUnaudited(fd int, req *seccompNotif, n notification) bool {
+func (m *Monitor) answerUnaudited(fd int, req *SeccompNotif, n notification) bool {
 	denied := n.act&retActionFull == retErrno
 	switch {
 	case denied && !n.complains && !n.exec && !m.take(m.denials):
-		if answer(fd, req.ID, false, n.act&retData) {
+		if Answer(fd, req.ID, false, n.act&retData) {
 			m.count(m.denials, n.name)
 		}
 		return true
 	case n.exec && !denied && !m.take(m.execs):
 		path := m.execPath(req)
-		if answer(fd, req.ID, true, 0) {
+		if Answer(fd, req.ID, true, 0) {
 			m.count(m.execs, path)
 		}
 		return true
@@ -332,7 +338,7 @@ func (m *monitor) answerUnaudited(fd int, req *seccompNotif, n notification) boo
 
 // readCaller reads what the audit says of the notifying process and, for an exec, what
 // it executes. It returns false once the notification is no longer valid.
-func (m *monitor) readCaller(fd int, req *seccompNotif, isExec bool) (procInfo, *execCall, bool) {
+func (m *Monitor) readCaller(fd int, req *SeccompNotif, isExec bool) (procInfo, *execCall, bool) {
 	// An exec's process is read once more below (its stat, which its watch keeps): the
 	// caller's name comes from there.
 	proc := m.readProc(int(req.Pid), !isExec)
@@ -357,7 +363,7 @@ func (m *monitor) readCaller(fd int, req *seccompNotif, isExec bool) (procInfo, 
 
 // deny fails a syscall the filter denies with its errno, or lets it run in complain mode,
 // and audits it.
-func (m *monitor) deny(fd int, req *seccompNotif, n notification, exec *execCall, ev auditEvent, watch *execWatch) {
+func (m *Monitor) deny(fd int, req *SeccompNotif, n notification, exec *execCall, ev audit.Event, watch *execWatch) {
 	errno := n.act & retData
 	if n.complains {
 		if m.continueExec(fd, req, exec, ev, watch) {
@@ -367,7 +373,7 @@ func (m *monitor) deny(fd int, req *seccompNotif, n notification, exec *execCall
 		}
 		return
 	}
-	if !answer(fd, req.ID, false, errno) {
+	if !Answer(fd, req.ID, false, errno) {
 		return // interrupted: it comes again
 	}
 	if m.cfg.Plan.Denials || m.cfg.Plan.Complain {
@@ -381,8 +387,8 @@ func (m *monitor) deny(fd int, req *seccompNotif, n notification, exec *execCall
 }
 
 // kill carries out a kill or trap action on an exec the prologue sent.
-func (m *monitor) kill(fd int, req *seccompNotif, act uint32, proc procInfo, exec *execCall, ev auditEvent) {
-	answer(fd, req.ID, false, uint32(unix.EPERM))
+func (m *Monitor) kill(fd int, req *SeccompNotif, act uint32, proc procInfo, exec *execCall, ev audit.Event) {
+	Answer(fd, req.ID, false, uint32(unix.EPERM))
 	sig := unix.SIGKILL
 	if act&retActionFull == retTrap {
 		sig = unix.SIGSYS
@@ -397,8 +403,8 @@ func (m *monitor) kill(fd int, req *seccompNotif, act uint32, proc procInfo, exe
 
 // continueExec lets the syscall run; for an exec, it has watch audit it once its result
 // is known. It reports whether the syscall was let through (not interrupted).
-func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev auditEvent, watch *execWatch) bool {
-	if !answer(fd, req.ID, true, 0) {
+func (m *Monitor) continueExec(fd int, req *SeccompNotif, exec *execCall, ev audit.Event, watch *execWatch) bool {
+	if !Answer(fd, req.ID, true, 0) {
 		return false
 	}
 	if exec != nil {
@@ -410,7 +416,7 @@ func (m *monitor) continueExec(fd int, req *seccompNotif, exec *execCall, ev aud
 // watchExec has watch audit an exec let through once its result is known; when its
 // process' stat could not be opened (the monitor out of descriptors, say), it audits the
 // exec now, its result unknown, rather than not at all.
-func (m *monitor) watchExec(exec *execCall, ev auditEvent, watch *execWatch) {
+func (m *Monitor) watchExec(exec *execCall, ev audit.Event, watch *execWatch) {
 	if exec.stat == nil {
 		m.write(exec.event(ev, execResultUnknown))
 		return
@@ -423,23 +429,23 @@ func (m *monitor) watchExec(exec *execCall, ev auditEvent, watch *execWatch) {
 const execResultUnknown = "unknown"
 
 // take spends a token of budget b, if there is one.
-func (m *monitor) take(b *budget) bool {
+func (m *Monitor) take(b *budget) bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return b.take()
 }
 
 // count counts key in budget b, to be reported in its summary.
-func (m *monitor) count(b *budget, key string) {
+func (m *Monitor) count(b *budget, key string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	b.suppressed[key]++
 }
 
 // flushSuppressed reports the denials and execs counted but not audited one by one.
-func (m *monitor) flushSuppressed() {
+func (m *Monitor) flushSuppressed() {
 	m.mu.Lock()
-	var out []auditEvent
+	var out []audit.Event
 	for _, b := range []*budget{m.denials, m.execs} {
 		if ev := b.summary(m.cfg.ID); ev != nil {
 			out = append(out, *ev)
@@ -451,10 +457,10 @@ func (m *monitor) flushSuppressed() {
 	}
 }
 
-func (m *monitor) write(ev auditEvent) {
+func (m *Monitor) write(ev audit.Event) {
 	// The monitor has no one to tell of a failed write but its stderr (/dev/null): the
 	// audit log's own failures are the host's to watch.
-	_ = m.log.write(ev)
+	_ = m.log.Write(ev)
 }
 
 // procInfo is what the monitor reads of a notifying process.
@@ -469,7 +475,7 @@ type procInfo struct {
 // container's id map, read once (no process of a container is in another user namespace:
 // the filter denies creating one). The process waits meanwhile: the ids come from its
 // pidfd where the kernel tells them (threadInfo), from its status elsewhere.
-func (m *monitor) readProc(pid int, comm bool) procInfo {
+func (m *Monitor) readProc(pid int, comm bool) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
 	if info, ok := threadInfo(pid); ok {
@@ -554,13 +560,13 @@ func mapToInside(idMap string, host uint32) *uint32 {
 	return nil
 }
 
-func (p procInfo) event(id string) auditEvent {
-	return auditEvent{ID: id, Pid: p.pid, UID: p.uid, HostUID: p.hostUID, Exe: p.exe, Comm: p.comm}
+func (p procInfo) event(id string) audit.Event {
+	return audit.Event{ID: id, Pid: p.pid, UID: p.uid, HostUID: p.hostUID, Exe: p.exe, Comm: p.comm}
 }
 
 // execPath is the path an exec notification asks for, for counting (read without the
 // checks an audited exec gets).
-func (m *monitor) execPath(req *seccompNotif) string {
+func (m *Monitor) execPath(req *SeccompNotif) string {
 	addr, _ := execPointers(req)
 	p, _ := readString(int(req.Pid), addr)
 	return p
@@ -568,8 +574,8 @@ func (m *monitor) execPath(req *seccompNotif) string {
 
 // execPointers are the addresses of an exec notification's path and argv: execve(path, argv,
 // envp), execveat(dirfd, path, argv, envp, flags).
-func execPointers(req *seccompNotif) (path, argv uint64) {
-	if nr := uint32(req.Nr) &^ x32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
+func execPointers(req *SeccompNotif) (path, argv uint64) {
+	if nr := uint32(req.Nr) &^ X32SyscallBit; nr == 322 || nr == 545 || nr == 358 || nr == 281 {
 		return req.Args[1], req.Args[2]
 	}
 	return req.Args[0], req.Args[1]
@@ -649,7 +655,7 @@ func readProcFile(path string) ([]byte, error) {
 }
 
 // execLooks space the looks at an exec'ing process after the exec was let through.
-var execLooks = backoff{first: 250 * time.Microsecond, fast: time.Millisecond, quick: 5 * time.Millisecond, slow: 50 * time.Millisecond}
+var execLooks = pace.Backoff{First: 250 * time.Microsecond, Fast: time.Millisecond, Quick: 5 * time.Millisecond, Slow: 50 * time.Millisecond}
 
 // execOutcome tells an exec's result from one look at the process (ok: it could be
 // read), or that it cannot be told yet.
@@ -676,8 +682,8 @@ func execOutcome(before, now procImage, ok bool, newComm string) (result string,
 	return "", false
 }
 
-// isExecSyscall: nr is execve or execveat on arch.
-func isExecSyscall(arch, nr uint32) bool {
+// IsExecSyscall: nr is execve or execveat on arch.
+func IsExecSyscall(arch, nr uint32) bool {
 	for _, e := range execSyscalls {
 		if e.audit == arch && slices.Contains(e.nrs, nr) {
 			return true
@@ -688,11 +694,11 @@ func isExecSyscall(arch, nr uint32) bool {
 
 func archName(arch uint32) string {
 	switch arch {
-	case auditArchX8664:
+	case AuditArchX8664:
 		return "x86_64"
-	case auditArchI386:
+	case AuditArchI386:
 		return "x86"
-	case auditArchAarch64:
+	case AuditArchAarch64:
 		return "aarch64"
 	}
 	return fmt.Sprintf("%#x", arch)

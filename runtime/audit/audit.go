@@ -1,4 +1,5 @@
-package runtime
+// Package audit is yoroi's audit log: one JSON line per event, appended.
+package audit
 
 import (
 	"encoding/json"
@@ -12,8 +13,8 @@ import (
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
-// auditEvent is one line of the audit log.
-type auditEvent struct {
+// Event is one line of the audit log.
+type Event struct {
 	Time     time.Time           `json:"time"`
 	Event    string              `json:"event"`
 	ID       string              `json:"id"`
@@ -41,21 +42,27 @@ type auditEvent struct {
 	Count   int     `json:"count,omitempty"`
 }
 
-// auditLog appends JSON lines. The file is opened append-only without following
+// Log appends JSON lines. The file is opened append-only without following
 // symlinks, and each call is one write(2), so concurrent yoroi processes never
 // interleave or truncate each other's lines.
-type auditLog struct {
+type Log struct {
 	path string
 }
 
-func newAuditLog(cfg hardening.AuditConfig) *auditLog {
+// New is the log cfg configures, nil (writing nothing) when it is disabled.
+func New(cfg hardening.AuditConfig) *Log {
 	if !cfg.Enabled {
 		return nil
 	}
-	return &auditLog{path: cfg.Path}
+	return &Log{path: cfg.Path}
 }
 
-func (a *auditLog) write(events ...auditEvent) error {
+// At is the log at path.
+func At(path string) *Log { return &Log{path: path} }
+
+// Write appends events, each one line, in one write(2); an event without a time gets
+// the current one.
+func (a *Log) Write(events ...Event) error {
 	if a == nil || len(events) == 0 {
 		return nil
 	}
