@@ -151,8 +151,8 @@ type shimKind struct {
 }
 
 // idleMemory measures 10: the memory each idle container costs beside its own processes,
-// with each runtime: its shim, and yoroi's monitor (a process per container that ctr
-// starts detached, as every engine does).
+// with each runtime: its shim, and yoroi's monitor (served by yoroi's shim; a process of
+// its own under any other engine's, counted here if one runs).
 func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string) error) {
 	b.printf("## 10. Memory per idle container, beside the container's own processes (%d idle containers)\n\n", b.o.idle)
 	b.printf("| runtime | shim RSS per container | shim PSS per container | shims | monitor RSS per container | monitor PSS per container | monitors | shim and monitor PSS per container |\n|---|---|---|---|---|---|---|---|\n")

@@ -315,6 +315,70 @@ func TestAttachedRunServesMonitor(t *testing.T) {
 	e.assertNoLeftovers(killed)
 }
 
+// yoroi's containerd shim hosts the monitors of the containers it runs (it lives as long
+// as they do): no monitor process runs beside a container, and the task's execs and
+// denials, and an exec's through the shim, reach the audit log from the shim. Killed with
+// its container gone, the shim leaves nothing behind. A create whose host cannot be
+// reached starts a monitor process after all, and says so.
+func TestShimHostsMonitors(t *testing.T) {
+	e := newEnv(t)
+	c := startContainerdEnv(t, true, yoroiBin, []string{"YOROI_CONFIG=" + e.config})
+	id := uniqueID("shim-monitor")
+	if out, err := c.run("run", "-d", "--runtime", "io.containerd.yoroi.v2", busyboxRef, id, "sh", "-c", "unshare -U true; exec sleep 1000"); err != nil {
+		t.Fatalf("ctr run -d: %v\n%s", err, out)
+	}
+	defer func() {
+		_, _ = c.run("task", "kill", "-s", "KILL", id)
+		_, _ = c.run("task", "delete", "-f", id)
+		_, _ = c.run("container", "delete", id)
+	}()
+	sock := filepath.Join(c.dir, "state", "io.containerd.runtime.v2.task", "default", id, "yoroi-monitors.sock")
+	if st, err := os.Stat(sock); err != nil || st.Mode()&os.ModeSocket == 0 || st.Mode().Perm() != 0o600 {
+		t.Errorf("the shim's monitor socket %s: %v %v, want a socket only root may use", sock, st, err)
+	}
+	if pids := monitorPids(id); len(pids) > 0 {
+		t.Errorf("a monitor process runs beside the shim: %v", pids)
+	}
+	if out, err := c.run("task", "exec", "--exec-id", "probe", id, "sh", "-c", "unshare -U true; exec /bin/true"); err != nil {
+		t.Fatalf("task exec: %v %q", err, out)
+	}
+	execs := waitExecEvents(t, e, id, 4)
+	for _, want := range [][]string{{"sh", "-c", "unshare -U true; exec sleep 1000"}, {"sleep", "1000"}, {"sh", "-c", "unshare -U true; exec /bin/true"}, {"/bin/true"}} {
+		if !slices.ContainsFunc(execs, func(ev map[string]any) bool { return fmt.Sprint(ev["args"]) == fmt.Sprint(toAny(want)) }) {
+			t.Errorf("no execve event for %v in %v", want, execs)
+		}
+	}
+	var denied []map[string]any
+	for deadline := time.Now().Add(5 * time.Second); len(denied) < 2 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		denied = e.auditEvents(id, "seccomp-denied")
+	}
+	if len(denied) != 2 || denied[0]["syscall"] != "unshare" || denied[1]["syscall"] != "unshare" {
+		t.Errorf("denials audited from the shim: %v, want unshare from the task and from the exec", denied)
+	}
+	if monitorPids(id) != nil {
+		t.Error("a monitor process started for the exec")
+	}
+
+	// No host at the socket named: a monitor process, and a warning.
+	e.extraEnv = []string{"YOROI_MONITOR_HOST=" + filepath.Join(t.TempDir(), "none.sock")}
+	b := e.newBundle("sleep", "1000")
+	lone := uniqueID("no-host")
+	t.Cleanup(func() { e.run("delete", "-f", lone) })
+	r := e.run("run", "--detach", "--bundle", b.dir, lone)
+	if r.code != 0 || !strings.Contains(r.stderr, "did not take container "+lone+"'s monitor") {
+		t.Errorf("run --detach with no monitor host: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if pids := monitorPids(lone); len(pids) != 1 {
+		t.Errorf("no host: monitor processes %v, want one", pids)
+	}
+	e.ok("exec", lone, "/bin/true")
+	waitExecEvents(t, e, lone, 2)
+	e.ok("delete", "-f", lone)
+	if err := e.monitorGone(lone); err != nil {
+		t.Error(err)
+	}
+}
+
 func toAny(s []string) []any {
 	out := make([]any, len(s))
 	for i, v := range s {

@@ -21,6 +21,7 @@ import (
 	"github.com/opencontainers/runc/libcontainer"
 	"github.com/opencontainers/runc/libcontainer/configs"
 	"github.com/opencontainers/runc/libcontainer/utils"
+	"github.com/sirupsen/logrus"
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
@@ -147,12 +148,13 @@ const localMonitorEnd = 2 * time.Second
 // startMonitor starts the monitor: its socket is bound here, before anything can connect
 // to it. A local monitor is served by this process (an attached run, which lives as long
 // as its container: a monitor process would cost every such start a Go process' start and
-// exit). Otherwise the socket is handed to a monitor process, which runs in a session of
-// its own with no descriptor of ours but its configuration (a memfd on stdin) and the
-// socket, so that it outlives this command and holds nothing an engine waits on; the
-// monitor's fork and execve (about a millisecond of every create here) go on in the
-// background. The socket is bound when startMonitor returns, so the container's processes
-// may connect at once.
+// exit). Otherwise the socket is handed to the process that hosts this command's
+// monitors, yoroi's containerd shim (handOrStart), or to a monitor process, which runs in
+// a session of its own with no descriptor of ours but its configuration (a memfd on
+// stdin) and the socket, so that it outlives this command and holds nothing an engine
+// waits on; either goes on in the background (the monitor process' fork and execve take
+// about a millisecond of every create here). The socket is bound when startMonitor
+// returns, so the container's processes may connect at once.
 func (r *Runtime) startMonitor(mc monitor.Config, local bool) (*monitorHandle, error) {
 	sock := r.monitorSocket(mc.ID)
 	if err := os.MkdirAll(filepath.Dir(sock), 0o700); err != nil {
@@ -160,7 +162,7 @@ func (r *Runtime) startMonitor(mc monitor.Config, local bool) (*monitorHandle, e
 	}
 	_ = os.Remove(sock)
 	var ln *net.UnixListener
-	err := viaDirFD(sock, func(addr string) (err error) {
+	err := monitor.WithSocketPath(sock, func(addr string) (err error) {
 		ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: addr, Net: "unix"})
 		return err
 	})
@@ -176,22 +178,34 @@ func (r *Runtime) startMonitor(mc monitor.Config, local bool) (*monitorHandle, e
 	if err != nil {
 		return nil, err
 	}
-	cmd, config, err := monitorCommand(mc, lnFile)
-	if err != nil {
-		lnFile.Close()
-		return nil, err
-	}
 	done := make(chan error, 1)
 	go func() {
 		defer lnFile.Close()
-		defer config.Close()
-		err := cmd.Start()
-		if err == nil {
-			err = cmd.Process.Release()
-		}
-		done <- err
+		done <- handOrStart(mc, lnFile)
 	}()
 	return &monitorHandle{started: done}, nil
+}
+
+// handOrStart hands the monitor to the process that hosts this command's monitors (yoroi's
+// shim, which names itself in monitor.HostEnv), or, with none or if it fails to take it,
+// starts a monitor process.
+func handOrStart(mc monitor.Config, lnFile *os.File) error {
+	if host := os.Getenv(monitor.HostEnv); host != "" {
+		err := monitor.Hand(host, mc, lnFile)
+		if err == nil {
+			return nil
+		}
+		logrus.Warnf("the monitor host %s did not take container %s's monitor (%v): starting a monitor process", host, mc.ID, err)
+	}
+	cmd, config, err := monitorCommand(mc, lnFile)
+	if err != nil {
+		return err
+	}
+	defer config.Close()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
 }
 
 // serveLocal serves the container's monitor on ln from this process.
@@ -254,26 +268,11 @@ func monitorCommand(mc monitor.Config, listener *os.File) (*exec.Cmd, *os.File, 
 	return cmd, config, nil
 }
 
-// viaDirFD calls f with an address for the socket path: the path itself, or, when it is
-// longer than a socket address holds (108 bytes; runc's tests use long state roots), the
-// same file through a descriptor of its directory, /proc/self/fd/N/NAME.
-func viaDirFD(path string, f func(addr string) error) error {
-	if len(path) < 100 {
-		return f(path)
-	}
-	dir, err := os.OpenFile(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	return f(fmt.Sprintf("/proc/self/fd/%d/%s", dir.Fd(), filepath.Base(path)))
-}
-
 // dialMonitor connects to container id's monitor, for a process of the container to send
 // it its listener.
 func (r *Runtime) dialMonitor(id string) (*os.File, error) {
 	var conn *net.UnixConn
-	err := viaDirFD(r.monitorSocket(id), func(addr string) (err error) {
+	err := monitor.WithSocketPath(r.monitorSocket(id), func(addr string) (err error) {
 		conn, err = net.DialUnix("unix", nil, &net.UnixAddr{Name: addr, Net: "unix"})
 		return err
 	})

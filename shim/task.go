@@ -35,6 +35,7 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
+			hostMonitors()
 			return &taskService{TTRPCTaskService: svc}, nil
 		},
 	})

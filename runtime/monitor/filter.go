@@ -243,7 +243,7 @@ func load(in unix.SockFilter, d *SeccompData, mem *[bpfMemWords]uint32) (uint32,
 	return 0, fmt.Errorf("instruction %#x", in.Code)
 }
 
-// runFilter runs a seccomp program on d as the kernel does and returns its action. A
+// RunFilter runs a seccomp program on d as the kernel does and returns its action. A
 // program the kernel would have refused to load is an error.
 func RunFilter(insns []unix.SockFilter, d *SeccompData) (uint32, error) {
 	var a, x uint32

@@ -32,7 +32,7 @@ type seccompNotifResp struct {
 	Flags uint32
 }
 
-// receiveListener reads the one descriptor a process sends over conn (libcontainer's
+// ReceiveListener reads the one descriptor a process sends over conn (libcontainer's
 // seccomp agent protocol).
 func ReceiveListener(conn *net.UnixConn) (int, error) {
 	_, fd, err := receiveFD(conn, make([]byte, 1<<16))
@@ -64,7 +64,7 @@ func receiveFD(conn *net.UnixConn, buf []byte) (int, int, error) {
 // errListenerGone: no process is left under the filter.
 var errListenerGone = errors.New("no process left under the filter")
 
-// nextNotification waits for the next notification on listener fd, at most timeout (a
+// NextNotification waits for the next notification on listener fd, at most timeout (a
 // negative one: as long as it takes; nil, nil when it passes). The caller must keep the
 // listener until errListenerGone: once it is closed, every notified syscall fails with
 // ENOSYS.
@@ -106,7 +106,7 @@ func notificationValid(fd int, id uint64) bool {
 	return e == 0
 }
 
-// answer answers notification id: continue the syscall, or fail it with errno. It
+// Answer answers notification id: continue the syscall, or fail it with errno. It
 // reports whether the answer reached the syscall: not when its process is gone, or the
 // syscall was interrupted by a signal (it is then made again, and notified again).
 func Answer(fd int, id uint64, cont bool, errno uint32) bool {

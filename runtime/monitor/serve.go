@@ -117,6 +117,7 @@ func (b *budget) summary(id string) *audit.Event {
 	return &audit.Event{Event: b.event, ID: id, Count: total, Detail: b.what + ": " + strings.Join(keys, ",")}
 }
 
+// Monitor is one container's monitor.
 type Monitor struct {
 	cfg    Config
 	filter []unix.SockFilter
@@ -215,14 +216,14 @@ func (m *Monitor) receive(conn *net.UnixConn) {
 // listenerWait bounds the wait for a launcher to install the filter it offered.
 const listenerWait = 10 * time.Second
 
+// listenerLooks space the looks for a launcher's listener: 50 µs doubling to 1 ms.
+var listenerLooks = pace.Backoff{First: 50 * time.Microsecond, Fast: time.Millisecond, Slow: time.Millisecond}
+
 // takeListener takes the seccomp listener a launcher offers (launcher.c's
 // offer_listener): a pidfd of the launcher and the number the listener will have in it.
 // The monitor takes it from the process once it is there (a seccomp listener at that
 // number), then acknowledges, so that the launcher makes no syscall the filter could
 // send to a monitor that does not hold the listener yet.
-// listenerLooks space the looks for a launcher's listener: 50 µs doubling to 1 ms.
-var listenerLooks = pace.Backoff{First: 50 * time.Microsecond, Fast: time.Millisecond, Slow: time.Millisecond}
-
 func takeListener(conn *net.UnixConn) (int, error) {
 	buf := make([]byte, 4)
 	n, pidfd, err := receiveFD(conn, buf)
