@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestCRIValidation runs the Kubernetes CRI validation suite (cri-tools' critest) against
@@ -50,10 +52,17 @@ func runCritest(t *testing.T, bin, sock, handler string) ([]peerResult, []byte) 
 	report := filepath.Join(t.TempDir(), "report.json")
 	cmd := exec.Command(bin, "-runtime-endpoint", "unix://"+sock, "-image-endpoint", "unix://"+sock,
 		"-runtime-handler", handler, "-ginkgo.skip", critestSkip, "-ginkgo.json-report", report, "-ginkgo.no-color")
-	// The suite's kubelet-like paths (pod log directories) go under a directory of the test.
+	// The suite's kubelet-like paths (pod log directories, the host paths of its mount
+	// propagation tests), which it makes with os.MkdirTemp and leaves behind, go under a
+	// directory of the test. It leaves the propagation tests' paths mounted when the
+	// runtime refuses their containers (yoroi refuses privileged ones): unmounted here.
 	cmd.Dir = t.TempDir()
+	cmd.Env = append(os.Environ(), "TMPDIR="+cmd.Dir)
 	start := time.Now()
 	out, err := runWithTimeout(cmd, 25*time.Minute)
+	for _, m := range mountsUnder(t, cmd.Dir) {
+		_ = unix.Unmount(strings.Fields(m)[4], unix.MNT_DETACH)
+	}
 	t.Logf("critest -runtime-handler %s: %s (%v)", handler, time.Since(start).Round(time.Second), err)
 	data, rerr := os.ReadFile(report)
 	if rerr != nil {
