@@ -38,15 +38,10 @@ func builtinFilter(t *testing.T) (*configs.Seccomp, []byte) {
 // bigEndianWords is seccomp_data as x/net/bpf reads it: each 32-bit word big-endian, at
 // the offset the kernel's native layout has it.
 func bigEndianWords(d *monitor.SeccompData) []byte {
-	native := binary.NativeEndian.AppendUint32(nil, uint32(d.Nr))
-	native = binary.NativeEndian.AppendUint32(native, d.Arch)
-	native = binary.NativeEndian.AppendUint64(native, d.IP)
-	for _, a := range d.Args {
-		native = binary.NativeEndian.AppendUint64(native, a)
-	}
-	out := make([]byte, len(native))
-	for off := 0; off < len(native); off += 4 {
-		binary.BigEndian.PutUint32(out[off:], binary.NativeEndian.Uint32(native[off:]))
+	out := make([]byte, 64)
+	for off := uint32(0); off < uint32(len(out)); off += 4 {
+		w, _ := d.Word(off)
+		binary.BigEndian.PutUint32(out[off:], w)
 	}
 	return out
 }

@@ -209,7 +209,9 @@ type SeccompData struct {
 	Args [6]uint64
 }
 
-func (d *SeccompData) word(off uint32) (uint32, bool) {
+// Word is the 32-bit word of d at byte offset off, as a filter's load reads it (false:
+// not an aligned offset within seccomp_data).
+func (d *SeccompData) Word(off uint32) (uint32, bool) {
 	if off%4 != 0 || off+4 > seccompDataSize {
 		return 0, false
 	}
@@ -225,7 +227,7 @@ func load(in unix.SockFilter, d *SeccompData, mem *[bpfMemWords]uint32) (uint32,
 		if in.Code&0x07 != bpfLD {
 			break // the index register has no absolute load
 		}
-		w, ok := d.word(in.K)
+		w, ok := d.Word(in.K)
 		if !ok {
 			return 0, fmt.Errorf("load of offset %d", in.K)
 		}

@@ -78,7 +78,7 @@ func TestRunFilterInstructions(t *testing.T) {
 func bigEndianWords(d *SeccompData) []byte {
 	out := make([]byte, seccompDataSize)
 	for off := uint32(0); off < seccompDataSize; off += 4 {
-		w, _ := d.word(off)
+		w, _ := d.Word(off)
 		binary.BigEndian.PutUint32(out[off:], w)
 	}
 	return out
