@@ -10,7 +10,6 @@ import (
 	"sync"
 
 	libseccomp "github.com/seccomp/libseccomp-golang"
-	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/runtime/monitor"
 )
@@ -67,10 +66,15 @@ func (r *recorder) serve() {
 }
 
 func (r *recorder) loop(fd int) {
-	defer unix.Close(fd)
+	l, err := monitor.NewListener(fd)
+	if err != nil {
+		r.err = fmt.Errorf("seccomp agent: %w", err)
+		return
+	}
+	defer l.Close()
 	arch, _ := libseccomp.GetNativeArch()
 	for {
-		req, err := monitor.NextNotification(fd, -1)
+		req, err := l.Next(-1)
 		if err != nil {
 			return
 		}
@@ -79,7 +83,7 @@ func (r *recorder) loop(fd int) {
 			r.seen[name] = true
 			r.mu.Unlock()
 		}
-		_ = monitor.Answer(fd, req.ID, true, 0)
+		_ = monitor.Answer(l.FD(), req.ID, true, 0)
 	}
 }
 

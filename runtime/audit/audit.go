@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // Event is one line of the audit log.
@@ -78,15 +79,21 @@ func (a *Log) Write(events ...Event) error {
 		}
 		buf = append(append(buf, line...), '\n')
 	}
-	if err := os.MkdirAll(filepath.Dir(a.path), 0o700); err != nil {
-		return fmt.Errorf("audit log: %w", err)
+	// The calls are quiet ones: a container's monitor writes here while the container's
+	// programs run (package quiet). Its directory is made when it is not there yet.
+	const flags = unix.O_WRONLY | unix.O_APPEND | unix.O_CREAT | unix.O_NOFOLLOW
+	fd, err := quiet.Open(a.path, flags, 0o600)
+	if err == unix.ENOENT {
+		if err := os.MkdirAll(filepath.Dir(a.path), 0o700); err != nil {
+			return fmt.Errorf("audit log: %w", err)
+		}
+		fd, err = quiet.Open(a.path, flags, 0o600)
 	}
-	fd, err := unix.Open(a.path, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return fmt.Errorf("audit log %s: %w", a.path, err)
 	}
-	defer unix.Close(fd)
-	if _, err := unix.Write(fd, buf); err != nil {
+	defer quiet.Close(fd)
+	if err := quiet.Write(fd, buf); err != nil {
 		return fmt.Errorf("audit log %s: %w", a.path, err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/yoroi-runtime/yoroi/runtime/audit"
 	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // execWatch holds the execs a listener's monitor let through whose result is not known
@@ -44,7 +44,7 @@ func (w *execWatch) add(exec *execCall, ev audit.Event, now time.Time) {
 		newComm = newComm[:15]
 	}
 	w.pending = append(w.pending, &pendingExec{stat: exec.stat, before: exec.before, newComm: newComm, exec: exec, ev: ev,
-		start: now, due: now, delay: execLooks.First})
+		start: now, due: now.Add(execLooks.First), delay: execLooks.Next(execLooks.First, execLooks.First)})
 	exec.stat = nil
 }
 
@@ -97,13 +97,14 @@ func (w *execWatch) drain(m *Monitor) {
 // executable it runs now, if it executed and still runs), or else when to look again.
 // Closely at first: a short-lived program may be gone (and reaped) a millisecond later.
 // Each look is a read of its stat, and a wake-up on a CPU the program may need: the first
-// right away, the next after 250 µs (an execve takes about that), and the pause doubles,
-// to a millisecond for the first 5 ms and to 50 ms after.
+// 250 µs after the exec was let through (an execve takes about that; a look at once would
+// only keep the CPU from the exec, which the answer woke on the monitor's CPU), and the
+// pause doubles, to a millisecond for the first 5 ms and to 50 ms after.
 func (p *pendingExec) look(now time.Time) (result, exe string, done bool) {
 	cur, ok := p.stat.image()
 	if result, done := execOutcome(p.before, cur, ok, p.newComm); done {
 		if result == "executed" && !cur.zombie {
-			exe, _ = os.Readlink("/proc/" + strconv.Itoa(p.stat.pid) + "/exe")
+			exe, _ = quiet.Readlink("/proc/" + strconv.Itoa(p.stat.pid) + "/exe")
 		}
 		return result, exe, true
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/runtime/audit"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // execCall is an execve as the monitor read it from the process' memory.
@@ -240,7 +241,7 @@ func peekStrings(pid int, addrs []uint64) (peeks [][]byte, read int) {
 	buf := make([]byte, size)
 	local := []unix.Iovec{{Base: unsafe.SliceData(buf)}}
 	local[0].SetLen(size)
-	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	n, err := quiet.ProcessVMReadv(pid, local, remote)
 	if err != nil {
 		n = 0
 	}
@@ -261,7 +262,7 @@ func readMem(pid int, addr uint64, buf []byte) bool {
 	local := []unix.Iovec{{Base: &buf[0]}}
 	local[0].SetLen(len(buf))
 	remote := []unix.RemoteIovec{{Base: uintptr(addr), Len: len(buf)}}
-	n, err := unix.ProcessVMReadv(pid, local, remote, 0)
+	n, err := quiet.ProcessVMReadv(pid, local, remote)
 	return err == nil && n == len(buf)
 }
 

@@ -2,11 +2,15 @@ package monitor
 
 import (
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // The seccomp user-notification interface, as profile record's agent and the monitor use
@@ -64,36 +68,88 @@ func receiveFD(conn *net.UnixConn, buf []byte) (int, int, error) {
 // errListenerGone: no process is left under the filter.
 var errListenerGone = errors.New("no process left under the filter")
 
-// NextNotification waits for the next notification on listener fd, at most timeout (a
-// negative one: as long as it takes; nil, nil when it passes). The caller must keep the
-// listener until errListenerGone: once it is closed, every notified syscall fails with
-// ENOSYS.
-func NextNotification(fd int, timeout time.Duration) (*SeccompNotif, error) {
+// Listener is a seccomp listener whose notifications are waited for in Go's poller: the
+// goroutine that waits is parked, holding no thread in a system call, and the
+// notifications are received and answered with quiet calls (package quiet). A thread
+// blocked in ppoll held its P in a system call: Go's sysmon took the P back after 10 ms
+// and slept, and the next notification woke it (see package quiet for what that cost).
+type Listener struct {
+	fd int
+	f  *os.File
+	rc syscall.RawConn
+}
+
+// NewListener takes listener descriptor fd; Close closes it. The caller must keep it
+// until Next returns errListenerGone: once it is closed, every notified syscall fails
+// with ENOSYS.
+func NewListener(fd int) (*Listener, error) {
+	// RECV ignores O_NONBLOCK (Next receives only what poll reports pending); the flag
+	// is what has os.NewFile give the descriptor to the poller.
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), "seccomp-listener")
+	rc, err := f.SyscallConn()
+	if err == nil {
+		err = f.SetReadDeadline(time.Time{}) // fails unless the poller has it
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("seccomp listener: %w", err)
+	}
+	return &Listener{fd: fd, f: f, rc: rc}, nil
+}
+
+// FD is the listener's descriptor, for Answer and notificationValid.
+func (l *Listener) FD() int { return l.fd }
+
+// Close closes the listener.
+func (l *Listener) Close() error { return l.f.Close() }
+
+// Next waits for the next notification, at most timeout (a negative one: as long as it
+// takes; nil, nil when it passes).
+func (l *Listener) Next(timeout time.Duration) (*SeccompNotif, error) {
+	deadline := time.Time{}
+	if timeout >= 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	if err := l.f.SetReadDeadline(deadline); err != nil {
+		return nil, err
+	}
+	var req *SeccompNotif
+	var recvErr error
+	err := l.rc.Read(func(fd uintptr) bool {
+		req, recvErr = receivePending(int(fd))
+		return req != nil || recvErr != nil
+	})
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return req, recvErr
+}
+
+// receivePending receives a notification if one is pending; nil, nil when none is.
+func receivePending(fd int) (*SeccompNotif, error) {
 	for {
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		var ts *unix.Timespec
-		if timeout >= 0 {
-			t := unix.NsecToTimespec(timeout.Nanoseconds())
-			ts = &t
-		}
-		if _, err := unix.Ppoll(pfd, ts, nil); err != nil && err != unix.EINTR {
+		revents, err := quiet.Poll(fd, unix.POLLIN)
+		switch {
+		case err != nil:
 			return nil, err
-		}
-		if pfd[0].Revents&unix.POLLHUP != 0 {
+		case revents&unix.POLLHUP != 0:
 			return nil, errListenerGone
-		}
-		if pfd[0].Revents&unix.POLLIN == 0 {
-			if timeout >= 0 {
-				return nil, nil
-			}
-			continue
+		case revents&unix.POLLIN == 0:
+			return nil, nil
 		}
 		var req SeccompNotif
-		if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_RECV, uintptr(unsafe.Pointer(&req))); e != 0 {
-			if e == unix.EINTR || e == unix.ENOENT {
-				continue // ENOENT: the notifying thread died (e.g. at execve) before we read it.
+		if err := quiet.Ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_RECV, &req); err != nil {
+			if err == unix.ENOENT {
+				continue // the notifying thread died (e.g. at execve) before we read it
 			}
-			return nil, e
+			return nil, err
 		}
 		return &req, nil
 	}
@@ -102,8 +158,7 @@ func NextNotification(fd int, timeout time.Duration) (*SeccompNotif, error) {
 // notificationValid reports whether notification id is still pending: what was read of
 // its process since it was received belongs to it, not to a process that reused the pid.
 func notificationValid(fd int, id uint64) bool {
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_ID_VALID, uintptr(unsafe.Pointer(&id)))
-	return e == 0
+	return quiet.Ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == nil
 }
 
 // Answer answers notification id: continue the syscall, or fail it with errno. It
@@ -116,6 +171,5 @@ func Answer(fd int, id uint64, cont bool, errno uint32) bool {
 	} else {
 		resp.Error = -int32(errno)
 	}
-	_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), unix.SECCOMP_IOCTL_NOTIF_SEND, uintptr(unsafe.Pointer(&resp)))
-	return e == 0
+	return quiet.Ioctl(fd, unix.SECCOMP_IOCTL_NOTIF_SEND, &resp) == nil
 }

@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // pidfdInfo is the kernel's struct pidfd_info as PIDFD_GET_INFO (Linux 6.13) fills it:
@@ -29,13 +31,13 @@ const (
 // monitor parse them) while the thread waits for the monitor's answer. False on a kernel
 // without PIDFD_GET_INFO or PIDFD_THREAD, or when the thread is gone.
 func threadInfo(tid int) (pidfdInfo, bool) {
-	fd, err := unix.PidfdOpen(tid, pidfdThread)
+	fd, err := quiet.PidfdOpen(tid, pidfdThread)
 	if err != nil {
 		return pidfdInfo{}, false
 	}
-	defer unix.Close(fd)
+	defer quiet.Close(fd)
 	info := pidfdInfo{Mask: pidfdInfoPid | pidfdInfoCreds}
-	if _, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), pidfdGetInfo, uintptr(unsafe.Pointer(&info))); e != 0 {
+	if quiet.Ioctl(fd, pidfdGetInfo, &info) != nil {
 		return pidfdInfo{}, false
 	}
 	want := uint64(pidfdInfoPid | pidfdInfoCreds)

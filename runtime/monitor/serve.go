@@ -19,6 +19,7 @@ import (
 
 	"github.com/yoroi-runtime/yoroi/runtime/audit"
 	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
+	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // Run runs a container's monitor in a process of its own until no process of the
@@ -192,16 +193,24 @@ func (m *Monitor) receive(conn *net.UnixConn) {
 		return
 	}
 	defer m.add(-1)
-	defer unix.Close(fd)
-	// The notifying thread hands the CPU to the monitor and back (Linux ≥ 6.6): a denied
-	// syscall's round trip is a pair of switches, not two wake-ups. Older kernels: as is.
+	l, err := NewListener(fd)
+	if err != nil {
+		m.write(audit.Event{Event: "monitor-error", ID: m.cfg.ID, Error: err.Error()})
+		return // closed: the processes' notified syscalls fail (ENOSYS)
+	}
+	defer l.Close()
+	// The notifying thread wakes the monitor as a synchronous waker (the poller's epoll
+	// passes it on as such: the monitor's thread is placed on its CPU when it can be),
+	// and the answer wakes the thread on the monitor's CPU (Linux ≥ 6.6): a denied
+	// syscall's round trip stays on one CPU. Older kernels: as is.
 	_ = unix.IoctlSetInt(fd, unix.SECCOMP_IOCTL_NOTIF_SET_FLAGS, unix.SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP)
-	// One thread serves the listener and looks at the execs it let through (execWatch):
-	// a look is a timeout of the wait for the next notification, not a goroutine that
-	// sleeps, so that an audited exec wakes the monitor as few times as it can.
+	// One goroutine serves the listener and looks at the execs it let through
+	// (execWatch): a look is the deadline of the wait for the next notification, not
+	// another goroutine that sleeps, so that an audited exec wakes the monitor as few
+	// times as it can.
 	watch := &execWatch{}
 	for {
-		req, err := NextNotification(fd, watch.wait(time.Now()))
+		req, err := l.Next(watch.wait(time.Now()))
 		if err != nil {
 			watch.drain(m)
 			return
@@ -395,7 +404,7 @@ func (m *Monitor) kill(fd int, req *SeccompNotif, act uint32, proc procInfo, exe
 		sig = unix.SIGSYS
 	}
 	if proc.tgid > 0 {
-		_ = unix.Kill(proc.tgid, sig)
+		_ = quiet.Kill(proc.tgid, sig)
 	}
 	if exec != nil {
 		m.write(exec.event(ev, "killed by seccomp"))
@@ -500,7 +509,7 @@ func (m *Monitor) readProc(pid int, comm bool) procInfo {
 	if p.hostUID != nil {
 		p.uid = mapToInside(idMap, *p.hostUID)
 	}
-	p.exe, _ = os.Readlink(dir + "/exe")
+	p.exe, _ = quiet.Readlink(dir + "/exe")
 	return p
 }
 
@@ -600,18 +609,18 @@ type procStat struct {
 }
 
 func openProcStat(pid int) (*procStat, error) {
-	fd, err := unix.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := quiet.Open("/proc/"+strconv.Itoa(pid)+"/stat", unix.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
 	return &procStat{fd: fd, pid: pid, buf: make([]byte, 1024)}, nil
 }
 
-func (p *procStat) close() { unix.Close(p.fd) }
+func (p *procStat) close() { quiet.Close(p.fd) }
 
 // image is what the process runs now; false once it is gone.
 func (p *procStat) image() (procImage, bool) {
-	n, err := unix.Pread(p.fd, p.buf, 0)
+	n, err := quiet.Pread(p.fd, p.buf, 0)
 	if err != nil || n <= 0 {
 		return procImage{}, false
 	}
@@ -633,18 +642,18 @@ func parseStatImage(data []byte) (procImage, bool) {
 		zombie: f[0] == "Z" || f[0] == "X", noMemory: f[23] == "0" && f[25] == "0"}, true
 }
 
-// readProcFile reads a small /proc file with plain system calls (os.ReadFile would also
+// readProcFile reads a small /proc file with quiet system calls (os.ReadFile would also
 // try to register it with Go's poller: five more calls while a syscall waits).
 func readProcFile(path string) ([]byte, error) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	fd, err := quiet.Open(path, unix.O_RDONLY, 0)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(fd)
+	defer quiet.Close(fd)
 	var out []byte
 	buf := make([]byte, 4096)
 	for {
-		n, err := unix.Read(fd, buf)
+		n, err := quiet.Read(fd, buf)
 		if err != nil {
 			return nil, err
 		}

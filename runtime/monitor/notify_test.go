@@ -1,0 +1,113 @@
+package monitor
+
+import (
+	"errors"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// filteredThread runs on a thread of its own, under a filter that sends getppid to a new
+// listener: it returns the listener, a channel that makes the thread call getppid and
+// answers with the call's errno, and one that ends the thread (the filter's last user).
+func filteredThread(t *testing.T) (fd int, call chan<- struct{}, result <-chan syscall.Errno, end chan<- struct{}) {
+	t.Helper()
+	calls, results, ends := make(chan struct{}), make(chan syscall.Errno), make(chan struct{})
+	fds := make(chan int)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		insns := []unix.SockFilter{
+			{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
+			{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_GETPPID},
+			{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_USER_NOTIF},
+			{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW},
+		}
+		prog := unix.SockFprog{Len: uint16(len(insns)), Filter: &insns[0]}
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			fds <- -1
+			return
+		}
+		r, _, e := syscall.RawSyscall(unix.SYS_SECCOMP, unix.SECCOMP_SET_MODE_FILTER, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, uintptr(unsafe.Pointer(&prog)))
+		if e != 0 {
+			fds <- -1
+			return
+		}
+		fds <- int(r)
+		for {
+			select {
+			case <-calls:
+				_, _, e := syscall.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+				results <- e
+			case <-ends:
+				return
+			}
+		}
+	}()
+	fd = <-fds
+	if fd < 0 {
+		t.Skip("this kernel gives no seccomp listener to this process")
+	}
+	return fd, calls, results, ends
+}
+
+// A Listener waits in Go's poller: it returns nothing when its timeout passes, a
+// notification when a filtered call is made (answered as the monitor answers it), and
+// errListenerGone once no thread is left under the filter.
+func TestListener(t *testing.T) {
+	fd, call, result, end := filteredThread(t)
+	l, err := NewListener(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	start := time.Now()
+	if req, err := l.Next(20 * time.Millisecond); req != nil || err != nil {
+		t.Fatalf("Next with nothing pending: %+v, %v", req, err)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond {
+		t.Errorf("Next returned after %s, before its timeout", d)
+	}
+
+	for _, errno := range []syscall.Errno{unix.EPERM, unix.ENOSYS} {
+		call <- struct{}{}
+		req, err := l.Next(-1)
+		if err != nil || req == nil {
+			t.Fatalf("Next: %+v, %v", req, err)
+		}
+		if req.Nr != unix.SYS_GETPPID || req.Arch != AuditArchX8664 && runtime.GOARCH == "amd64" {
+			t.Errorf("notification for syscall %d arch %#x, want getppid", req.Nr, req.Arch)
+		}
+		if !notificationValid(l.FD(), req.ID) {
+			t.Error("a pending notification is not valid")
+		}
+		if !Answer(l.FD(), req.ID, false, uint32(errno)) {
+			t.Error("the answer did not reach the call")
+		}
+		if got := <-result; got != errno {
+			t.Errorf("the call got errno %v, want %v", got, errno)
+		}
+		if notificationValid(l.FD(), req.ID) {
+			t.Error("an answered notification is still valid")
+		}
+	}
+
+	call <- struct{}{}
+	req, err := l.Next(time.Second)
+	if err != nil || req == nil {
+		t.Fatalf("Next: %+v, %v", req, err)
+	}
+	Answer(l.FD(), req.ID, true, 0)
+	if got := <-result; got != 0 {
+		t.Errorf("a continued getppid failed: %v", got)
+	}
+
+	close(end)
+	if req, err := l.Next(5 * time.Second); !errors.Is(err, errListenerGone) {
+		t.Errorf("Next after the filter's last thread ended: %+v, %v; want errListenerGone", req, err)
+	}
+}
