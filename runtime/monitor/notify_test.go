@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"errors"
+	"fmt"
 	"runtime"
 	"syscall"
 	"testing"
@@ -40,7 +41,7 @@ func filteredThread(t *testing.T) (fd int, call chan<- struct{}, result <-chan s
 		for {
 			select {
 			case <-calls:
-				_, _, e := syscall.RawSyscall(unix.SYS_GETPPID, 0, 0, 0)
+				_, _, e := syscall.Syscall(unix.SYS_GETPPID, 0, 0, 0) // releases its P while it waits
 				results <- e
 			case <-ends:
 				return
@@ -54,10 +55,20 @@ func filteredThread(t *testing.T) (fd int, call chan<- struct{}, result <-chan s
 	return fd, calls, results, ends
 }
 
-// A Listener waits in Go's poller: it returns nothing when its timeout passes, a
-// notification when a filtered call is made (answered as the monitor answers it), and
-// errListenerGone once no thread is left under the filter.
+// A Listener returns nothing when its timeout passes, a notification when a filtered
+// call is made (answered as the monitor answers it), and errListenerGone once no thread
+// is left under the filter: waiting hot (right after a notification) and parked (after a
+// quiet spell, or always when the program runs on one P).
 func TestListener(t *testing.T) {
+	for _, procs := range []int{runtime.GOMAXPROCS(0), 1} {
+		t.Run(fmt.Sprintf("GOMAXPROCS=%d", procs), func(t *testing.T) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			testListener(t)
+		})
+	}
+}
+
+func testListener(t *testing.T) {
 	fd, call, result, end := filteredThread(t)
 	l, err := NewListener(fd)
 	if err != nil {
@@ -73,7 +84,10 @@ func TestListener(t *testing.T) {
 		t.Errorf("Next returned after %s, before its timeout", d)
 	}
 
-	for _, errno := range []syscall.Errno{unix.EPERM, unix.ENOSYS} {
+	for i, errno := range []syscall.Errno{unix.EPERM, unix.ENOSYS, unix.EACCES} {
+		if i == 2 {
+			time.Sleep(2 * hotWindow) // parked again
+		}
 		call <- struct{}{}
 		req, err := l.Next(-1)
 		if err != nil || req == nil {

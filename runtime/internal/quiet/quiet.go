@@ -17,6 +17,7 @@ package quiet
 
 import (
 	"syscall"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -153,6 +154,24 @@ func Poll(fd int, events int16) (int16, error) {
 		return r, e
 	})
 	return pfd.Revents, err
+}
+
+// PollFor waits up to d for one of events on fd and reports those that came (none: d
+// passed). The thread blocks without telling Go's scheduler, its P held: d must be short.
+// A signal ends the wait early (Go's preemption, a wait of 10 ms or more): it reports no
+// events then, as if d had passed.
+func PollFor(fd int, events int16, d time.Duration) (int16, error) {
+	pfd := unix.PollFd{Fd: int32(fd), Events: events}
+	ts := unix.NsecToTimespec(d.Nanoseconds())
+	_, _, e := syscall.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
+	switch e {
+	case 0:
+		return pfd.Revents, nil
+	case unix.EINTR:
+		return 0, nil
+	default:
+		return 0, e
+	}
 }
 
 // Kill sends signal sig to process pid.

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -121,5 +122,30 @@ func TestProcessCalls(t *testing.T) {
 	}
 	if _, err := PidfdOpen(-1, 0); err != unix.EINVAL {
 		t.Errorf("PidfdOpen(-1): %v, want EINVAL", err)
+	}
+}
+
+// PollFor waits up to its duration: it returns the events that come, or none once the
+// duration passes.
+func TestPollFor(t *testing.T) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(p[0])
+	defer unix.Close(p[1])
+	start := time.Now()
+	if ev, err := PollFor(p[0], unix.POLLIN, 2*time.Millisecond); err != nil || ev != 0 {
+		t.Errorf("PollFor of an empty pipe: %#x, %v", ev, err)
+	}
+	if d := time.Since(start); d < 2*time.Millisecond {
+		t.Errorf("PollFor returned after %s, before its duration", d)
+	}
+	go func() {
+		time.Sleep(time.Millisecond)
+		unix.Write(p[1], []byte("x"))
+	}()
+	if ev, err := PollFor(p[0], unix.POLLIN, 5*time.Second); err != nil || ev&unix.POLLIN == 0 {
+		t.Errorf("PollFor of a pipe written to: %#x, %v", ev, err)
 	}
 }
