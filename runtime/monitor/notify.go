@@ -77,12 +77,14 @@ var errListenerGone = errors.New("no process left under the filter")
 //   - Hot, for hotWindow after a notification: the thread blocks in ppoll on the listener
 //     without telling Go's scheduler (its P stays with it). The notifying thread then
 //     wakes it on its own CPU and the answer wakes that thread back there (SYNC_WAKE_UP):
-//     an audited denial's round trip is about 3 µs, a burst of them or of execs costs no
-//     more than that each. Go's sysmon is not woken by it, and a wait this short never
-//     keeps a goroutine from rescheduling long enough for sysmon to preempt it.
+//     a burst of denials or execs keeps that direct round trip (an audited denial's,
+//     6 µs on a 2-CPU VM; 3 µs when the monitor waited only so, since the listener, still
+//     the poller's, also wakes the poller's thread). Go's sysmon is not woken by it, and
+//     a wait this short never keeps a goroutine from rescheduling long enough for
+//     sysmon to preempt it.
 //   - Parked, otherwise: the listener is the poller's (a non-blocking os.File) and the
 //     goroutine parks until the poller reports it readable or its deadline passes; its P
-//     is free and sysmon sleeps. A wake-up through the poller is dearer (about 9 µs for a
+//     is free and sysmon sleeps. A wake-up through the poller is dearer (9 µs for a
 //     denial's round trip) but comes after a quiet spell.
 //
 // A thread blocked in ppoll for good, as the monitor waited until the eleventh round,

@@ -76,12 +76,7 @@ func TestCalls(t *testing.T) {
 
 // Poll reports what is pending now, without waiting; Ioctl passes its argument.
 func TestPollAndIoctl(t *testing.T) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	p := pipe(t)
 	if ev, err := Poll(p[0], unix.POLLIN); err != nil || ev != 0 {
 		t.Errorf("Poll of an empty pipe: %#x, %v", ev, err)
 	}
@@ -128,12 +123,7 @@ func TestProcessCalls(t *testing.T) {
 // PollFor waits up to its duration: it returns the events that come, or none once the
 // duration passes.
 func TestPollFor(t *testing.T) {
-	var p [2]int
-	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(p[0])
-	defer unix.Close(p[1])
+	p := pipe(t)
 	start := time.Now()
 	if ev, err := PollFor(p[0], unix.POLLIN, 2*time.Millisecond); err != nil || ev != 0 {
 		t.Errorf("PollFor of an empty pipe: %#x, %v", ev, err)
@@ -148,4 +138,21 @@ func TestPollFor(t *testing.T) {
 	if ev, err := PollFor(p[0], unix.POLLIN, 5*time.Second); err != nil || ev&unix.POLLIN == 0 {
 		t.Errorf("PollFor of a pipe written to: %#x, %v", ev, err)
 	}
+}
+
+// pipe is a pipe closed at the end of the test (a side set to -1 is not).
+func pipe(t *testing.T) *[2]int {
+	t.Helper()
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, fd := range p {
+			if fd >= 0 {
+				unix.Close(fd)
+			}
+		}
+	})
+	return &p
 }
