@@ -146,13 +146,12 @@ func ProcessVMReadv(pid int, local []unix.Iovec, remote []unix.RemoteIovec) (int
 
 // Poll reports fd's events among events now, without waiting.
 func Poll(fd int, events int16) (int16, error) {
-	pfd := unix.PollFd{Fd: int32(fd), Events: events}
-	var zero unix.Timespec
-	_, err := retry(func() (uintptr, syscall.Errno) {
-		r, _, e := syscall.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&zero)), 0, 0, 0)
-		return r, e
-	})
-	return pfd.Revents, err
+	for {
+		revents, e := ppoll(fd, events, 0)
+		if e != unix.EINTR {
+			return revents, errnoErr(e)
+		}
+	}
 }
 
 // PollFor waits up to d for one of events on fd and reports those that came (none: d
@@ -160,17 +159,30 @@ func Poll(fd int, events int16) (int16, error) {
 // A signal ends the wait early (Go's preemption, a wait of 10 ms or more): it reports no
 // events then, as if d had passed.
 func PollFor(fd int, events int16, d time.Duration) (int16, error) {
+	revents, e := ppoll(fd, events, d)
+	if e == unix.EINTR {
+		return 0, nil
+	}
+	return revents, errnoErr(e)
+}
+
+// ppoll waits up to d for events on fd, once.
+func ppoll(fd int, events int16, d time.Duration) (int16, syscall.Errno) {
 	pfd := unix.PollFd{Fd: int32(fd), Events: events}
 	ts := unix.NsecToTimespec(d.Nanoseconds())
 	_, _, e := syscall.RawSyscall6(unix.SYS_PPOLL, uintptr(unsafe.Pointer(&pfd)), 1, uintptr(unsafe.Pointer(&ts)), 0, 0, 0)
-	switch e {
-	case 0:
-		return pfd.Revents, nil
-	case unix.EINTR:
-		return 0, nil
-	default:
+	if e != 0 {
 		return 0, e
 	}
+	return pfd.Revents, 0
+}
+
+// errnoErr is e as an error, nil for none.
+func errnoErr(e syscall.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
 }
 
 // Kill sends signal sig to process pid.
