@@ -23,75 +23,59 @@ func (b *bench) containerd() {
 	if b.o.containerd2 == "" {
 		return
 	}
-	dir := filepath.Join(b.work, "containerd")
-	if err := os.MkdirAll(dir, 0o711); err != nil {
-		b.fail(err)
-		b.printf("## 9–10. containerd\n\nerror: %v\n\n", err)
-		return
-	}
-	cfg := filepath.Join(dir, "config.toml")
-	sock := filepath.Join(dir, "containerd.sock")
-	conf := fmt.Sprintf("version = 3\nroot = %q\nstate = %q\n[grpc]\n  address = %q\n", filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock)
-	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-		b.fail(err)
-		b.printf("error: %v\n\n", err)
-		return
-	}
 	// yoroi, its shim and containerd's own runc.v2 shim (same containerd version) in PATH.
-	binDir := filepath.Join(dir, "bin")
-	_ = os.MkdirAll(binDir, 0o755)
-	links := [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}}
+	// A containerd of its own runs the runc shim built from yoroi's shim library under
+	// runc's runtime name, so that ctr can give it runc's options (a root of its own).
+	daemons := []struct {
+		name  string
+		links [][2]string
+	}{{"containerd", [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}}}}
 	if b.o.runcShimSameLib != "" && b.o.runcNew != "" {
-		// Runtime type io.containerd.runcsamelib.v2 runs this binary, which runs "runc"
-		// from PATH (ctr passes --runc-binary to io.containerd.runc.v2 only).
-		links = append(links, [2]string{b.o.runcShimSameLib, "containerd-shim-runcsamelib-v2"}, [2]string{b.o.runcNew, "runc"})
+		daemons = append(daemons, struct {
+			name  string
+			links [][2]string
+		}{"containerd-samelib", [][2]string{{b.o.runcShimSameLib, "containerd-shim-runc-v2"}}})
 	}
-	for _, l := range links {
-		_ = os.Symlink(l[0], filepath.Join(binDir, l[1]))
-	}
-	env := append(append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH")), b.yoroiEnv()...)
-	daemon := exec.Command(filepath.Join(b.o.containerd2, "containerd"), "--config", cfg)
-	daemon.Env = env
-	var log bytes.Buffer
-	daemon.Stdout, daemon.Stderr = &log, &log
-	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := daemon.Start(); err != nil {
-		b.fail(err)
-		b.printf("error: %v\n\n", err)
-		return
-	}
-	defer func() {
-		_ = daemon.Process.Signal(syscall.SIGTERM)
-		_ = daemon.Wait()
-		killShims(dir)
-	}()
-	for i := 0; ; i++ {
-		if c, err := net.Dial("unix", sock); err == nil {
-			c.Close()
-			break
-		}
-		if i > 300 {
-			b.printf("containerd did not start: %s\n\n", log.String())
+	socks := map[string]string{}
+	for _, d := range daemons {
+		dir := filepath.Join(b.work, d.name)
+		sock, stop, err := b.startContainerd(dir, d.links)
+		if err != nil {
+			b.fail(err)
+			b.printf("## 9–10. containerd\n\nerror: %v\n\n", err)
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		defer stop()
+		socks[d.name] = sock
 	}
-	ctr := func(args ...string) error {
-		cmd := exec.Command(filepath.Join(b.o.containerd2, "ctr"), append([]string{"--address", sock}, args...)...)
-		cmd.Env = env
+	ctr := func(k shimKind, args ...string) error {
+		cmd := exec.Command(filepath.Join(b.o.containerd2, "ctr"), append([]string{"--address", k.sock}, args...)...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("ctr %v: %v: %s", args, err, out)
 		}
 		return nil
 	}
+	// ctr's flags for a kind's run: its FIFOs, and runc's root where runc's shim runs,
+	// in the daemon's directory (ctr's defaults are in /run/containerd).
+	flags := func(daemon string, runtime ...string) []string {
+		dir := filepath.Dir(socks[daemon])
+		f := append([]string{"--fifo-dir", filepath.Join(dir, "fifo")}, runtime...)
+		if slices.Contains(runtime, "io.containerd.runc.v2") {
+			f = append(f, "--runc-root", filepath.Join(dir, "runc"))
+		}
+		return f
+	}
 	kinds := []shimKind{
-		{"io.containerd.yoroi.v2 (containerd " + shimLibVersion(b.o.shim) + ", yoroi)", "bench-yoroi", b.o.shim, []string{"--runtime", "io.containerd.yoroi.v2"}},
+		{"io.containerd.yoroi.v2 (containerd " + shimLibVersion(b.o.shim) + ", yoroi)", "bench-yoroi", b.o.shim, socks["containerd"],
+			flags("containerd", "--runtime", "io.containerd.yoroi.v2")},
 	}
 	if b.o.runcNew != "" {
 		runcShim := filepath.Join(b.o.containerd2, "containerd-shim-runc-v2")
-		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(runcShim) + ", runc " + version(b.o.runcNew) + ")", "bench-runc", runcShim, []string{"--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew}})
+		kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(runcShim) + ", runc " + version(b.o.runcNew) + ")", "bench-runc", runcShim, socks["containerd"],
+			flags("containerd", "--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew)})
 		if b.o.runcShimSameLib != "" {
-			kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(b.o.runcShimSameLib) + ", yoroi's shim library; runc " + version(b.o.runcNew) + ")", "bench-runc-samelib", b.o.runcShimSameLib, []string{"--runtime", "io.containerd.runcsamelib.v2"}})
+			kinds = append(kinds, shimKind{"io.containerd.runc.v2 (containerd " + shimLibVersion(b.o.runcShimSameLib) + ", yoroi's shim library; runc " + version(b.o.runcNew) + ")", "bench-runc-samelib", b.o.runcShimSameLib, socks["containerd-samelib"],
+				flags("containerd-samelib", "--runtime", "io.containerd.runc.v2", "--runc-binary", b.o.runcNew)})
 		}
 	}
 
@@ -117,7 +101,7 @@ func (b *bench) containerd() {
 		for i := 0; i < b.o.warmup+b.o.n; i++ {
 			start := time.Now()
 			args := append(append([]string{"-n", k.ns, "run", "--rm"}, k.runtime...), "--rootfs", b.rootfs, nextID("ctr"), "/bin/true")
-			if err := ctr(args...); err != nil {
+			if err := ctr(k, args...); err != nil {
 				failures++
 				b.fail(err)
 				continue
@@ -141,19 +125,65 @@ func (b *bench) containerd() {
 	}
 	b.printf("\n")
 
-	b.idleMemory(kinds, dir, ctr)
+	b.idleMemory(kinds, ctr)
 }
 
-// shimKind is a containerd runtime the bench runs containers with.
+// shimKind is a containerd runtime the bench runs containers with: through the daemon
+// on sock, with ctr run's flags runtime.
 type shimKind struct {
-	label, ns, bin string
-	runtime        []string
+	label, ns, bin, sock string
+	runtime              []string
+}
+
+// startContainerd starts a containerd 2.x with everything in dir and links (target,
+// name) in the first directory of its PATH; stop stops it and the shims it started.
+func (b *bench) startContainerd(dir string, links [][2]string) (sock string, stop func(), err error) {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return "", nil, err
+	}
+	cfg := filepath.Join(dir, "config.toml")
+	sock = filepath.Join(dir, "containerd.sock")
+	// NRI's socket too: its default is /var/run/nri/nri.sock.
+	conf := fmt.Sprintf("version = 3\nroot = %q\nstate = %q\n[grpc]\n  address = %q\n[plugins.\"io.containerd.nri.v1.nri\"]\n  socket_path = %q\n",
+		filepath.Join(dir, "root"), filepath.Join(dir, "state"), sock, filepath.Join(dir, "nri.sock"))
+	if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+		return "", nil, err
+	}
+	binDir := filepath.Join(dir, "bin")
+	_ = os.MkdirAll(binDir, 0o755)
+	for _, l := range links {
+		_ = os.Symlink(l[0], filepath.Join(binDir, l[1]))
+	}
+	daemon := exec.Command(filepath.Join(b.o.containerd2, "containerd"), "--config", cfg)
+	daemon.Env = append(append(os.Environ(), "PATH="+binDir+":"+os.Getenv("PATH")), b.yoroiEnv()...)
+	var log bytes.Buffer
+	daemon.Stdout, daemon.Stderr = &log, &log
+	daemon.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := daemon.Start(); err != nil {
+		return "", nil, err
+	}
+	stop = func() {
+		_ = daemon.Process.Signal(syscall.SIGTERM)
+		_ = daemon.Wait()
+		killShims(dir)
+	}
+	for i := 0; ; i++ {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return sock, stop, nil
+		}
+		if i > 300 {
+			stop()
+			return "", nil, fmt.Errorf("containerd did not start: %s", log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 // idleMemory measures 10: the memory each idle container costs beside its own processes,
 // with each runtime: its shim, and yoroi's monitor (served by yoroi's shim; a process of
 // its own under any other engine's, counted here if one runs).
-func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string) error) {
+func (b *bench) idleMemory(kinds []shimKind, ctr func(k shimKind, args ...string) error) {
 	b.printf("## 10. Memory per idle container, beside the container's own processes (%d idle containers)\n\n", b.o.idle)
 	b.printf("| runtime | shim RSS per container | shim PSS per container | shims | monitor RSS per container | monitor PSS per container | monitors | shim and monitor PSS per container |\n|---|---|---|---|---|---|---|---|\n")
 	var rssPer, pssPer []int64
@@ -162,7 +192,7 @@ func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string
 		for i := 0; i < b.o.idle; i++ {
 			id := nextID("idle")
 			args := append(append([]string{"-n", k.ns, "run", "-d"}, k.runtime...), "--rootfs", b.rootfs, id, "/bin/sleep", "1000")
-			if err := ctr(args...); err != nil {
+			if err := ctr(k, args...); err != nil {
 				b.fail(err)
 				continue
 			}
@@ -172,7 +202,7 @@ func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string
 		// by its real path, which can be the binary a symlink points to.
 		shim := processMemory(func(args []string) bool {
 			i := slices.Index(args, "-namespace")
-			return i >= 0 && i+1 < len(args) && args[i+1] == k.ns && strings.Contains(strings.Join(args, " "), dir)
+			return i >= 0 && i+1 < len(args) && args[i+1] == k.ns && strings.Contains(strings.Join(args, " "), filepath.Dir(k.sock))
 		})
 		monitors := processMemory(func(args []string) bool {
 			return len(args) == 3 && args[1] == "monitor" && slices.Contains(ids, args[2])
@@ -185,9 +215,9 @@ func (b *bench) idleMemory(kinds []shimKind, dir string, ctr func(args ...string
 			rssPer, pssPer = append(rssPer, 0), append(pssPer, 0)
 		}
 		for _, id := range ids {
-			_ = ctr("-n", k.ns, "task", "kill", "-s", "KILL", id)
-			_ = ctr("-n", k.ns, "task", "delete", "-f", id)
-			_ = ctr("-n", k.ns, "container", "delete", id)
+			_ = ctr(k, "-n", k.ns, "task", "kill", "-s", "KILL", id)
+			_ = ctr(k, "-n", k.ns, "task", "delete", "-f", id)
+			_ = ctr(k, "-n", k.ns, "container", "delete", id)
 		}
 	}
 	b.printf("\n")

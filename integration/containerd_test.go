@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,24 +37,36 @@ state = "%[1]s/state"
   disable_apparmor = true
   restrict_oom_score_adj = true
   sandbox_image = "` + pauseRef + `"
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "%[1]s/cni"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+      Root = "%[1]s/runc"
   [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi]
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi.options]
       BinaryName = "%[2]s"
+      Root = "%[1]s/runc"
 `
 
-// containerd2Header is where a containerd 2.x of a test keeps its state and socket: its
-// directory (%[1]s).
+// containerd2Header is where a containerd 2.x of a test keeps its state and sockets: its
+// directory (%[1]s), NRI's socket included (its default is /var/run/nri/nri.sock).
+// yoroi's shim keeps its containers' state in state/yoroi (shim.DefaultRoot). What no
+// configuration moves: every shim's socket is in /run/containerd/s, a constant of
+// containerd's shim library (removed as each shim exits; TestMain checks that nothing
+// else is left in the host daemons' directories).
 const containerd2Header = `version = 3
 root = "%[1]s/root"
 state = "%[1]s/state"
 [grpc]
   address = "%[1]s/containerd.sock"
+[plugins."io.containerd.nri.v1.nri"]
+  socket_path = "%[1]s/nri.sock"
+  plugin_path = "%[1]s/nri/plugins"
+  plugin_config_path = "%[1]s/nri/conf.d"
 `
 
 const containerd2Config = containerd2Header + `[plugins."io.containerd.cri.v1.images".pinned_images]
@@ -62,6 +75,7 @@ const containerd2Config = containerd2Header + `[plugins."io.containerd.cri.v1.im
   enable_selinux = false
   disable_apparmor = true
   restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi]
     runtime_type = "io.containerd.yoroi.v2"
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi-binary]
@@ -85,10 +99,13 @@ const containerd2Config = containerd2Header + `[plugins."io.containerd.cri.v1.im
 // ShimCgroup).
 const shimCgroup = "/yoroi-it-shims"
 
-// cniConfig: a bridge with host-local addresses, so that pods get a network namespace.
+// cniConfig: a bridge with host-local addresses, so that pods get a network namespace;
+// the addresses handed out are recorded in the test's directory (%[3]s), not in
+// host-local's default /var/lib/cni/networks. (libcni's cache of results stays in
+// /var/lib/cni/results, which containerd's CRI does not let a configuration move.)
 const cniConfig = `{"cniVersion": "0.4.0", "name": "yoroi-test", "plugins": [
-  {"type": "bridge", "bridge": "%s", "isGateway": true, "ipMasq": false,
-   "ipam": {"type": "host-local", "ranges": [[{"subnet": "%s"}]]}},
+  {"type": "bridge", "bridge": "%[1]s", "isGateway": true, "ipMasq": false,
+   "ipam": {"type": "host-local", "dataDir": "%[3]s", "ranges": [[{"subnet": "%[2]s"}]]}},
   {"type": "loopback"}]}`
 
 // startContainerd starts Debian's containerd 1.6 (v2 false) or the containerd 2.x the
@@ -121,7 +138,7 @@ func startContainerdEnv(t *testing.T, v2 bool, binaryName string, env []string) 
 	if err := os.MkdirAll(filepath.Join(dir, "cni"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "cni", "10-yoroi.conflist"), []byte(fmt.Sprintf(cniConfig, bridge, subnet)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "cni", "10-yoroi.conflist"), []byte(fmt.Sprintf(cniConfig, bridge, subnet, filepath.Join(dir, "cni-ipam"))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", bridge).Run() })
@@ -147,8 +164,37 @@ func startContainerdEnv(t *testing.T, v2 bool, binaryName string, env []string) 
 	return c
 }
 
+// run runs ctr against the daemon, with the flags that keep what it starts in the
+// daemon's directory: the IO FIFOs of the tasks it runs, starts or execs (ctr's default
+// is /run/containerd/fifo), and the state of runc's shim where the command names runc
+// (its default is /run/containerd/runc).
 func (c *containerd) run(args ...string) (string, error) {
-	return runClient(c.ctr, append([]string{"--address", c.sock}, args...)...)
+	return runClient(c.ctr, append([]string{"--address", c.sock}, c.ownDirs(args)...)...)
+}
+
+// ownDirs inserts the flags run describes after ctr's subcommand.
+func (c *containerd) ownDirs(args []string) []string {
+	i := 0
+	if len(args) > 1 && (args[0] == "-n" || args[0] == "--namespace") {
+		i = 2
+	}
+	if i >= len(args) {
+		return args
+	}
+	var flags []string
+	switch sub := args[i]; {
+	case sub == "run":
+		flags = []string{"--fifo-dir", filepath.Join(c.dir, "fifo")}
+		if !slices.Contains(args, "--runtime") || slices.Contains(args, "io.containerd.runc.v2") {
+			flags = append(flags, "--runc-root", filepath.Join(c.dir, "runc"))
+		}
+	case (sub == "task" || sub == "tasks" || sub == "t") && i+1 < len(args) && (args[i+1] == "exec" || args[i+1] == "start"):
+		i++
+		flags = []string{"--fifo-dir", filepath.Join(c.dir, "fifo")}
+	default:
+		return args
+	}
+	return append(append(append([]string{}, args[:i+1]...), flags...), args[i+1:]...)
 }
 
 // Debian's containerd 1.6 runs yoroi through its own runc shim with BinaryName: 1.6 cannot
@@ -196,6 +242,14 @@ func TestContainerd2YoroiShim(t *testing.T) {
 	}
 	if pst, err := os.Stat(filepath.Dir(path)); err != nil || pst.Mode().Perm()&0o022 != 0 {
 		t.Errorf("shim socket directory %s is writable by others: %v", filepath.Dir(path), pst.Mode())
+	}
+	// The container's state is in this containerd's state directory (shim.DefaultRoot),
+	// not in runc's /run/containerd/runc: no options named a root.
+	if _, err := os.Stat(filepath.Join(c.dir, "state", "yoroi", "default", id, "state.json")); err != nil {
+		t.Errorf("yoroi's state for %s is not in the containerd's state directory: %v", id, err)
+	}
+	if _, err := os.Stat(filepath.Join("/run/containerd/runc/default", id)); err == nil {
+		t.Errorf("yoroi's state for %s is in runc's root", id)
 	}
 	// exec through the shim.
 	out, err = c.run("task", "exec", "--exec-id", "probe", id, "sh", "-c", "grep NoNewPrivs /proc/self/status")

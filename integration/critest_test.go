@@ -173,10 +173,12 @@ const critestContainerdConfig = containerd2Header + `[plugins."io.containerd.grp
   enable_selinux = false
   disable_apparmor = true
   restrict_oom_score_adj = true
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc.options]
       BinaryName = "%[2]s"
+      Root = "%[1]s/runc"
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi]
     runtime_type = "io.containerd.yoroi.v2"
   [plugins."io.containerd.cri.v1.runtime".cni]
@@ -206,7 +208,7 @@ func startCritestContainerd(t *testing.T, registry, runc string) *containerd {
 		write(filepath.Join("certs.d", r, "hosts.toml"), fmt.Sprintf("server = \"http://%[1]s\"\n\n[host.\"http://%[1]s\"]\n  capabilities = [\"pull\", \"resolve\"]\n", registry))
 	}
 	const bridge, subnet = "yoroi-crit", "10.88.3.0/24"
-	write("cni/10-yoroi.conflist", fmt.Sprintf(cniConfig, bridge, subnet))
+	write("cni/10-yoroi.conflist", fmt.Sprintf(cniConfig, bridge, subnet, filepath.Join(dir, "cni-ipam")))
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", bridge).Run() })
 	write("config.toml", fmt.Sprintf(critestContainerdConfig, dir, runc))
 	// yoroi's audit log and host-wide state stay in the test's directory.

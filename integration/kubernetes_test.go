@@ -242,6 +242,7 @@ imageGCLowThresholdPercent: 99
 const nodeContainerdConfig = containerd2Header + `[plugins."io.containerd.cri.v1.images".pinned_images]
   sandbox = "` + pauseRef + `"
 [plugins."io.containerd.cri.v1.runtime"]
+  netns_mounts_under_state_dir = true
   [plugins."io.containerd.cri.v1.runtime".containerd.runtimes.yoroi]
     runtime_type = "io.containerd.yoroi.v2"
   [plugins."io.containerd.cri.v1.runtime".cni]
@@ -256,7 +257,7 @@ func startNodeContainerd(t *testing.T, dir string) *containerd {
 		t.Fatal(err)
 	}
 	const bridge, subnet = "yoroi-k8s", "10.88.4.0/24"
-	if err := os.WriteFile(filepath.Join(dir, "cni", "10-yoroi.conflist"), []byte(fmt.Sprintf(cniConfig, bridge, subnet)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "cni", "10-yoroi.conflist"), []byte(fmt.Sprintf(cniConfig, bridge, subnet, filepath.Join(dir, "cni-ipam"))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "config.toml")

@@ -48,7 +48,13 @@ func setup(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "setup:", err)
 		return 1
 	}
-	return m.Run()
+	before := hostDirsSnapshot()
+	code := m.Run()
+	if err := hostDirsLeaks(before, hostDirsSnapshot()); err != nil {
+		fmt.Fprintln(os.Stderr, "FAIL:", err)
+		return 1
+	}
+	return code
 }
 
 func buildAll(work string) error {

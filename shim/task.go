@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 
 	taskAPI "github.com/containerd/containerd/api/runtime/task/v3"
+	"github.com/containerd/containerd/api/types/runc/options"
 	"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2/task"
 	"github.com/containerd/containerd/v2/pkg/shim"
 	"github.com/containerd/containerd/v2/pkg/shutdown"
@@ -15,8 +16,9 @@ import (
 	"github.com/containerd/typeurl/v2"
 )
 
-// The task service is containerd's runc task service; only Create is decorated, to
-// translate generic runtime options (see options.go).
+// The task service is containerd's runc task service; Create is decorated, to translate
+// generic runtime options (see options.go) and to give the container yoroi's state root
+// where the options name none (DefaultRoot), and Start to return memory.
 func init() {
 	registry.Register(&plugin.Registration{
 		Type:     plugins.TTRPCPlugin,
@@ -46,14 +48,38 @@ type taskService struct {
 }
 
 func (s *taskService) Create(ctx context.Context, r *taskAPI.CreateTaskRequest) (*taskAPI.CreateTaskResponse, error) {
-	if r.Options != nil {
-		converted, err := toRuncOptions(r.Options)
+	converted, err := createOptions(r.Options, r.Bundle)
+	if err != nil {
+		return nil, err
+	}
+	r.Options = typeurl.MarshalProto(converted)
+	return s.TTRPCTaskService.Create(ctx, r)
+}
+
+// createOptions are the runc options a task is created with: the ones sent, translated,
+// with Root defaulted to DefaultRoot(bundle). Options of any other type are the runc task
+// service's to refuse, as they always were.
+func createOptions(sent typeurl.Any, bundle string) (typeurl.Any, error) {
+	opts := &options.Options{}
+	if sent != nil && sent.GetTypeUrl() != "" {
+		converted, err := toRuncOptions(sent)
 		if err != nil {
 			return nil, err
 		}
-		r.Options = typeurl.MarshalProto(converted)
+		v, err := typeurl.UnmarshalAny(converted)
+		if err != nil {
+			return nil, err
+		}
+		runcOpts, ok := v.(*options.Options)
+		if !ok {
+			return converted, nil
+		}
+		opts = runcOpts
 	}
-	return s.TTRPCTaskService.Create(ctx, r)
+	if opts.Root == "" {
+		opts.Root = DefaultRoot(bundle)
+	}
+	return typeurl.MarshalAnyToProto(opts)
 }
 
 // Start starts the task; then the shim is idle for as long as the container runs, so the
