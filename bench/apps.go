@@ -140,6 +140,13 @@ type appRuntime struct {
 // applications: measure 2, real applications under each runtime, with yoroi under its
 // default policy; each round runs every runtime once, in a rotating order, and the report
 // gives each one's median over the rounds and its ratio to runc's.
+// appPause is how long the next application run waits after a container was deleted:
+// long enough that what a runtime leaves running for a while after its container (the
+// Go runtime's sysmon of a monitor or shim that was busy, a sandbox's teardown) does not
+// run beside the next runtime's workload. Without it the runtime after one that leaves
+// such threads pays for them.
+const appPause = 250 * time.Millisecond
+
 func (b *bench) applications() {
 	rootfs := filepath.Join(b.o.apps, "rootfs")
 	if b.o.apps == "" {
@@ -205,6 +212,7 @@ func (b *bench) applications() {
 					r.bundle = bundle
 				}
 				v, err := b.appOnce(r, wl)
+				time.Sleep(appPause)
 				if err != nil {
 					errs[w][i] = err.Error()
 					b.fail(fmt.Errorf("%s %s: %w", r.label, wl.label, err))
@@ -216,7 +224,7 @@ func (b *bench) applications() {
 			}
 		}
 	}
-	b.printf("## 2. Real applications: throughput and wall time (median of %d rounds after a warm-up round, interleaved)\n\n", rounds)
+	b.printf("## 2. Real applications: throughput and wall time (median of %d rounds after a warm-up round, interleaved, %s between runs)\n\n", rounds, ms(appPause))
 	b.printf("Each server is the container's process; its client runs in the same container (an exec), on loopback in the container's network namespace. yoroi runs under its default policy (user namespace, read-only root, seccomp with its monitor, Landlock, capabilities clamped); the others run the bundle as written (no seccomp filter), and runc also with Docker's default seccomp profile, as Docker runs it.\n\n")
 	b.printf("| workload | unit |")
 	for _, r := range rts {

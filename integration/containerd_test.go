@@ -49,7 +49,7 @@ state = "%[1]s/state"
     runtime_type = "io.containerd.runc.v2"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.yoroi.options]
       BinaryName = "%[2]s"
-      Root = "%[1]s/runc"
+      Root = "%[1]s/yoroi"
 `
 
 // containerd2Header is where a containerd 2.x of a test keeps its state and sockets: its

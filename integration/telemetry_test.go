@@ -78,6 +78,23 @@ func TestSeccompDenialTelemetry(t *testing.T) {
 	}
 }
 
+// The kernel allows one user-notification listener per filter chain: while the monitor
+// holds the container's, a workload's own listener fails with EBUSY (README, Telemetry);
+// with telemetry off there is no listener, and the workload's is installed.
+func TestWorkloadSeccompListener(t *testing.T) {
+	e := newEnv(t)
+	e.writeConfig(e.baseConfig() + telemetryProfiles)
+	for _, tc := range []struct{ profile, want string }{{"", "16"}, {"test-no-telemetry", "0"}} {
+		b := e.newBundle("/bin/testprog", "seccomp-listener")
+		if tc.profile != "" {
+			b.edit(t, func(s *specs.Spec) { s.Annotations = map[string]string{hardening.ProfileAnnotation: tc.profile} })
+		}
+		if out := strings.TrimSpace(e.ok("run", "--bundle", b.dir, uniqueID("listener"))); out != tc.want {
+			t.Errorf("profile %q: a workload's listener: errno %s, want %s", tc.profile, out, tc.want)
+		}
+	}
+}
+
 // A loop of denied syscalls gets a burst of events, then a summary: every denial is
 // accounted for, and the audit log stays bounded.
 func TestSeccompDenialBudget(t *testing.T) {

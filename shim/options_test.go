@@ -47,14 +47,8 @@ func TestToRuncOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := toRuncOptions(tc.in)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			if errorCase(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if tc.want == nil {
 				if out != tc.in {
@@ -62,15 +56,7 @@ func TestToRuncOptions(t *testing.T) {
 				}
 				return
 			}
-			v, err := typeurl.UnmarshalAny(out)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, ok := v.(*options.Options)
-			if !ok {
-				t.Fatalf("got %T, want runc's options", v)
-			}
-			if !proto.Equal(got, tc.want) {
+			if got := anyRuncOptions(t, out); !proto.Equal(got, tc.want) {
 				t.Fatalf("got %v, want %v", got, tc.want)
 			}
 		})
@@ -197,7 +183,29 @@ func runcOptions(t *testing.T, data []byte) *options.Options {
 	if err := proto.Unmarshal(data, &a); err != nil {
 		t.Fatal(err)
 	}
-	v, err := typeurl.UnmarshalAny(&a)
+	return anyRuncOptions(t, &a)
+}
+
+// errorCase checks err against a case's expected error (a substring of it; "" for none)
+// and reports whether the case is done: it expected one.
+func errorCase(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("error %v, want one containing %q", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
+// anyRuncOptions is runc's options in a.
+func anyRuncOptions(t *testing.T, a typeurl.Any) *options.Options {
+	t.Helper()
+	v, err := typeurl.UnmarshalAny(a)
 	if err != nil {
 		t.Fatal(err)
 	}

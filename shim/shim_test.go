@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/containerd/containerd/api/types"
@@ -52,21 +51,11 @@ func TestCreateOptions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := createOptions(tc.sent, bundle)
-			if tc.err != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.err) {
-					t.Fatalf("error %v, want one containing %q", err, tc.err)
-				}
+			if errorCase(t, err, tc.err) {
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			v, err := typeurl.UnmarshalAny(got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o, ok := v.(*options.Options); !ok || !proto.Equal(o, tc.want) {
-				t.Fatalf("got %v, want %v", v, tc.want)
+			if o := anyRuncOptions(t, got); !proto.Equal(o, tc.want) {
+				t.Fatalf("got %v, want %v", o, tc.want)
 			}
 		})
 	}

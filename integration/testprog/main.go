@@ -16,7 +16,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | syscall N getppid|personality|socket | denied N | exec N PROGRAM | open N PATH | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | whiteout-under-landlock DIR")
+		fmt.Fprintln(os.Stderr, "usage: testprog notify STATE | syscalls | http ADDR | getppid N | syscall N getppid|personality|socket | denied N | exec N PROGRAM | open N PATH | probe NAME | ptrace-attach PID | overwrite-exe SECONDS | euid | seccomp-listener | whiteout-under-landlock DIR")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
@@ -114,6 +114,10 @@ func main() {
 		// and try to open their executable for writing.
 		secs, _ := strconv.Atoi(os.Args[2])
 		overwriteExe(time.Duration(secs) * time.Second)
+	case "seccomp-listener":
+		// Installs an allow-all filter with a user-notification listener of its own, as a
+		// seccomp agent in the container would: prints the errno (0: installed).
+		fmt.Println(int(installListenerFilter()))
 	case "whiteout-under-landlock":
 		whiteoutUnderLandlock(os.Args[2])
 	case "http":

@@ -121,3 +121,14 @@ func cloneNewUser() unix.Errno {
 	_, _ = unix.Wait4(int(pid), &ws, 0, nil)
 	return 0
 }
+
+// installListenerFilter installs, on the calling thread, a filter that allows every
+// syscall and asks for a user-notification listener (SECCOMP_FILTER_FLAG_NEW_LISTENER),
+// and returns the errno (0: installed; the listener is closed at exit).
+func installListenerFilter() unix.Errno {
+	const setModeFilter, flagNewListener = 1, 1 << 3
+	filter := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: unix.SECCOMP_RET_ALLOW}}
+	prog := unix.SockFprog{Len: uint16(len(filter)), Filter: &filter[0]}
+	_, _, e := unix.RawSyscall(unix.SYS_SECCOMP, setModeFilter, flagNewListener, uintptr(unsafe.Pointer(&prog)))
+	return e
+}
