@@ -230,6 +230,10 @@ func TestContainerd2YoroiShim(t *testing.T) {
 		_, _ = c.run("task", "kill", "-s", "KILL", id)
 		_, _ = c.run("task", "delete", "-f", id)
 		_, _ = c.run("container", "delete", id)
+		// The shim deleted the container where it created it.
+		if _, err := os.Stat(filepath.Join(c.dir, "state", "yoroi", "default", id)); err == nil {
+			t.Errorf("yoroi's state for %s is left after the task's delete", id)
+		}
 	}()
 	addr := shimAddress(t, filepath.Join(c.dir, "state", "io.containerd.runtime.v2.task", "default", id))
 	path, ok := strings.CutPrefix(addr, "unix://")
