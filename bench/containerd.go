@@ -26,15 +26,9 @@ func (b *bench) containerd() {
 	// yoroi, its shim and containerd's own runc.v2 shim (same containerd version) in PATH.
 	// A containerd of its own runs the runc shim built from yoroi's shim library under
 	// runc's runtime name, so that ctr can give it runc's options (a root of its own).
-	daemons := []struct {
-		name  string
-		links [][2]string
-	}{{"containerd", [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}}}}
+	daemons := []benchDaemon{{"containerd", [][2]string{{b.o.yoroi, "yoroi"}, {b.o.shim, "containerd-shim-yoroi-v2"}, {filepath.Join(b.o.containerd2, "containerd-shim-runc-v2"), "containerd-shim-runc-v2"}}}}
 	if b.o.runcShimSameLib != "" && b.o.runcNew != "" {
-		daemons = append(daemons, struct {
-			name  string
-			links [][2]string
-		}{"containerd-samelib", [][2]string{{b.o.runcShimSameLib, "containerd-shim-runc-v2"}}})
+		daemons = append(daemons, benchDaemon{"containerd-samelib", [][2]string{{b.o.runcShimSameLib, "containerd-shim-runc-v2"}}})
 	}
 	socks := map[string]string{}
 	for _, d := range daemons {
@@ -133,6 +127,13 @@ func (b *bench) containerd() {
 type shimKind struct {
 	label, ns, bin, sock string
 	runtime              []string
+}
+
+// benchDaemon is a containerd the bench starts: its directory's name under the bench's,
+// and the links (target, name) in the first directory of its PATH.
+type benchDaemon struct {
+	name  string
+	links [][2]string
 }
 
 // startContainerd starts a containerd 2.x with everything in dir and links (target,
