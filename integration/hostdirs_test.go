@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -79,6 +80,17 @@ func hostDirsLeaks(before, after map[string]bool) error {
 		leaks = append(leaks[:20], fmt.Sprintf("… %d more", len(leaks)-20))
 	}
 	return errors.New("the tests left paths in the host daemons' directories:\n  " + strings.Join(leaks, "\n  "))
+}
+
+// removeNewEmptyDirs removes the unavoidable directories the tests made (absent before),
+// deepest first, where they are empty again: the host is left as it was. A directory a
+// daemon of the host's uses meanwhile is not empty, and os.Remove leaves it.
+func removeNewEmptyDirs(before map[string]bool) {
+	made := slices.DeleteFunc(slices.Clone(unavoidableHostPaths), func(p string) bool { _, ok := before[p]; return ok })
+	slices.SortFunc(made, func(a, b string) int { return len(b) - len(a) })
+	for _, p := range made {
+		_ = os.Remove(p)
+	}
 }
 
 func TestHostDirsLeaks(t *testing.T) {

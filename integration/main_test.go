@@ -54,6 +54,7 @@ func setup(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "FAIL:", err)
 		return 1
 	}
+	removeNewEmptyDirs(before)
 	return code
 }
 
