@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"debug/buildinfo"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -30,6 +32,20 @@ func (b *bench) containerd() {
 	if b.o.runcShimSameLib != "" && b.o.runcNew != "" {
 		daemons = append(daemons, benchDaemon{"containerd-samelib", [][2]string{{b.o.runcShimSameLib, "containerd-shim-runc-v2"}}})
 	}
+	// containerd's shim library puts every shim's socket in /run/containerd/s, whatever
+	// the configuration; the directories it makes there go once the daemons are stopped
+	// (deferred before them), where they are empty again.
+	var made []string
+	for _, d := range []string{"/run/containerd/s", "/run/containerd"} {
+		if _, err := os.Lstat(d); errors.Is(err, fs.ErrNotExist) {
+			made = append(made, d)
+		}
+	}
+	defer func() {
+		for _, d := range made {
+			_ = os.Remove(d)
+		}
+	}()
 	socks := map[string]string{}
 	for _, d := range daemons {
 		dir := filepath.Join(b.work, d.name)
