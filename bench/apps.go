@@ -137,9 +137,6 @@ type appRuntime struct {
 	bundle map[string]string // workload label -> bundle
 }
 
-// applications: measure 2, real applications under each runtime, with yoroi under its
-// default policy; each round runs every runtime once, in a rotating order, and the report
-// gives each one's median over the rounds and its ratio to runc's.
 // appPause is how long the next application run waits after a container was deleted:
 // long enough that what a runtime leaves running for a while after its container (the
 // Go runtime's sysmon of a monitor or shim that was busy, a sandbox's teardown) does not
@@ -147,6 +144,9 @@ type appRuntime struct {
 // such threads pays for them.
 const appPause = 250 * time.Millisecond
 
+// applications: measure 2, real applications under each runtime, with yoroi under its
+// default policy; each round runs every runtime once, in a rotating order, and the report
+// gives each one's median over the rounds and its ratio to runc's.
 func (b *bench) applications() {
 	rootfs := filepath.Join(b.o.apps, "rootfs")
 	if b.o.apps == "" {
