@@ -250,8 +250,9 @@ func inLauncher(args []string, comm string) bool {
 // look could pair the name of a program with the argv of the next one (an execve between
 // the reads): libcontainer's init's name with the launcher's argv passed for the workload
 // while the launcher still held the capabilities it confines itself with (runc's bats saw
-// it once). An execve shows no argv from the moment it installs the new program until its
-// name and credentials are in place, and each of init, launcher and workload has an argv
+// it once). An execve shows no argv from the moment it installs the new program until it
+// lays out the argv, after its name and credentials are in place (so a look can see the
+// new name with no argv yet), and each of init, launcher and workload has an argv
 // of its own: the same argv twice means the status between belongs to it. A process that
 // keeps executing gets a few tries, then no argv (not yet the workload).
 func settledLook(pid int) (procStatus, []string, error) {

@@ -192,7 +192,8 @@ func TestSettledLook(t *testing.T) {
 	var st procStatus
 	var args []string
 	var err error
-	for i := 0; i < 1000 && st.name != "sleep"; i++ {
+	// The kernel names the new program before it lays out its argv: wait for both.
+	for i := 0; i < 1000 && (st.name != "sleep" || len(args) == 0); i++ {
 		if st, args, err = settledLook(pid); err != nil {
 			t.Fatal(err)
 		}
