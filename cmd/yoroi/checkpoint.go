@@ -12,14 +12,16 @@ import (
 // checks yoroi applies to a bundle.
 var errNoCRIU = errors.New("checkpoint/restore is not supported: CRIU would rebuild the container from images that yoroi's policy has not checked")
 
-var checkpointCommand = &cli.Command{
-	Name:      "checkpoint",
-	Usage:     "checkpoint a running container (not supported: refused)",
-	ArgsUsage: "<container-id>",
-	// runc's flags (--image-path, --leave-running, ...) are accepted and refused with the
-	// verb, so that an engine sees this reason rather than a flag error.
-	SkipFlagParsing: true,
-	Action:          refuseCRIU,
+func checkpointCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "checkpoint",
+		Usage:     "checkpoint a running container (not supported: refused)",
+		ArgsUsage: "<container-id>",
+		// runc's flags (--image-path, --leave-running, ...) are accepted and refused with the
+		// verb, so that an engine sees this reason rather than a flag error.
+		SkipFlagParsing: true,
+		Action:          refuseCRIU,
+	}
 }
 
 // refuseCRIU shows the verb's help when asked (flag parsing is skipped), and refuses.

@@ -35,12 +35,14 @@ func createOptions(c *cli.Context) runtime.CreateOptions {
 	}
 }
 
-var createCommand = &cli.Command{
-	Name:      "create",
-	Usage:     "create a container",
-	ArgsUsage: "<container-id>",
-	Flags:     createFlags(),
-	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
-		return startFailed(c, rt.Create(createOptions(c)))
-	}),
+func createCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "create",
+		Usage:     "create a container",
+		ArgsUsage: "<container-id>",
+		Flags:     createFlags(),
+		Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
+			return startFailed(c, rt.Create(createOptions(c)))
+		}),
+	}
 }

@@ -11,11 +11,13 @@ import (
 // monitorCommand is a container's monitor, which yoroi starts itself at create (see
 // runtime/monitor.go). It is handled before main runs (see runtime.MaybeInit); reaching
 // this action means it was invoked by hand.
-var monitorCommand = &cli.Command{
-	Name:   runtime.MonitorCommand,
-	Usage:  "internal: a container's seccomp and exec monitor (run by yoroi itself)",
-	Hidden: true,
-	Action: func(*cli.Context) error {
-		return errors.New("monitor is internal to yoroi and cannot be run directly")
-	},
+func monitorCommand() *cli.Command {
+	return &cli.Command{
+		Name:   runtime.MonitorCommand,
+		Usage:  "internal: a container's seccomp and exec monitor (run by yoroi itself)",
+		Hidden: true,
+		Action: func(*cli.Context) error {
+			return errors.New("monitor is internal to yoroi and cannot be run directly")
+		},
+	}
 }

@@ -6,11 +6,13 @@ import (
 	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
-var pauseCommand = &cli.Command{
-	Name:      "pause",
-	Usage:     "freeze every process of a container",
-	ArgsUsage: "<container-id>",
-	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
-		return rt.Pause(c.Args().First())
-	}),
+func pauseCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "pause",
+		Usage:     "freeze every process of a container",
+		ArgsUsage: "<container-id>",
+		Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
+			return rt.Pause(c.Args().First())
+		}),
+	}
 }

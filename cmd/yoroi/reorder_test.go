@@ -95,9 +95,7 @@ func TestWarmCommandMatchesCLI(t *testing.T) {
 func TestSliceFlagsKeepCommas(t *testing.T) {
 	app := newApp("yoroi", io.Discard, io.Discard)
 	var env, cgroups []string
-	saved := execCommand.Action
-	defer func() { execCommand.Action = saved }()
-	execCommand.Action = func(c *cli.Context) error {
+	app.Command("exec").Action = func(c *cli.Context) error {
 		env, cgroups = c.StringSlice("env"), c.StringSlice("cgroup")
 		return nil
 	}
@@ -107,5 +105,26 @@ func TestSliceFlagsKeepCommas(t *testing.T) {
 	}
 	if !slices.Equal(env, []string{"A=1,2", "B=3"}) || !slices.Equal(cgroups, []string{"cpu,cpuacct:sub", "memory:m"}) {
 		t.Errorf("env %q, cgroups %q", env, cgroups)
+	}
+}
+
+// Each app has commands of its own: running one (urfave/cli adds a help subcommand and
+// flag to the commands it runs) leaves the next one's as declared, so its arguments are
+// still reordered.
+func TestAppsShareNoCommands(t *testing.T) {
+	first := newApp("yoroi", io.Discard, io.Discard)
+	if err := first.Run([]string{"yoroi", "run", "--help"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Command("run").Subcommands) == 0 {
+		t.Fatal("urfave/cli no longer adds a help subcommand to a command it runs: this test shows nothing")
+	}
+	second := newApp("yoroi", io.Discard, io.Discard)
+	if n := len(second.Command("run").Subcommands); n != 0 {
+		t.Errorf("a new app's run command has %d subcommands, the first app's", n)
+	}
+	args := []string{"yoroi", "run", "--bundle", "b", "id", "--detach"}
+	if got, want := reorderArgs(second, args), []string{"yoroi", "run", "--bundle", "b", "--detach", "id"}; !slices.Equal(got, want) {
+		t.Errorf("%q: got %q, want %q", args, got, want)
 	}
 }

@@ -6,16 +6,18 @@ import (
 	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
-var specCommand = &cli.Command{
-	Name:  "spec",
-	Usage: "write a config.json template into the bundle",
-	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: current directory)"},
-	},
-	Action: func(c *cli.Context) error {
-		if err := checkArgs(c, 0, 0); err != nil {
-			return err
-		}
-		return runtime.WriteExampleSpec(c.String("bundle"))
-	},
+func specCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "spec",
+		Usage: "write a config.json template into the bundle",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "bundle", Aliases: []string{"b"}, Usage: "bundle directory (default: current directory)"},
+		},
+		Action: func(c *cli.Context) error {
+			if err := checkArgs(c, 0, 0); err != nil {
+				return err
+			}
+			return runtime.WriteExampleSpec(c.String("bundle"))
+		},
+	}
 }

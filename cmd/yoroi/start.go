@@ -8,11 +8,13 @@ import (
 	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
-var startCommand = &cli.Command{
-	Name:      "start",
-	Usage:     "start the user process of a created container",
-	ArgsUsage: "<container-id>",
-	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
-		return rt.Start(c.Args().First(), os.Getenv("NOTIFY_SOCKET"))
-	}),
+func startCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "start",
+		Usage:     "start the user process of a created container",
+		ArgsUsage: "<container-id>",
+		Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
+			return rt.Start(c.Args().First(), os.Getenv("NOTIFY_SOCKET"))
+		}),
+	}
 }

@@ -14,42 +14,44 @@ import (
 	"github.com/yoroi-runtime/yoroi/runtime"
 )
 
-var updateCommand = &cli.Command{
-	Name:      "update",
-	Usage:     "update the resource limits of a container",
-	ArgsUsage: "<container-id>",
-	Flags: []cli.Flag{
-		&cli.StringFlag{Name: "resources", Aliases: []string{"r"}, Usage: "file with OCI linux.resources JSON, '-' for stdin; other flags are then ignored"},
-		&cli.IntFlag{Name: "blkio-weight", Usage: "block IO weight (10-1000)"},
-		&cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period (µs)"},
-		&cli.StringFlag{Name: "cpu-quota", Usage: "CPU CFS quota (µs)"},
-		&cli.StringFlag{Name: "cpu-burst", Usage: "CPU CFS burst (µs)"},
-		&cli.StringFlag{Name: "cpu-share", Usage: "CPU shares"},
-		&cli.StringFlag{Name: "cpu-rt-period", Usage: "CPU realtime period (µs)"},
-		&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "CPU realtime runtime (µs)"},
-		&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to use"},
-		&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use"},
-		&cli.StringFlag{Name: "cpu-idle", Usage: "SCHED_IDLE for the cgroup (0 or 1)"},
-		&cli.StringFlag{Name: "memory", Usage: "memory limit (bytes, or with a unit: 64m)"},
-		&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
-		&cli.StringFlag{Name: "memory-swap", Usage: "memory+swap limit; -1 for unlimited swap"},
-		&cli.StringFlag{Name: "kernel-memory", Hidden: true},
-		&cli.StringFlag{Name: "kernel-memory-tcp", Hidden: true},
-		&cli.IntFlag{Name: "pids-limit", Usage: "maximum number of pids"},
-		&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT/CAT L3 cache schema"},
-		&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT/MBA memory bandwidth schema"},
-	},
-	Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
-		res, err := updateResources(c)
-		if err != nil {
-			return err
-		}
-		return rt.Update(c.Args().First(), runtime.UpdateOptions{
-			Resources:     *res,
-			L3CacheSchema: c.String("l3-cache-schema"),
-			MemBwSchema:   c.String("mem-bw-schema"),
-		})
-	}),
+func updateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "update",
+		Usage:     "update the resource limits of a container",
+		ArgsUsage: "<container-id>",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "resources", Aliases: []string{"r"}, Usage: "file with OCI linux.resources JSON, '-' for stdin; other flags are then ignored"},
+			&cli.IntFlag{Name: "blkio-weight", Usage: "block IO weight (10-1000)"},
+			&cli.StringFlag{Name: "cpu-period", Usage: "CPU CFS period (µs)"},
+			&cli.StringFlag{Name: "cpu-quota", Usage: "CPU CFS quota (µs)"},
+			&cli.StringFlag{Name: "cpu-burst", Usage: "CPU CFS burst (µs)"},
+			&cli.StringFlag{Name: "cpu-share", Usage: "CPU shares"},
+			&cli.StringFlag{Name: "cpu-rt-period", Usage: "CPU realtime period (µs)"},
+			&cli.StringFlag{Name: "cpu-rt-runtime", Usage: "CPU realtime runtime (µs)"},
+			&cli.StringFlag{Name: "cpuset-cpus", Usage: "CPUs to use"},
+			&cli.StringFlag{Name: "cpuset-mems", Usage: "memory nodes to use"},
+			&cli.StringFlag{Name: "cpu-idle", Usage: "SCHED_IDLE for the cgroup (0 or 1)"},
+			&cli.StringFlag{Name: "memory", Usage: "memory limit (bytes, or with a unit: 64m)"},
+			&cli.StringFlag{Name: "memory-reservation", Usage: "memory soft limit"},
+			&cli.StringFlag{Name: "memory-swap", Usage: "memory+swap limit; -1 for unlimited swap"},
+			&cli.StringFlag{Name: "kernel-memory", Hidden: true},
+			&cli.StringFlag{Name: "kernel-memory-tcp", Hidden: true},
+			&cli.IntFlag{Name: "pids-limit", Usage: "maximum number of pids"},
+			&cli.StringFlag{Name: "l3-cache-schema", Usage: "Intel RDT/CAT L3 cache schema"},
+			&cli.StringFlag{Name: "mem-bw-schema", Usage: "Intel RDT/MBA memory bandwidth schema"},
+		},
+		Action: withRuntime(1, 1, func(c *cli.Context, rt *runtime.Runtime) error {
+			res, err := updateResources(c)
+			if err != nil {
+				return err
+			}
+			return rt.Update(c.Args().First(), runtime.UpdateOptions{
+				Resources:     *res,
+				L3CacheSchema: c.String("l3-cache-schema"),
+				MemBwSchema:   c.String("mem-bw-schema"),
+			})
+		}),
+	}
 }
 
 // updateResources reads --resources, or else builds the resources from the flags.
