@@ -17,6 +17,8 @@ import (
 	libseccomp "github.com/seccomp/libseccomp-golang"
 	"golang.org/x/sys/unix"
 
+	// Debian's static libseccomp calls glibc's fortified fprintf, which musl lacks.
+	_ "github.com/yoroi-runtime/yoroi/runtime/internal/libccompat"
 	"github.com/yoroi-runtime/yoroi/runtime/launcher"
 )
 

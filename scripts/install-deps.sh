@@ -2,7 +2,7 @@
 # Installs what yoroi's build, demo and tests need on Debian, only when it is missing.
 set -euo pipefail
 
-packages=(busybox-static libseccomp-dev libc6-dev pkg-config jq gcc make git procps apparmor
+packages=(busybox-static libseccomp-dev libc6-dev musl-tools pkg-config jq gcc make git procps apparmor
 	docker.io containerd podman umoci skopeo containernetworking-plugins iproute2 runc crun hyperfine
 	gcc-multilib debootstrap gawk tini qemu-system-x86 e2fsprogs)
 missing=()

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroupwarm.h"
+#include "mainargs.h"
 
 #ifndef CGROUP2_SUPER_MAGIC
 #define CGROUP2_SUPER_MAGIC 0x63677270
@@ -199,7 +200,7 @@ static void *warm(void *arg)
 __attribute__((constructor)) static void yoroi_cgroup_warm(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	if (argv == NULL)
+	if (mainargs(&argc, &argv) < 0)
 		return;
 	int i = yoroi_warm_command(argc, argv);
 	if (i < 0)

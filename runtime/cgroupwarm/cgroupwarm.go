@@ -21,6 +21,7 @@
 // (the runtime package does).
 package cgroupwarm
 
+// #cgo CFLAGS: -I${SRCDIR}/../internal/mainargs
 // #include <stdlib.h>
 // #include "cgroupwarm.h"
 import "C"

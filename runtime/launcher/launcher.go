@@ -10,6 +10,7 @@
 // into a binary; every binary that creates containers must (the runtime package does).
 package launcher
 
+// #cgo CFLAGS: -I${SRCDIR}/../internal/mainargs
 // #include "launcher.h"
 import "C"
 

@@ -1,0 +1,20 @@
+// __fprintf_chk for a C library without glibc's fortified functions (see libccompat.go).
+// glibc's checks a format's %n against writable memory when flag is positive; a
+// fprintf without that check is what an unfortified build of libseccomp would call.
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#ifndef __GLIBC__
+int __fprintf_chk(FILE *f, int flag, const char *fmt, ...);
+
+int __fprintf_chk(FILE *f, int flag, const char *fmt, ...)
+{
+	(void)flag;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vfprintf(f, fmt, ap);
+	va_end(ap);
+	return n;
+}
+#endif
