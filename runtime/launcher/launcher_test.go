@@ -289,3 +289,14 @@ func TestLauncherAcceptsEveryWrap(t *testing.T) {
 		}
 	}
 }
+
+// The workload gets its argv byte for byte, empty and spaced arguments included, however
+// the launcher's constructor got its own (glibc passes main's arguments to constructors;
+// under musl it reads /proc/self/cmdline).
+func TestLauncherKeepsArgv(t *testing.T) {
+	want := []string{"sh", "-c", `printf '[%s]' "$@"`, "sh", "", "a b", "\tc\n", ""}
+	out, code := launch(t, append([]string{"abi=1", "--"}, want...)...)
+	if code != 0 || out != "[][a b][\tc\n][]" {
+		t.Fatalf("exit %d, %q", code, out)
+	}
+}
