@@ -1,6 +1,7 @@
 // __fprintf_chk for a C library without glibc's fortified functions (see libccompat.go).
-// glibc's checks a format's %n against writable memory when flag is positive; a
-// fprintf without that check is what an unfortified build of libseccomp would call.
+// glibc's version, when flag is positive, refuses a %n in a format held in writable
+// memory; libseccomp's formats are constants, and a plain fprintf is what an unfortified
+// build of libseccomp would call.
 
 #include <stdarg.h>
 #include <stdio.h>
