@@ -200,7 +200,7 @@ static void *warm(void *arg)
 __attribute__((constructor)) static void yoroi_cgroup_warm(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	if (mainargs(&argc, &argv) < 0)
+	if (yoroi_mainargs(&argc, &argv) < 0)
 		return;
 	int i = yoroi_warm_command(argc, argv);
 	if (i < 0)

@@ -29,6 +29,9 @@ import "C"
 import (
 	"syscall"
 	"unsafe"
+
+	// The constructor asks mainargs for main's arguments.
+	_ "github.com/yoroi-runtime/yoroi/runtime/internal/mainargs"
 )
 
 // Started reports whether the constructor started the warm-up in this process.

@@ -726,7 +726,7 @@ static void launch(int argc, char **argv)
 __attribute__((constructor)) static void yoroi_launcher(int argc, char **argv, char **envp)
 {
 	(void)envp;
-	if (mainargs(&argc, &argv) < 0 || argc < 2 || strcmp(argv[1], launcher_arg) != 0)
+	if (yoroi_mainargs(&argc, &argv) < 0 || argc < 2 || strcmp(argv[1], launcher_arg) != 0)
 		return;
 	launch(argc - 2, argv + 2);
 }

@@ -14,5 +14,8 @@ package launcher
 // #include "launcher.h"
 import "C"
 
+// The constructor asks mainargs for main's arguments.
+import _ "github.com/yoroi-runtime/yoroi/runtime/internal/mainargs"
+
 // Arg is the argument that selects the launcher, as the C side spells it.
 var Arg = C.GoString(C.yoroi_launcher_arg())
