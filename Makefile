@@ -196,6 +196,7 @@ test: deps lint build unit fuzz bench-smoke integration
 unit: musl
 	$(CGO_MUSL) $(GO) test -count=1 -cover -tags "$(BUILDTAGS) $(STATIC_TAGS)" -ldflags "-extldflags -static" $$($(GO) list ./... | grep -v -e /integration -e /bench -e /shim -e /scripts)
 	CGO_ENABLED=0 $(GO) test -count=1 -cover -tags "$(SHIM_TAGS)" ./shim/...
+	CGO_ENABLED=0 $(GO) test -count=1 ./bench/
 
 # The peers' suites print their totals ("N passed, N failed") to PEER_RESULTS/totals.txt,
 # shown after the run whatever its outcome; their TAP output is kept beside it.
