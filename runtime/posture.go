@@ -158,8 +158,10 @@ func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error 
 	if err != nil {
 		return errExited
 	}
+	exit := watchExit(pid, start)
+	defer exit.close()
 	waited := timed("", "posture: wait for the workload's execve")
-	err = awaitWorkload(pid, model, gone)
+	err = awaitWorkload(pid, model, gone, exit)
 	waited()
 	if err != nil {
 		return err
@@ -169,7 +171,7 @@ func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error 
 	// The process must still be the one observed, alive: otherwise what was read may be
 	// a zombie's remains or another process's. A process that is exiting fails some
 	// reads (mountinfo: EINVAL) before it is a zombie: give it a moment to become one.
-	if exitedWithin(pid, start, readRetry(err)) {
+	if exit.exitedWithin(pid, start, readRetry(err)) {
 		return errExited
 	}
 	if err != nil {
@@ -189,8 +191,8 @@ func checkPosture(pid int, model hardening.Posture, gone <-chan struct{}) error 
 // from there on or can widen across that execve (no_new_privs keeps capabilities from
 // growing; mounts and namespaces stay). It polls cheaply, backing off, so that many
 // concurrent starts do not spend their CPU on it (see postureLooks). It stops, with
-// errExited, as soon as gone is closed.
-func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error {
+// errExited, as soon as the process exits (exit) or gone is closed.
+func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}, exit *exitWatch) error {
 	start := time.Now()
 	deadline := start.Add(postureWait)
 	wait := postureLooks.First
@@ -216,7 +218,9 @@ func awaitWorkload(pid int, model hardening.Posture, gone <-chan struct{}) error
 			return errExited
 		default:
 		}
-		pace.Pause(wait)
+		if exit.pause(wait) {
+			return errExited
+		}
 		wait = postureLooks.Next(wait, time.Since(start))
 	}
 }
@@ -302,24 +306,6 @@ func readRetry(err error) time.Duration {
 		return 200 * time.Millisecond
 	}
 	return 0
-}
-
-// exitedWithin reports whether the process started at start is gone or a zombie, or
-// becomes one within d.
-func exitedWithin(pid int, start string, d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if again, err := processStart(pid); err != nil || again != start {
-			return true
-		}
-		if st, err := readStatus(pid); err != nil || st.state == "Z" || st.state == "X" {
-			return true
-		}
-		if !time.Now().Before(deadline) {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // processStart is the start time of pid (field 22 of /proc/PID/stat), which tells a
