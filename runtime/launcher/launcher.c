@@ -480,6 +480,20 @@ static int offer_listener(int conn)
 	return number;
 }
 
+// announce_filter tells the monitor the filter is installed, so that it takes the
+// listener at once rather than at its next look. The write is the first syscall under the
+// filter: were it one the filter notifies, it would wait for the monitor to answer it,
+// which the monitor does once a look of its own finds the listener. Its outcome changes
+// nothing: await_monitor follows.
+static void announce_filter(int conn)
+{
+	char installed = 1;
+	ssize_t n;
+	do
+		n = write(conn, &installed, 1);
+	while (n < 0 && errno == EINTR);
+}
+
 // await_monitor waits until the monitor holds the listener: its acknowledgement, or any
 // answer to a notified read (the filter may deny read: only the monitor can answer it,
 // and only once it holds the listener). End of file means the monitor is gone.
@@ -710,6 +724,7 @@ static void launch(int argc, char **argv)
 		if (notify_fd >= 0) {
 			if (listener != want)
 				die("seccomp listener is descriptor %ld, not %d", listener, want);
+			announce_filter(notify_fd);
 			await_monitor(notify_fd);
 		}
 	}

@@ -1,8 +1,11 @@
 package monitor
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"runtime"
 	"syscall"
 	"testing"
@@ -10,6 +13,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
 )
 
 // filteredThread runs on a thread of its own, under a filter that sends getppid to a new
@@ -123,5 +128,79 @@ func testListener(t *testing.T) {
 	close(end)
 	if req, err := l.Next(5 * time.Second); !errors.Is(err, errListenerGone) {
 		t.Errorf("Next after the filter's last thread ended: %+v, %v; want errListenerGone", req, err)
+	}
+}
+
+// offerListener plays a launcher's part up to its filter (launcher.c's offer_listener):
+// it offers the listener at descriptor number, where something else is for now, over a
+// connection whose monitor end it returns, and returns its own end.
+func offerListener(t *testing.T, number int) (*net.UnixConn, int) {
+	t.Helper()
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := os.NewFile(uintptr(pair[0]), "monitor-end")
+	c, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close(); unix.Close(pair[1]) })
+	self, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		t.Skipf("no pidfd: %v", err)
+	}
+	defer unix.Close(self)
+	msg := binary.NativeEndian.AppendUint32(nil, uint32(number))
+	if err := unix.Sendmsg(pair[1], msg, unix.UnixRights(self), nil, 0); err != nil {
+		t.Fatal(err)
+	}
+	return c.(*net.UnixConn), pair[1]
+}
+
+// The monitor takes an offered listener once it is at its number: at once when the
+// launcher announces its filter, not at the next of its looks (here made a minute
+// apart); and, from a launcher that does not announce, at a look.
+func TestTakeListener(t *testing.T) {
+	listener, _, _, end := filteredThread(t)
+	defer close(end)
+	looks := listenerLooks
+	defer func() { listenerLooks = looks }()
+	for _, announce := range []bool{true, false} {
+		listenerLooks = looks
+		if announce {
+			listenerLooks = pace.Backoff{First: time.Minute, Fast: time.Minute, Slow: time.Minute}
+		}
+		placeholder, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, launcher := offerListener(t, placeholder)
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			// The filter installed: the listener at the number offered.
+			_ = unix.Dup3(listener, placeholder, unix.O_CLOEXEC)
+			if announce {
+				_, _ = unix.Write(launcher, []byte{1})
+			}
+		}()
+		began := time.Now()
+		fd, err := takeListener(conn)
+		if err != nil {
+			t.Fatalf("announce %v: %v", announce, err)
+		}
+		if !isSeccompListener(fd) {
+			t.Errorf("announce %v: took descriptor %d, not a seccomp listener", announce, fd)
+		}
+		if announce && time.Since(began) >= time.Minute {
+			t.Errorf("announced: taken after %v, at a look rather than at the announcement", time.Since(began))
+		}
+		ack := make([]byte, 1)
+		if n, err := unix.Read(launcher, ack); n != 1 || err != nil {
+			t.Errorf("announce %v: no acknowledgement (%d, %v)", announce, n, err)
+		}
+		unix.Close(fd)
+		unix.Close(placeholder)
 	}
 }

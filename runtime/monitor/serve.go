@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -232,7 +233,9 @@ var listenerLooks = pace.Backoff{First: 50 * time.Microsecond, Fast: time.Millis
 // offer_listener): a pidfd of the launcher and the number the listener will have in it.
 // The monitor takes it from the process once it is there (a seccomp listener at that
 // number), then acknowledges, so that the launcher makes no syscall the filter could
-// send to a monitor that does not hold the listener yet.
+// send to a monitor that does not hold the listener yet. It looks when the launcher
+// says the filter is installed (announce_filter: a byte), and also every so often
+// (listenerLooks), for a launcher whose announcement waits on the filter itself.
 func takeListener(conn *net.UnixConn) (int, error) {
 	buf := make([]byte, 4)
 	n, pidfd, err := receiveFD(conn, buf)
@@ -248,6 +251,7 @@ func takeListener(conn *net.UnixConn) (int, error) {
 	// The filter is installed a moment after the offer (about 0.2 ms); on a busy host,
 	// much later: the looks back off to a millisecond apart.
 	wait := listenerLooks.First
+	announced := false
 	for {
 		fd, err := unix.PidfdGetfd(pidfd, number, 0)
 		if err == nil {
@@ -265,9 +269,27 @@ func takeListener(conn *net.UnixConn) (int, error) {
 		if time.Now().After(deadline) {
 			return -1, fmt.Errorf("no seccomp listener at descriptor %d after %s", number, listenerWait)
 		}
-		pace.Pause(wait)
+		if announced {
+			pace.Pause(wait)
+		} else {
+			announced = awaitAnnouncement(conn, wait)
+		}
 		wait = listenerLooks.Next(wait, 0)
 	}
+}
+
+// awaitAnnouncement waits up to d (at least Go's timer granularity, a millisecond) for
+// the launcher's announcement that its filter is installed, and reports whether the
+// wait is over: the announcement came, or the connection ended or failed (the launcher
+// gone, or one that does not announce: the looks go on by pauses).
+func awaitAnnouncement(conn *net.UnixConn, d time.Duration) bool {
+	if conn.SetReadDeadline(time.Now().Add(d)) != nil {
+		return true
+	}
+	defer conn.SetReadDeadline(time.Time{})
+	var b [1]byte
+	_, err := conn.Read(b[:])
+	return !errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 func isSeccompListener(fd int) bool {
