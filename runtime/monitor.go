@@ -306,9 +306,14 @@ func (r *Runtime) removeMonitorSocket(id string) error {
 }
 
 // withMonitorConn hands the launcher of p its connection to the monitor, as the last of
-// the descriptors p inherits.
-func withMonitorConn(p *libcontainer.Process, conn *os.File) {
+// the descriptors p inherits, and has it announce its filter's install there when prog
+// (the launcher's filter, header and program) allows that call.
+func withMonitorConn(p *libcontainer.Process, conn *os.File, prog []byte) {
 	p.ExtraFiles = append(p.ExtraFiles, conn)
 	n := 3 + len(p.ExtraFiles) - 1
-	p.Args = slices.Insert(slices.Clone(p.Args), 2, "notify-fd="+strconv.Itoa(n))
+	settings := []string{"notify-fd=" + strconv.Itoa(n)}
+	if len(prog) > launcher.FilterHeaderSize && monitor.AnnounceAllowed(prog[launcher.FilterHeaderSize:], n) {
+		settings = append(settings, "announce")
+	}
+	p.Args = slices.Insert(slices.Clone(p.Args), 2, settings...)
 }

@@ -138,7 +138,7 @@ func (r *runner) newProcess(config *specs.Process) (*libcontainer.Process, error
 		withLauncherFilter(process, r.seccomp)
 	}
 	if r.monitor != nil {
-		withMonitorConn(process, r.monitor)
+		withMonitorConn(process, r.monitor, r.seccomp)
 	}
 	return process, nil
 }

@@ -8,12 +8,14 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/bpf"
 	"golang.org/x/sys/unix"
 
 	"github.com/yoroi-runtime/yoroi/hardening"
 	"github.com/yoroi-runtime/yoroi/runtime/launcher"
+	"github.com/yoroi-runtime/yoroi/runtime/monitor"
 )
 
 // The test binary links the launcher's constructor: executed with the launcher's
@@ -59,6 +61,7 @@ func TestLauncher(t *testing.T) {
 		{"ABI too high", []string{"abi=999", "--", "true"}, 126, "is below the required 999: refusing to run unconfined"},
 		{"no command", []string{"abi=1", "--"}, 126, "yoroi landlock: no command\n"},
 		{"no separator", []string{"abi=1"}, 126, "yoroi landlock: no command\n"},
+		{"announce without a monitor", []string{"announce", "--", "true"}, 126, "yoroi landlock: announce goes with notify-fd=\n"},
 		{"not found in PATH", []string{"--", "no-such-program"}, 127, "exec: \"no-such-program\": executable file not found in $PATH\n"},
 		{"no such file", []string{"--", "/no/such/program"}, 127, "exec /no/such/program: no such file or directory\n"},
 		{"not executable", []string{"--", "/etc/passwd"}, 126, "exec /etc/passwd: permission denied\n"},
@@ -298,5 +301,94 @@ func TestLauncherKeepsArgv(t *testing.T) {
 	out, code := launch(t, append([]string{"abi=1", "--"}, want...)...)
 	if code != 0 || out != "[][a b][\tc\n][]" {
 		t.Fatalf("exit %d, %q", code, out)
+	}
+}
+
+// A monitor that finds the listener by a look of its own acknowledges and closes the
+// connection, possibly before the launcher announces its filter there: the announcement
+// must not kill the launcher (SIGPIPE). The test is that monitor, and its filter notifies
+// the launcher's writes and sends, so that the announcement comes after the close.
+func TestLauncherAnnouncesToAGoneMonitor(t *testing.T) {
+	if _, _, e := unix.Syscall(unix.SYS_LANDLOCK_CREATE_RULESET, 0, 0, unix.LANDLOCK_CREATE_RULESET_VERSION); e != 0 {
+		t.Skipf("the kernel has no Landlock (%v)", e)
+	}
+	notifyWrites := []bpf.Instruction{
+		bpf.LoadAbsolute{Off: 0, Size: 4}, // seccomp_data.nr
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_WRITE, SkipTrue: 2},
+		bpf.JumpIf{Cond: bpf.JumpEqual, Val: unix.SYS_SENDTO, SkipTrue: 1},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_ALLOW},
+		bpf.RetConstant{Val: unix.SECCOMP_RET_USER_NOTIF},
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := os.NewFile(uintptr(pair[0]), "launcher-end")
+	cmd := exec.Command(os.Args[0], launcher.Arg, filterArg(t, unix.SECCOMP_FILTER_FLAG_NEW_LISTENER, notifyWrites, 0), "notify-fd=3", "announce", "--", "true")
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.ExtraFiles = []*os.File{conn}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	monitorEnd := pair[1]
+	// The offer: the listener's number, and a pidfd of the launcher.
+	buf, oob := make([]byte, 4), make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(monitorEnd, buf, oob, 0)
+	if err != nil || n != 4 {
+		t.Fatalf("offer: %d bytes, %v", n, err)
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("offer's descriptor: %v", err)
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		t.Fatalf("offer's descriptor: %v", err)
+	}
+	pidfd, number := fds[0], int(binary.NativeEndian.Uint32(buf))
+	defer unix.Close(pidfd)
+	deadline := time.Now().Add(time.Minute)
+	listener := -1
+	for listener < 0 && time.Now().Before(deadline) {
+		if fd, err := unix.PidfdGetfd(pidfd, number, 0); err == nil {
+			if target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); target == "anon_inode:seccomp notify" {
+				listener = fd
+				break
+			}
+			unix.Close(fd)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if listener < 0 {
+		t.Fatal("no seccomp listener at the offered number")
+	}
+	// Acknowledge and go, before the announcement (a notified write or send) is let
+	// through.
+	if _, err := unix.Write(monitorEnd, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(monitorEnd)
+	l, err := monitor.NewListener(listener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// Let every notified call through until no process is left under the filter.
+	answered := 0
+	for {
+		req, err := l.Next(time.Minute)
+		if err != nil {
+			break
+		}
+		if req != nil && monitor.Answer(listener, req.ID, true, 0) {
+			answered++
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("launcher: %v (SIGPIPE: the announcement to a closed connection killed it)", err)
+	}
+	if answered == 0 {
+		t.Fatal("the launcher announced nothing under its filter")
 	}
 }

@@ -204,3 +204,51 @@ func TestTakeListener(t *testing.T) {
 		unix.Close(placeholder)
 	}
 }
+
+// The launcher announces its filter only where the filter allows the announcement (a
+// send on the monitor's descriptor) as it is: not where it denies, notifies, logs or
+// kills it, nor where it allows it on another descriptor only.
+func TestAnnounceAllowed(t *testing.T) {
+	ret := func(k uint32) unix.SockFilter { return unix.SockFilter{Code: unix.BPF_RET | unix.BPF_K, K: k} }
+	onSendto := func(k uint32) []unix.SockFilter {
+		return []unix.SockFilter{
+			{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 0}, // seccomp_data.nr
+			{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: unix.SYS_SENDTO},
+			ret(k),
+			ret(unix.SECCOMP_RET_ALLOW),
+		}
+	}
+	onFD5 := []unix.SockFilter{
+		{Code: unix.BPF_LD | unix.BPF_W | unix.BPF_ABS, K: 16}, // args[0], low word
+		{Code: unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K, Jt: 0, Jf: 1, K: 5},
+		ret(unix.SECCOMP_RET_ALLOW),
+		ret(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)),
+	}
+	for _, tc := range []struct {
+		name  string
+		prog  []unix.SockFilter
+		fd    int
+		allow bool
+	}{
+		{"allowed", onSendto(unix.SECCOMP_RET_ALLOW), 5, true},
+		{"denied", onSendto(unix.SECCOMP_RET_ERRNO | uint32(unix.EPERM)), 5, false},
+		{"notified", onSendto(unix.SECCOMP_RET_USER_NOTIF), 5, false},
+		{"logged", onSendto(unix.SECCOMP_RET_LOG), 5, false},
+		{"killed", onSendto(unix.SECCOMP_RET_KILL_PROCESS), 5, false},
+		{"allowed on its descriptor", onFD5, 5, true},
+		{"allowed on another descriptor only", onFD5, 6, false},
+	} {
+		raw := make([]byte, 0, 8*len(tc.prog))
+		for _, in := range tc.prog {
+			raw = binary.NativeEndian.AppendUint16(raw, in.Code)
+			raw = append(raw, in.Jt, in.Jf)
+			raw = binary.NativeEndian.AppendUint32(raw, in.K)
+		}
+		if got := AnnounceAllowed(raw, tc.fd); got != tc.allow {
+			t.Errorf("%s: AnnounceAllowed %v, want %v", tc.name, got, tc.allow)
+		}
+	}
+	if AnnounceAllowed([]byte{1, 2, 3}, 5) {
+		t.Error("a malformed program allows the announcement")
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -276,6 +277,23 @@ func takeListener(conn *net.UnixConn) (int, error) {
 		}
 		wait = listenerLooks.Next(wait, 0)
 	}
+}
+
+// AnnounceAllowed reports whether filter (the launcher's program, without its header)
+// lets the launcher's announcement run as it is (launcher.c's announce_filter: a send of
+// one byte on descriptor fd, MSG_NOSIGNAL): allowed, neither denied, notified, logged nor
+// a kill. The runtime has the launcher announce only then (its "announce" setting), so
+// that the announcement is never an audited denial, nor the end of the launcher, under a
+// profile that does not allow it.
+func AnnounceAllowed(filter []byte, fd int) bool {
+	insns, err := Instructions(filter)
+	native, ok := execSyscalls[runtime.GOARCH]
+	if err != nil || !ok {
+		return false
+	}
+	d := SeccompData{Nr: int32(unix.SYS_SENDTO), Arch: native.audit, Args: [6]uint64{uint64(fd), 0, 1, unix.MSG_NOSIGNAL}}
+	act, err := RunFilter(insns, &d)
+	return err == nil && act == retAllow
 }
 
 // awaitAnnouncement waits up to d (at least Go's timer granularity, a millisecond) for
