@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -236,7 +235,8 @@ var listenerLooks = pace.Backoff{First: 50 * time.Microsecond, Fast: time.Millis
 // number), then acknowledges, so that the launcher makes no syscall the filter could
 // send to a monitor that does not hold the listener yet. It looks when the launcher
 // says the filter is installed (announce_filter: a byte), and also every so often
-// (listenerLooks), for a launcher whose announcement waits on the filter itself.
+// (listenerLooks), for a launcher that does not announce (where its filter does not
+// allow the announcement; an older launcher).
 func takeListener(conn *net.UnixConn) (int, error) {
 	buf := make([]byte, 4)
 	n, pidfd, err := receiveFD(conn, buf)
@@ -296,18 +296,31 @@ func AnnounceAllowed(filter []byte, fd int) bool {
 	return err == nil && act == retAllow
 }
 
-// awaitAnnouncement waits up to d (at least Go's timer granularity, a millisecond) for
-// the launcher's announcement that its filter is installed, and reports whether the
-// wait is over: the announcement came, or the connection ended or failed (the launcher
-// gone, or one that does not announce: the looks go on by pauses).
+// awaitAnnouncement waits up to d for the launcher's announcement that its filter is
+// installed, and reports whether the wait is over: the announcement came, or the
+// connection ended or failed (the launcher gone, or one that does not announce: the
+// looks go on by pauses). It polls in the kernel for d exactly, as pace.Pause sleeps, so
+// that a launcher that does not announce (its filter does not allow the send; an older
+// launcher) is looked at as often as before, not at Go's timer granularity.
 func awaitAnnouncement(conn *net.UnixConn, d time.Duration) bool {
-	if conn.SetReadDeadline(time.Now().Add(d)) != nil {
+	raw, err := conn.SyscallConn()
+	if err != nil {
 		return true
 	}
-	defer conn.SetReadDeadline(time.Time{})
-	var b [1]byte
-	_, err := conn.Read(b[:])
-	return !errors.Is(err, os.ErrDeadlineExceeded)
+	over := true
+	if raw.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		ts := unix.NsecToTimespec(d.Nanoseconds())
+		if n, err := unix.Ppoll(fds, &ts, nil); err != nil || n == 0 {
+			over = false // d passed, or a signal ended the wait early (EINTR)
+			return
+		}
+		var b [1]byte
+		_, _ = unix.Read(int(fd), b[:]) // the announcement, or the end of the connection
+	}) != nil {
+		return true
+	}
+	return over
 }
 
 func isSeccompListener(fd int) bool {
