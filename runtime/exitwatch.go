@@ -45,9 +45,7 @@ func (w *exitWatch) close() {
 }
 
 // pause waits up to d, less if the process exits, and reports whether it has exited (as
-// far as the watch tells: false after a plain sleep). The thread blocks in the kernel
-// the usual way (the P is handed back), for the pauses below Go's timer granularity
-// as pace.Pause does.
+// far as the watch tells: false after a plain sleep, or a wait a signal ended early).
 func (w *exitWatch) pause(d time.Duration) bool {
 	switch {
 	case w.exited:
@@ -56,11 +54,7 @@ func (w *exitWatch) pause(d time.Duration) bool {
 		pace.Pause(d)
 		return false
 	}
-	fds := []unix.PollFd{{Fd: int32(w.fd), Events: unix.POLLIN}}
-	ts := unix.NsecToTimespec(max(d, 0).Nanoseconds())
-	n, err := unix.Ppoll(fds, &ts, nil)
-	// EINTR (a signal: Go's preemption) ends the wait early, as if d had passed.
-	return err == nil && n > 0 && fds[0].Revents&(unix.POLLIN|unix.POLLHUP) != 0
+	return pace.Until(w.fd, d)
 }
 
 // exitedWithin reports whether the process started at start is gone or a zombie, or

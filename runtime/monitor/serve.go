@@ -299,8 +299,8 @@ func AnnounceAllowed(filter []byte, fd int) bool {
 // awaitAnnouncement waits up to d for the launcher's announcement that its filter is
 // installed, and reports whether the wait is over: the announcement came, or the
 // connection ended or failed (the launcher gone, or one that does not announce: the
-// looks go on by pauses). It polls in the kernel for d exactly, as pace.Pause sleeps, so
-// that a launcher that does not announce (its filter does not allow the send; an older
+// looks go on by pauses). It waits in the kernel for d exactly (pace.Until), so that a
+// launcher that does not announce (its filter does not allow the send; an older
 // launcher) is looked at as often as before, not at Go's timer granularity.
 func awaitAnnouncement(conn *net.UnixConn, d time.Duration) bool {
 	raw, err := conn.SyscallConn()
@@ -309,10 +309,8 @@ func awaitAnnouncement(conn *net.UnixConn, d time.Duration) bool {
 	}
 	over := true
 	if raw.Control(func(fd uintptr) {
-		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-		ts := unix.NsecToTimespec(d.Nanoseconds())
-		if n, err := unix.Ppoll(fds, &ts, nil); err != nil || n == 0 {
-			over = false // d passed, or a signal ended the wait early (EINTR)
+		if !pace.Until(int(fd), d) {
+			over = false // d passed, or a signal ended the wait early
 			return
 		}
 		var b [1]byte

@@ -27,6 +27,17 @@ func Pause(d time.Duration) {
 	}
 }
 
+// Until waits up to d, as Pause does in the kernel (the thread blocked the usual way, its
+// P handed back), or less if fd becomes readable or hangs up first, and reports whether
+// it did. A signal that ends the wait early (Go's preemption) reports false, as if d had
+// passed.
+func Until(fd int, d time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+	ts := unix.NsecToTimespec(max(d, 0).Nanoseconds())
+	n, err := unix.Ppoll(fds, &ts, nil)
+	return err == nil && n > 0
+}
+
 // Backoff spaces the looks of a polling loop: each pause doubles from First, up to Fast
 // while the loop has waited less than Quick in all, then up to Slow. Close looks at first
 // see a quick change soon; spaced out later, many loops at once leave the CPU to what

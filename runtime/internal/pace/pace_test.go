@@ -1,6 +1,7 @@
 package pace
 
 import (
+	"os"
 	"testing"
 	"time"
 )
@@ -14,5 +15,32 @@ func TestPause(t *testing.T) {
 		if got := time.Since(began); got < d {
 			t.Errorf("Pause(%v) returned after %v", d, got)
 		}
+	}
+}
+
+// Until runs its duration while nothing comes, and ends when its descriptor becomes
+// readable, or hangs up.
+func TestUntil(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	began := time.Now()
+	if Until(int(r.Fd()), 20*time.Millisecond) || time.Since(began) < 20*time.Millisecond {
+		t.Fatalf("Until reported an empty pipe readable, or returned early (after %v)", time.Since(began))
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		w.Close() // a hang-up
+	}()
+	const long = time.Minute
+	began = time.Now()
+	ready := false
+	for !ready && time.Since(began) < long {
+		ready = Until(int(r.Fd()), long) // a signal may end a wait early: wait again
+	}
+	if !ready || time.Since(began) >= long {
+		t.Fatalf("Until did not end at the hang-up (after %v)", time.Since(began))
 	}
 }
