@@ -161,6 +161,7 @@ var sections = []struct {
 	{"posture", (*bench).postureCost},
 	{"telemetry", (*bench).telemetryCost},
 	{"containerd", (*bench).containerd},
+	{"delete", (*bench).deleteLatency},
 }
 
 func sectionNames() []string {

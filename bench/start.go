@@ -248,19 +248,27 @@ func (b *bench) execLatencies(rts []runtimeCmd) []stats {
 
 // detached starts r's bundle as container id with its state under root, and returns
 // once it runs.
-func (b *bench) detached(r runtimeCmd, root, id string) error {
-	// A file, not a pipe: the detached container inherits it and would hold a pipe open.
+func (b *bench) detached(r runtimeCmd, root, id string) error { return b.launch(r, root, "run", id) }
+
+// launch makes container id of r's bundle with its state under root: verb "run" starts it
+// detached, "create" leaves it created.
+func (b *bench) launch(r runtimeCmd, root, verb, id string) error {
+	// A file, not a pipe: the container inherits it and would hold a pipe open.
 	out, err := os.CreateTemp(b.work, "detached-")
 	if err != nil {
 		return err
 	}
 	defer out.Close()
-	cmd := exec.Command(r.binary, append(append(append([]string{}, r.args...), "--root", root), "run", "--detach", "--bundle", r.bundle, id)...)
+	args := append(append([]string{}, r.args...), "--root", root, verb)
+	if verb == "run" {
+		args = append(args, "--detach")
+	}
+	cmd := exec.Command(r.binary, append(args, "--bundle", r.bundle, id)...)
 	cmd.Env = append(os.Environ(), r.env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
 		msg, _ := os.ReadFile(out.Name())
-		return fmt.Errorf("%s run --detach: %v: %s", r.label, err, msg)
+		return fmt.Errorf("%s %s: %v: %s", r.label, strings.Join(args[len(r.args)+2:], " "), err, msg)
 	}
 	return nil
 }

@@ -309,3 +309,59 @@ func TestRuncCompatibleCommandLine(t *testing.T) {
 		e.assertNoLeftovers(cid)
 	}
 }
+
+// delete --force of a running container (here a paused one, whose processes get the
+// SIGKILL only once thawed) and delete of a created one end every process of the
+// container, not only its init, and leave nothing behind. delete waits for the init's
+// death on a pidfd of it, no longer a look every 100 ms; this is what that wait ends on.
+func TestDeleteKillsEveryProcess(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		name  string
+		setup func(id, bundle string)
+		del   []string
+	}{
+		{"running and paused", func(id, bundle string) {
+			e.ok("run", "--detach", "--bundle", bundle, id)
+			e.waitStatus(id, specs.StateRunning)
+			e.ok("pause", id)
+		}, []string{"delete", "--force"}},
+		{"created", func(id, bundle string) { e.ok("create", "--bundle", bundle, id) }, []string{"delete"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.newBundle("sh", "-c", "sleep 1000 & sleep 1000 & wait")
+			id := uniqueID("delkill")
+			tc.setup(id, b.dir)
+			var pids []int
+			if err := json.Unmarshal([]byte(e.ok("ps", "--format", "json", id)), &pids); err != nil || len(pids) == 0 {
+				t.Fatalf("ps: %v %v", pids, err)
+			}
+			starts := map[int]string{}
+			for _, pid := range pids {
+				starts[pid] = procStart(pid)
+			}
+			e.ok(append(tc.del, id)...)
+			for pid, start := range starts {
+				if now := procStart(pid); now != "" && now == start {
+					t.Errorf("process %d of %s outlived its delete", pid, id)
+				}
+			}
+			e.assertNoLeftovers(id)
+		})
+	}
+}
+
+// procStart is the start time of process pid (field 22 of its stat), or "" if there is no
+// such process or it is a zombie.
+func procStart(pid int) string {
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return ""
+	}
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
+		return ""
+	}
+	return f[19]
+}
