@@ -111,6 +111,9 @@ type stats struct {
 	median, p90, min time.Duration
 	maxRSSKiB        int64
 	failures         int
+	// rounds is each measured round's run, in round order (0: it failed), for ratios
+	// paired by round (pairedRatio).
+	rounds []time.Duration
 }
 
 func run(o options) (string, error) {

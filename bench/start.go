@@ -108,6 +108,7 @@ func (b *bench) measureStarts(pause time.Duration, rs ...runtimeCmd) []stats {
 func (b *bench) interleave(k int, pause time.Duration, lead int, once func(i int) (time.Duration, *syscall.Rusage, error)) []stats {
 	ds := make([][]time.Duration, k)
 	rss := make([][]int64, k)
+	rounds := make([][]time.Duration, k)
 	out := make([]stats, k)
 	for round := 0; round < b.o.warmup+b.o.n; round++ {
 		for j := range k {
@@ -124,16 +125,19 @@ func (b *bench) interleave(k int, pause time.Duration, lead int, once func(i int
 			if err != nil {
 				out[i].failures++
 				b.fail(err)
-				continue
-			}
-			if round >= b.o.warmup {
+				d = 0
+			} else if round >= b.o.warmup {
 				ds[i] = append(ds[i], d)
 				rss[i] = append(rss[i], ru.Maxrss)
+			}
+			if round >= b.o.warmup {
+				rounds[i] = append(rounds[i], d)
 			}
 		}
 	}
 	for i := range k {
 		out[i] = summarize(ds[i], rss[i], out[i].failures)
+		out[i].rounds = rounds[i]
 	}
 	return out
 }
@@ -207,14 +211,14 @@ func peerStats(rts []runtimeCmd, all []stats) (runcNew, crun, runsc stats) {
 func (b *bench) latencyTable(rts []runtimeCmd, all []stats, rss bool) {
 	runcNew, crun, runsc := peerStats(rts, all)
 	if rss {
-		b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | vs runsc | max RSS of the runtime | failures |\n|---|---|---|---|---|---|---|---|---|\n")
+		b.printf("| runtime | median | p90 | min | vs newest runc | vs newest runc, paired by round (95 %%) | vs crun | vs runsc | max RSS of the runtime | failures |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	} else {
-		b.printf("| runtime | median | p90 | min | vs newest runc | vs crun | vs runsc | failures |\n|---|---|---|---|---|---|---|---|\n")
+		b.printf("| runtime | median | p90 | min | vs newest runc | vs newest runc, paired by round (95 %%) | vs crun | vs runsc | failures |\n|---|---|---|---|---|---|---|---|---|\n")
 	}
 	for i, r := range rts {
 		s := all[i]
-		b.printf("| %s | %s | %s | %s | %s | %s | %s | ", r.label, ms(s.median), ms(s.p90), ms(s.min),
-			ratio(s.median, runcNew.median), ratio(s.median, crun.median), ratio(s.median, runsc.median))
+		b.printf("| %s | %s | %s | %s | %s | %s | %s | %s | ", r.label, ms(s.median), ms(s.p90), ms(s.min),
+			ratio(s.median, runcNew.median), pairedCell(s, runcNew), ratio(s.median, crun.median), ratio(s.median, runsc.median))
 		if rss {
 			b.printf("%d KiB | ", s.maxRSSKiB)
 		}
