@@ -1,6 +1,10 @@
 package runtime
 
 import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -8,13 +12,14 @@ import (
 	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
 )
 
-// exitWatch is how the posture check waits on the process it checks: a pidfd of it, which
-// polls readable once the process has exited (a zombie, or reaped), so that a wait ends
-// when the process does. With sleeps instead, a workload that exited during the check
-// (a short-lived command: `docker run --rm … true`, a job, an exec probe) held its
-// `run` for the rest of the check's pause (up to 2 ms) and then for a millisecond's sleep
-// per look until it was a zombie, after its exit: about 1.5 ms of such a start here.
-// Where there is no pidfd (Linux < 5.3), the waits are sleeps.
+// exitWatch is how the posture check waits on the process it checks, and delete on a
+// container's killed init: a pidfd of it, which polls readable once the process has
+// exited (a zombie, or reaped), so that a wait ends when the process does. With sleeps
+// instead, a workload that exited during the check (a short-lived command: `docker run
+// --rm … true`, a job, an exec probe) held its `run` for the rest of the check's pause
+// (up to 2 ms) and then for a millisecond's sleep per look until it was a zombie, after
+// its exit: about 1.5 ms of such a start here. Where there is no pidfd (Linux < 5.3),
+// the waits are sleeps.
 type exitWatch struct {
 	fd int
 	// exited: the process was already gone (or its pid another's) when the watch began.
@@ -81,4 +86,23 @@ func (w *exitWatch) exitedWithin(pid int, start string, d time.Duration) bool {
 			return true
 		}
 	}
+}
+
+// processStart is the start time of pid (field 22 of /proc/PID/stat), which tells a
+// process from a later one with the same pid.
+func processStart(pid int) (string, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	s := string(data)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return "", errors.New("malformed stat")
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 20 {
+		return "", errors.New("malformed stat")
+	}
+	return f[19], nil
 }

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -193,22 +192,13 @@ func reconcile(table map[string]allocation, exists func(root, id string) bool) (
 	return reclaimed
 }
 
-// processStartTime is field 22 of /proc/PID/stat (0 if the process does not exist).
+// processStartTime is processStart as a number (0 if the process does not exist).
 func processStartTime(pid int) uint64 {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	start, err := processStart(pid)
 	if err != nil {
 		return 0
 	}
-	s := string(data)
-	i := len(s) - 1
-	for i >= 0 && s[i] != ')' {
-		i--
-	}
-	fields := strings.Fields(s[i+1:])
-	if len(fields) < 20 {
-		return 0
-	}
-	v, _ := strconv.ParseUint(fields[19], 10, 64)
+	v, _ := strconv.ParseUint(start, 10, 64)
 	return v
 }
 

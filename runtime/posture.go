@@ -308,25 +308,6 @@ func readRetry(err error) time.Duration {
 	return 0
 }
 
-// processStart is the start time of pid (field 22 of /proc/PID/stat), which tells a
-// process from a later one with the same pid.
-func processStart(pid int) (string, error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return "", err
-	}
-	s := string(data)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return "", errors.New("malformed stat")
-	}
-	f := strings.Fields(s[i+1:])
-	if len(f) < 20 {
-		return "", errors.New("malformed stat")
-	}
-	return f[19], nil
-}
-
 type procStatus struct {
 	name, state string
 	obs         hardening.Observed
