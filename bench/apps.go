@@ -168,12 +168,12 @@ func (b *bench) applications() {
 	}
 	rts := []runtimeCmd{b.yoroiCmd(fullHardening, "")}
 	if b.o.runcNew != "" {
-		runc := runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, ""}
+		runc := b.runcCmd("")
 		withProfile := runc
 		withProfile.label, withProfile.bundle = runc.label+" + Docker's seccomp profile", "docker"
 		rts = append(rts, runc, withProfile)
 	}
-	rts = append(rts, runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, ""})
+	rts = append(rts, b.crunCmd(""))
 	if b.o.runsc != "" {
 		rts = append(rts, b.runscCmd(""))
 	}

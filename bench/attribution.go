@@ -20,7 +20,7 @@ import (
 func (b *bench) attribution() {
 	rts := []runtimeCmd{b.yoroiCmd(fullHardening, b.bundle)}
 	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, b.bundle})
+		rts = append(rts, b.runcCmd(b.bundle))
 	}
 	type sample struct{ wall, user, sys []time.Duration }
 	samples := make([]sample, len(rts))

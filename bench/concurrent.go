@@ -15,7 +15,7 @@ func (b *bench) concurrentStarts() {
 	sleeper := b.sleeper()
 	rts := []runtimeCmd{b.yoroiCmd(fullHardening, sleeper)}
 	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})
+		rts = append(rts, b.runcCmd(sleeper))
 	}
 	b.printf("## 6. %d containers started concurrently (`run --detach`)\n\n| runtime | wall time | failures |\n|---|---|---|\n", b.o.concurrent)
 	for _, r := range rts {

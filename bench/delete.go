@@ -15,9 +15,9 @@ func (b *bench) deleteLatency() {
 	sleeper := b.sleeper()
 	rts := []runtimeCmd{b.yoroiCmd(fullHardening, sleeper)}
 	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, sleeper})
+		rts = append(rts, b.runcCmd(sleeper))
 	}
-	rts = append(rts, runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, sleeper})
+	rts = append(rts, b.crunCmd(sleeper))
 	if b.o.runsc != "" {
 		rts = append(rts, b.runscCmd(sleeper))
 	}

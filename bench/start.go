@@ -23,7 +23,7 @@ func (b *bench) runtimes(base string, name string, args ...string) []runtimeCmd 
 		b.yoroiCmd("yoroi (relaxed profile)", relaxed),
 	}
 	if b.o.runcNew != "" {
-		rts = append(rts, runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, base})
+		rts = append(rts, b.runcCmd(base))
 		if docker, err := dockerProfile(); err == nil {
 			// runc as Docker runs it: with Docker's default seccomp profile.
 			bundle, err := b.makeBundle(name+"-docker-seccomp", b.rootfs, func(s map[string]any) { s["linux"].(map[string]any)["seccomp"] = docker }, args...)
@@ -34,11 +34,21 @@ func (b *bench) runtimes(base string, name string, args ...string) []runtimeCmd 
 	}
 	rts = append(rts,
 		runtimeCmd{"runc " + version(b.o.runcDebian) + " (Debian)", b.o.runcDebian, nil, nil, base},
-		runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, base})
+		b.crunCmd(base))
 	if b.o.runsc != "" {
 		rts = append(rts, b.runscCmd(base))
 	}
 	return rts
+}
+
+// runcCmd is the newest runc running bundle as written.
+func (b *bench) runcCmd(bundle string) runtimeCmd {
+	return runtimeCmd{"runc " + version(b.o.runcNew), b.o.runcNew, nil, nil, bundle}
+}
+
+// crunCmd is Debian's crun running bundle as written.
+func (b *bench) crunCmd(bundle string) runtimeCmd {
+	return runtimeCmd{"crun " + version(b.o.crun) + " (Debian)", b.o.crun, nil, nil, bundle}
 }
 
 // runscCmd is gVisor's runsc running bundle: no network (the bench's bundles have no
