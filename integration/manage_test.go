@@ -332,9 +332,9 @@ func TestDeleteKillsEveryProcess(t *testing.T) {
 			b := e.newBundle("sh", "-c", "sleep 1000 & sleep 1000 & wait")
 			id := uniqueID("delkill")
 			tc.setup(id, b.dir)
-			var pids []int
-			if err := json.Unmarshal([]byte(e.ok("ps", "--format", "json", id)), &pids); err != nil || len(pids) == 0 {
-				t.Fatalf("ps: %v %v", pids, err)
+			pids := containerPids(t, e, id)
+			if len(pids) == 0 {
+				t.Fatalf("ps of %s: no process", id)
 			}
 			starts := map[int]string{}
 			for _, pid := range pids {
