@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"os"
 	"os/exec"
@@ -146,7 +147,8 @@ const appPause = 250 * time.Millisecond
 
 // applications: measure 2, real applications under each runtime, with yoroi under its
 // default policy; each round runs every runtime once, in a rotating order, and the report
-// gives each one's median over the rounds and its ratio to runc's.
+// gives each one's median over the rounds and its ratios to runc's: of the medians, and
+// paired by round.
 func (b *bench) applications() {
 	rootfs := filepath.Join(b.o.apps, "rootfs")
 	if b.o.apps == "" {
@@ -177,15 +179,18 @@ func (b *bench) applications() {
 	if b.o.runsc != "" {
 		rts = append(rts, b.runscCmd(""))
 	}
-	rounds := 5
+	rounds := appRounds
 	if b.o.smoke {
 		rounds = 1
 	}
-	// results[workload][runtime] are the rounds' numbers.
+	// results[workload][runtime][round-1] are the rounds' numbers (0: the run failed).
 	results := make([][][]float64, len(appWorkloads))
 	errs := make([][]string, len(appWorkloads))
 	for w := range appWorkloads {
 		results[w] = make([][]float64, len(rts))
+		for i := range rts {
+			results[w][i] = make([]float64, rounds)
+		}
 		errs[w] = make([]string, len(rts))
 	}
 	for w, wl := range appWorkloads {
@@ -219,7 +224,7 @@ func (b *bench) applications() {
 					continue
 				}
 				if round > 0 {
-					results[w][i] = append(results[w][i], v)
+					results[w][i][round-1] = v
 				}
 			}
 		}
@@ -230,29 +235,50 @@ func (b *bench) applications() {
 	for _, r := range rts {
 		b.printf(" %s |", r.label)
 	}
-	b.printf(" yoroi / runc | yoroi / runc + Docker's profile | yoroi / runsc |\n|---|---|")
+	b.printf(" yoroi / runc | yoroi / runc, paired by round (95 %%) | yoroi / runc + Docker's profile | yoroi / runc + Docker's profile, paired by round (95 %%) | yoroi / runsc |\n|---|---|")
 	for range rts {
 		b.printf("---|")
 	}
-	b.printf("---|---|---|\n")
+	b.printf("---|---|---|---|---|\n")
 	for w, wl := range appWorkloads {
 		b.printf("| %s | %s |", wl.label, wl.unit)
 		meds := make([]float64, len(rts))
 		for i := range rts {
-			if errs[w][i] != "" && len(results[w][i]) == 0 {
-				b.printf(" error: %s |", oneLine(errs[w][i]))
+			done := slices.DeleteFunc(slices.Clone(results[w][i]), func(v float64) bool { return v == 0 })
+			if len(done) == 0 {
+				b.printf(" error: %s |", oneLine(cmp.Or(errs[w][i], "no result")))
 				continue
 			}
-			meds[i] = median(results[w][i])
+			meds[i] = median(done)
 			if wl.higher {
 				b.printf(" %.0f |", meds[i])
 			} else {
 				b.printf(" %.1f |", meds[i])
 			}
 		}
-		b.printf(" %s | %s | %s |\n", perfRatio(wl.higher, meds, rts, "runc "), perfRatio(wl.higher, meds, rts, "runc + "), perfRatio(wl.higher, meds, rts, "runsc "))
+		runc, docker := peerIndex(rts, "runc "), peerIndex(rts, "runc + ")
+		b.printf(" %s | %s | %s | %s | %s |\n",
+			perfRatio(wl.higher, meds, rts, "runc "), pairedPerf(wl.higher, results[w], runc),
+			perfRatio(wl.higher, meds, rts, "runc + "), pairedPerf(wl.higher, results[w], docker),
+			perfRatio(wl.higher, meds, rts, "runsc "))
 	}
-	b.printf("\nRatios are performance ratios: above 1 yoroi is faster (more requests per second, or less wall time).\n\n")
+	b.printf("\nRatios are performance ratios: above 1 yoroi is faster (more requests per second, or less wall time). A paired ratio is the median of each round's ratio (the runtimes of a round ran one after the other), with a 95 %% interval from resampling the rounds: an interval that holds 1.00× cannot tell yoroi from the peer in this run.\n\n")
+}
+
+// appRounds is how many rounds the application section measures (after its warm-up
+// round).
+const appRounds = 7
+
+// pairedPerf is yoroi's performance ratio to the peer at index peer (-1: none), paired by
+// round: results[runtime][round], yoroi first.
+func pairedPerf(higher bool, results [][]float64, peer int) string {
+	if peer < 0 {
+		return "–"
+	}
+	if higher {
+		return pairedText(pairedRatio(results[0], results[peer]))
+	}
+	return pairedText(pairedRatio(results[peer], results[0]))
 }
 
 // perfRatio is yoroi's performance over a peer's (rates divided, times inverted), "–"
@@ -260,12 +286,8 @@ func (b *bench) applications() {
 // "runc + " the one whose label has it (runc with Docker's profile).
 func perfRatio(higher bool, meds []float64, rts []runtimeCmd, peer string) string {
 	y, p := meds[0], 0.0
-	for i, r := range rts {
-		withProfile := strings.Contains(r.label, " + ")
-		if peer == "runc + " && strings.HasPrefix(r.label, "runc ") && withProfile ||
-			peer != "runc + " && strings.HasPrefix(r.label, peer) && !withProfile {
-			p = meds[i]
-		}
+	if i := peerIndex(rts, peer); i >= 0 {
+		p = meds[i]
 	}
 	if y == 0 || p == 0 {
 		return "–"
@@ -274,6 +296,19 @@ func perfRatio(higher bool, meds []float64, rts []runtimeCmd, peer string) strin
 		return fmt.Sprintf("%.2f×", y/p)
 	}
 	return fmt.Sprintf("%.2f×", p/y)
+}
+
+// peerIndex is the index in rts of the runtime whose label starts with peer, or with
+// "runc + " of the one whose label has it (runc with Docker's profile); -1 if none.
+func peerIndex(rts []runtimeCmd, peer string) int {
+	for i, r := range rts {
+		withProfile := strings.Contains(r.label, " + ")
+		if peer == "runc + " && strings.HasPrefix(r.label, "runc ") && withProfile ||
+			peer != "runc + " && strings.HasPrefix(r.label, peer) && !withProfile {
+			return i
+		}
+	}
+	return -1
 }
 
 func oneLine(s string) string {

@@ -14,7 +14,7 @@ import (
 // moment, so each round's ratio leaves out the drift between rounds that the ratio of
 // the two medians still carries; the interval says how far the rounds let the ratio be
 // trusted.
-func pairedRatio(a, b []time.Duration) (med, lo, hi float64, ok bool) {
+func pairedRatio[T time.Duration | float64](a, b []T) (med, lo, hi float64, ok bool) {
 	var ratios []float64
 	for i := range min(len(a), len(b)) {
 		if a[i] > 0 && b[i] > 0 {
@@ -40,7 +40,11 @@ func pairedRatio(a, b []time.Duration) (med, lo, hi float64, ok bool) {
 
 // pairedCell is pairedRatio of a over b for a table: "0.91× (0.87–0.95)", or "–".
 func pairedCell(a, b stats) string {
-	med, lo, hi, ok := pairedRatio(a.rounds, b.rounds)
+	return pairedText(pairedRatio(a.rounds, b.rounds))
+}
+
+// pairedText writes a pairedRatio for a table: "0.91× (0.87–0.95)", or "–".
+func pairedText(med, lo, hi float64, ok bool) string {
 	if !ok {
 		return "–"
 	}
