@@ -203,15 +203,19 @@ func TestNoMACRefused(t *testing.T) {
 	}
 }
 
+// checkReport is `yoroi check --format json`.
+type checkReport struct {
+	Ready  bool `json:"ready"`
+	Checks []struct {
+		Name   string `json:"name"`
+		OK     bool   `json:"ok"`
+		Detail string `json:"detail"`
+	} `json:"checks"`
+}
+
 func TestCheck(t *testing.T) {
 	e := newEnv(t)
-	var out struct {
-		Ready  bool `json:"ready"`
-		Checks []struct {
-			Name string `json:"name"`
-			OK   bool   `json:"ok"`
-		} `json:"checks"`
-	}
+	var out checkReport
 	if err := json.Unmarshal([]byte(e.ok("check", "--format", "json")), &out); err != nil {
 		t.Fatal(err)
 	}
@@ -222,10 +226,39 @@ func TestCheck(t *testing.T) {
 	for _, c := range out.Checks {
 		ok[c.Name] = c.OK
 	}
-	for _, name := range []string{"landlock", "mac", "userns", "idmap", "seccomp"} {
+	for _, name := range []string{"landlock", "mac", "userns", "idmap", "seccomp", "exe-seal"} {
 		if !ok[name] {
 			t.Errorf("check %s not ok: %+v", name, out.Checks)
 		}
+	}
+
+	// With the state root beneath the binary's directory, libcontainer cannot seal the
+	// binary with an overlay and copies it for every container's init and exec: check says
+	// so, and why, without calling the host unready.
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "yoroi")
+	data, err := os.ReadFile(yoroiBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bin, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, "--root", filepath.Join(dir, "state"), "check", "--format", "json")
+	cmd.Env = append(os.Environ(), "YOROI_CONFIG="+e.config)
+	r := e.runCmd(cmd)
+	var nested checkReport
+	if err := json.Unmarshal([]byte(r.stdout), &nested); err != nil || r.code != 0 || !nested.Ready {
+		t.Fatalf("check with the state root beneath the binary: exit %d, %v\n%s%s", r.code, err, r.stdout, r.stderr)
+	}
+	seal := false
+	for _, c := range nested.Checks {
+		if c.Name == "exe-seal" {
+			seal = !c.OK && strings.Contains(c.Detail, "a copy of the binary (") && strings.Contains(c.Detail, "is beneath the binary's directory "+dir)
+		}
+	}
+	if !seal {
+		t.Errorf("exe-seal with the state root beneath the binary: %+v", nested.Checks)
 	}
 }
 

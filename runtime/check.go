@@ -77,6 +77,8 @@ func (r *Runtime) Check() ([]CheckItem, error) {
 		add("seccomp", false, true, "yoroi was built without -tags seccomp")
 	}
 	add("cgroup", true, false, "%s", cgroupMode())
+	sealed, how := exeSealing(r.root)
+	add("exe-seal", sealed, false, "%s", how)
 	return items, nil
 }
 
