@@ -103,11 +103,17 @@ func TestKillDuringExec(t *testing.T) {
 }
 
 // During delete: delete --force is killed after increasing delays, and again until it
-// completes.
+// completes. A delete takes about 6 ms here: the delays step by a millisecond through it,
+// so that the kill lands in each of its phases (libcontainer's destroy, then yoroi's
+// records, which a delete killed in between leaves for the next one).
 func TestKillDuringDelete(t *testing.T) {
 	e := newEnv(t)
 	b := e.newBundle("sleep", "1000")
-	for i, delay := range []time.Duration{0, 2 * time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 40 * time.Millisecond} {
+	delays := []time.Duration{20 * time.Millisecond, 40 * time.Millisecond}
+	for ms := range 13 {
+		delays = append(delays, time.Duration(ms)*time.Millisecond)
+	}
+	for i, delay := range delays {
 		id := uniqueID(fmt.Sprintf("killdelete%d", i))
 		e.ok("run", "--detach", "--bundle", b.dir, id)
 		pid := e.state(id).Pid

@@ -37,13 +37,14 @@ func (r *Runtime) delete(id string, force bool) error {
 		}
 		// An aborted create (killed before libcontainer wrote its state) can leave a
 		// cgroup with the container's init in it, a state directory without state.json,
-		// yoroi's staging mounts and an id range.
+		// yoroi's staging mounts and an id range; a delete killed after libcontainer's
+		// destroy, any of yoroi's records (cleanupContainer's order).
 		_, staged := os.Lstat(r.stagingDir(id))
 		held, _ := r.hostIDs().lookup(id)
 		_, pendErr := os.Lstat(r.pendingPath(id))
 		dir := r.stateDir(id)
 		_, statErr := os.Lstat(dir)
-		if statErr != nil && staged != nil && held == nil && pendErr != nil {
+		if statErr != nil && staged != nil && held == nil && pendErr != nil && !r.hasRecords(id) {
 			if force {
 				return nil
 			}
@@ -83,6 +84,17 @@ func (r *Runtime) delete(id string, force bool) error {
 		return derr
 	}
 	return r.cleanupContainer(id)
+}
+
+// hasRecords reports whether yoroi still keeps a record of container id beside
+// libcontainer's state: its monitor's socket or its decisions.
+func (r *Runtime) hasRecords(id string) bool {
+	for _, p := range []string{r.monitorSocket(id), r.decisionsPath(id)} {
+		if _, err := os.Lstat(p); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // killWait is how long a killed container's init may take to die before delete gives up.
