@@ -88,10 +88,7 @@ const idmapProbeDisk = "/var/tmp"
 // probeIdmap id-maps a directory created in parent onto another with the user namespace
 // ns.
 func probeIdmap(parent string, ns *os.File) error {
-	if err := os.MkdirAll(parent, 0o711); err != nil {
-		return err
-	}
-	dir, err := os.MkdirTemp(parent, ".yoroi-check-")
+	dir, err := probeDir(parent)
 	if err != nil {
 		return err
 	}
@@ -106,6 +103,15 @@ func probeIdmap(parent string, ns *os.File) error {
 		return err
 	}
 	return unix.Unmount(dst, unix.MNT_DETACH)
+}
+
+// probeDir makes a directory of check's own in parent (created if need be), which the
+// caller removes.
+func probeDir(parent string) (string, error) {
+	if err := os.MkdirAll(parent, 0o711); err != nil {
+		return "", err
+	}
+	return os.MkdirTemp(parent, ".yoroi-check-")
 }
 
 func cgroupMode() string {

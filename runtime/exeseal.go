@@ -19,10 +19,7 @@ import (
 // under the state root standing for a container's state directory (overlayfs's second
 // layer).
 func exeSealing(root string) (overlay bool, detail string) {
-	if err := os.MkdirAll(root, 0o711); err != nil {
-		return false, fmt.Sprintf("cannot probe: %v", err)
-	}
-	dir, err := os.MkdirTemp(root, ".yoroi-check-")
+	dir, err := probeDir(root)
 	if err != nil {
 		return false, fmt.Sprintf("cannot probe: %v", err)
 	}
