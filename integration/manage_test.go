@@ -365,3 +365,57 @@ func procStart(pid int) string {
 	}
 	return f[19]
 }
+
+// An administrator changes runtime.state_dir while a container runs. The next container's
+// id range is drawn clear of the running one's, and a delete under the new setting takes
+// down the first one's id-mapped rootfs and id range, which are in the old directory.
+func TestStateDirChangedWhileRunning(t *testing.T) {
+	e := newEnv(t)
+	b := e.newBundle("sleep", "1000")
+	first, second := uniqueID("statedir-old"), uniqueID("statedir-new")
+	e.ok("run", "--detach", "--bundle", b.dir, first)
+	oldState, oldStaging := e.hostState, e.stagingDir(first)
+	if !e.rangeHeld(first) || len(mountsUnder(t, oldStaging)) == 0 {
+		t.Fatalf("%s: no id range or staged rootfs in %s", first, oldState)
+	}
+	e.hostState = filepath.Join(filepath.Dir(oldState), "yoroi-state-changed")
+	e.writeConfig(e.baseConfig())
+	e.ok("run", "--detach", "--bundle", b.dir, second)
+	r1, r2 := hostUIDRange(t, e.state(first).Pid), hostUIDRange(t, e.state(second).Pid)
+	if r1[0] < r2[0]+r2[1] && r2[0] < r1[0]+r1[1] {
+		t.Errorf("the containers' host uid ranges overlap: %v and %v", r1, r2)
+	}
+	e.ok("delete", "--force", first)
+	for _, m := range mountsUnder(t, oldState) {
+		t.Errorf("mount of %s left in the old state directory: %s", first, m)
+	}
+	if _, err := os.Lstat(oldStaging); err == nil {
+		t.Errorf("%s left behind", oldStaging)
+	}
+	if data, _ := os.ReadFile(filepath.Join(oldState, "userns.json")); strings.Contains(string(data), `"id":"`+first+`"`) {
+		t.Errorf("id range of %s left in the old state directory: %s", first, data)
+	}
+	e.assertNoLeftovers(first)
+	e.ok("delete", "--force", second)
+	e.assertNoLeftovers(second)
+}
+
+// hostUIDRange is the host side of process pid's user namespace's one uid mapping: first
+// host id and size.
+func hostUIDRange(t *testing.T, pid int) [2]uint64 {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "uid_map"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(data))
+	if len(f) != 3 {
+		t.Fatalf("uid_map of %d: %q, want one mapping", pid, data)
+	}
+	host, err1 := strconv.ParseUint(f[1], 10, 64)
+	size, err2 := strconv.ParseUint(f[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		t.Fatalf("uid_map of %d: %q", pid, data)
+	}
+	return [2]uint64{host, size}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
@@ -39,12 +40,15 @@ func (r *Runtime) delete(id string, force bool) error {
 		// cgroup with the container's init in it, a state directory without state.json,
 		// yoroi's staging mounts and an id range; a delete killed after libcontainer's
 		// destroy, any of yoroi's records (cleanupContainer's order).
-		_, staged := os.Lstat(r.stagingDir(id))
+		staged := slices.ContainsFunc(r.stagingDirs(id), func(d string) bool {
+			_, err := os.Lstat(d)
+			return err == nil
+		})
 		held, _ := r.hostIDs().lookup(id)
 		_, pendErr := os.Lstat(r.pendingPath(id))
 		dir := r.stateDir(id)
 		_, statErr := os.Lstat(dir)
-		if statErr != nil && staged != nil && held == nil && pendErr != nil && !r.hasRecords(id) {
+		if statErr != nil && !staged && held == nil && pendErr != nil && !r.hasRecords(id) {
 			if force {
 				return nil
 			}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -17,14 +19,17 @@ import (
 	"github.com/yoroi-runtime/yoroi/hardening"
 )
 
-// yoroi keeps state in three places:
+// yoroi keeps state in four places:
 //   - the state root (--root, r.root): libcontainer's, one directory per container, as
 //     runc's; each engine has its own (Docker's, containerd's, yoroi's default);
 //   - yoroiDir beneath it: yoroi's per-root state (pending creates, compiled seccomp
 //     filters, recording sockets);
 //   - the host state directory ([runtime] state_dir, r.hostStateDir()): what must be
 //     unique across every state root — the host ids handed out (hostIDs) and the staged
-//     id-mapped root filesystems (stagingRoot).
+//     id-mapped root filesystems (stagingRoot);
+//   - the registry of host state directories (stateDirRegistry), at a fixed place: every
+//     host state directory used since boot, so that changing the setting neither loses
+//     a container's records nor hands out its ids again.
 
 // yoroiDir holds yoroi's per-root state under the state root. Its name cannot be a
 // container id (ids start with a letter, digit or _).
@@ -51,14 +56,18 @@ type allocation struct {
 // yoroi's host state directory, read and written under an exclusive flock. Entries are keyed
 // by containerKey (state root and id).
 type hostIDs struct {
-	dir  string
-	root string
+	// dir is the configured host state directory: new reservations are made there.
+	dir string
+	// registry names every host state directory in use (stateDirRegistry): ranges and
+	// categories are drawn clear of all of theirs, and released from whichever holds them.
+	registry string
+	root     string
 	// exists reports whether a container still has its state directory.
 	exists func(root, id string) bool
 }
 
 func (r *Runtime) hostIDs() *hostIDs {
-	return &hostIDs{dir: r.hostStateDir(), root: r.root, exists: containerExists}
+	return &hostIDs{dir: r.hostStateDir(), registry: r.registry, root: r.root, exists: containerExists}
 }
 
 func containerExists(root, id string) bool {
@@ -72,12 +81,66 @@ func containerKey(root, id string) string {
 	return hex.EncodeToString(sum[:4]) + "-" + id
 }
 
-// locked runs f with the allocation table, saving it when f changed it.
+// locked runs f with the allocation table of the configured directory, saving it when f
+// changed it, under the registry's lock: no other directory's table changes meanwhile.
 func (a *hostIDs) locked(f func(table map[string]allocation) (bool, error)) error {
-	if err := os.MkdirAll(a.dir, 0o711); err != nil {
+	unlock, err := lockRegistry(a.registry, a.dir)
+	if err != nil {
 		return err
 	}
-	lock, err := os.OpenFile(filepath.Join(a.dir, "userns.lock"), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	defer unlock()
+	return editTable(a.dir, f)
+}
+
+// others returns the allocation tables of the other registered host state directories
+// (those of containers created before an administrator changed state_dir). Called under
+// the registry's lock.
+func (a *hostIDs) others() (map[string]map[string]allocation, error) {
+	dirs, err := registeredStateDirs(a.registry, a.dir, true)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]map[string]allocation{}
+	for _, d := range dirs {
+		table, err := readTable(d)
+		if err != nil {
+			return nil, err
+		}
+		if len(table) > 0 {
+			out[d] = table
+		}
+	}
+	return out, nil
+}
+
+// held reports whether an allocation in another directory's table is still in use: its
+// container exists or its create is in progress.
+func (a *hostIDs) held(al allocation) bool { return a.exists(al.Root, al.ID) || al.alive() }
+
+// readTable reads dir's allocation table (empty if it has none).
+func readTable(dir string) (map[string]allocation, error) {
+	path := filepath.Join(dir, "userns.json")
+	table := map[string]allocation{}
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		if err := json.Unmarshal(data, &table); err != nil {
+			return nil, fmt.Errorf("id range table %s: %w", path, err)
+		}
+	}
+	return table, nil
+}
+
+// editTable runs f with dir's allocation table under dir's own lock (which a yoroi from
+// before the registry takes alone), saving it when f changed it.
+func editTable(dir string, f func(table map[string]allocation) (bool, error)) error {
+	if err := os.MkdirAll(dir, 0o711); err != nil {
+		return err
+	}
+	lock, err := os.OpenFile(filepath.Join(dir, "userns.lock"), os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return err
 	}
@@ -85,27 +148,20 @@ func (a *hostIDs) locked(f func(table map[string]allocation) (bool, error)) erro
 	if err := unix.Flock(int(lock.Fd()), unix.LOCK_EX); err != nil {
 		return err
 	}
-	path := filepath.Join(a.dir, "userns.json")
-	table := map[string]allocation{}
-	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-	case err != nil:
+	table, err := readTable(dir)
+	if err != nil {
 		return err
-	default:
-		if err := json.Unmarshal(data, &table); err != nil {
-			return fmt.Errorf("id range table %s: %w", path, err)
-		}
 	}
 	changed, err := f(table)
 	if err != nil || !changed {
 		return err
 	}
-	data, err = json.Marshal(table)
+	data, err := json.Marshal(table)
 	if err != nil {
 		return err
 	}
 	// Replace atomically: a crash never leaves a truncated table.
+	path := filepath.Join(dir, "userns.json")
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, data, 0o600); err != nil {
 		return err
@@ -120,14 +176,27 @@ func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, 
 	var reclaimed []string
 	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
-		if al, dup := table[key]; dup && (a.exists(al.Root, al.ID) || al.alive()) {
-			return false, fmt.Errorf("container %q already exists", id)
+		others, err := a.others()
+		if err != nil {
+			return false, err
+		}
+		for _, t := range append([]map[string]allocation{table}, slices.Collect(maps.Values(others))...) {
+			if al, dup := t[key]; dup && a.held(al) {
+				return false, fmt.Errorf("container %q already exists", id)
+			}
 		}
 		reclaimed = reconcile(table, a.exists)
 		used := make([]allocation, 0, len(table))
 		for _, al := range table {
 			if al.Size > 0 {
 				used = append(used, al)
+			}
+		}
+		for _, t := range others {
+			for _, al := range t {
+				if al.Size > 0 && a.held(al) {
+					used = append(used, al)
+				}
 			}
 		}
 		sort.Slice(used, func(i, j int) bool { return used[i].Start < used[j].Start })
@@ -151,27 +220,48 @@ func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, 
 	return got, reclaimed, err
 }
 
-// release frees id's range.
+// release frees id's range and categories, in whichever host state directory holds them.
 func (a *hostIDs) release(id string) error {
 	key := containerKey(a.root, id)
-	return a.locked(func(table map[string]allocation) (bool, error) {
+	drop := func(table map[string]allocation) (bool, error) {
 		if _, ok := table[key]; !ok {
 			return false, nil
 		}
 		delete(table, key)
 		return true, nil
+	}
+	return a.locked(func(table map[string]allocation) (bool, error) {
+		others, err := a.others()
+		if err != nil {
+			return false, err
+		}
+		for d, t := range others {
+			if _, ok := t[key]; ok {
+				if err := editTable(d, drop); err != nil {
+					return false, err
+				}
+			}
+		}
+		return drop(table)
 	})
 }
 
-// lookup returns id's range, if it has one.
+// lookup returns id's reservation, in whichever host state directory holds it.
 func (a *hostIDs) lookup(id string) (*allocation, error) {
 	var out *allocation
 	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
 		if al, ok := table[key]; ok {
 			out = &al
+			return false, nil
 		}
-		return false, nil
+		others, err := a.others()
+		for _, t := range others {
+			if al, ok := t[key]; ok {
+				out = &al
+			}
+		}
+		return false, err
 	})
 	return out, err
 }
@@ -216,12 +306,11 @@ func (a *hostIDs) allocateMCS(id string) (string, error) {
 	key := containerKey(a.root, id)
 	err := a.locked(func(table map[string]allocation) (bool, error) {
 		reconcile(table, a.exists)
-		used := map[string]bool{}
-		for other, al := range table {
-			if other != key && al.MCS != "" {
-				used[al.MCS] = true
-			}
+		others, err := a.others()
+		if err != nil {
+			return false, err
 		}
+		used := a.usedMCS(key, table, others)
 		// From a random place among the pairs, as container-selinux picks them: a pair
 		// freed by a deleted container is not the next one's, which could otherwise read
 		// what the first left on a volume.
@@ -246,6 +335,25 @@ func (a *hostIDs) allocateMCS(id string) (string, error) {
 		return true, nil
 	})
 	return got, err
+}
+
+// usedMCS returns the category pairs held by containers other than key's: every pair in
+// the configured directory's table, and those of live containers in the others.
+func (a *hostIDs) usedMCS(key string, table map[string]allocation, others map[string]map[string]allocation) map[string]bool {
+	used := map[string]bool{}
+	for other, al := range table {
+		if other != key && al.MCS != "" {
+			used[al.MCS] = true
+		}
+	}
+	for _, t := range others {
+		for other, al := range t {
+			if other != key && al.MCS != "" && a.held(al) {
+				used[al.MCS] = true
+			}
+		}
+	}
+	return used
 }
 
 // mcsPair is the n-th category pair "ci,cj" (i < j) in the order c0,c1 … c0,c1023, c1,c2 ….

@@ -2,12 +2,14 @@ package runtime
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
 func TestIDRangesAllocateReleaseReuse(t *testing.T) {
 	live := map[string]bool{}
-	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	a := &hostIDs{dir: t.TempDir(), registry: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	r1, _, err := a.allocate("a", 100000, 299999, 65536)
 	if err != nil || r1.Start != 100000 {
 		t.Fatalf("%+v %v", r1, err)
@@ -30,7 +32,7 @@ func TestIDRangesAllocateReleaseReuse(t *testing.T) {
 	delete(live, "a")
 	r3, _, err := a.allocate("c", 100000, 299999, 65536)
 	// Another state root (another engine) gets its own ranges, never the same ones.
-	other := &hostIDs{dir: a.dir, root: "/run/other", exists: a.exists}
+	other := &hostIDs{dir: a.dir, registry: a.registry, root: "/run/other", exists: a.exists}
 	if r4, _, err := other.allocate("a", 100000, 299999, 65536); err != nil || r4.Start == r3.Start || r4.Start == r2.Start {
 		t.Fatalf("same id in another root: %+v %v", r4, err)
 	}
@@ -40,7 +42,7 @@ func TestIDRangesAllocateReleaseReuse(t *testing.T) {
 }
 
 func TestIDRangesReclaimDeadCreates(t *testing.T) {
-	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(string, string) bool { return false }}
+	a := &hostIDs{dir: t.TempDir(), registry: t.TempDir(), root: "/run/test", exists: func(string, string) bool { return false }}
 	// A reservation by a process that no longer exists, for a container that never got
 	// its state (a create killed half-way), is reclaimed by the next allocation.
 	err := a.locked(func(table map[string]allocation) (bool, error) {
@@ -58,7 +60,7 @@ func TestIDRangesReclaimDeadCreates(t *testing.T) {
 
 func TestAllocateMCSUnique(t *testing.T) {
 	live := map[string]bool{}
-	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	a := &hostIDs{dir: t.TempDir(), registry: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	seen := map[string]bool{}
 	for _, id := range []string{"a", "b", "c", "d"} {
 		mcs, err := a.allocateMCS(id)
@@ -86,7 +88,7 @@ func TestMCSPairs(t *testing.T) {
 		t.Errorf("mcsPair(total) = %q", got)
 	}
 	live := map[string]bool{}
-	a := &hostIDs{dir: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
+	a := &hostIDs{dir: t.TempDir(), registry: t.TempDir(), root: "/run/test", exists: func(_, id string) bool { return live[id] }}
 	first, err := a.allocateMCS("a")
 	if err != nil {
 		t.Fatal(err)
@@ -94,5 +96,65 @@ func TestMCSPairs(t *testing.T) {
 	second, err := a.allocateMCS("b") // "a" was deleted: its pair is free again
 	if err != nil || second == first {
 		t.Errorf("the next container got the deleted one's pair %q (%v)", second, err)
+	}
+}
+
+// An administrator changes runtime.state_dir while containers run: the new directory's
+// ranges and categories are drawn clear of the old one's live containers, a delete
+// releases a container's reservation from the directory that holds it, and a directory
+// that is gone drops out of the registry.
+func TestIDRangesAcrossStateDirs(t *testing.T) {
+	live := map[string]bool{}
+	exists := func(_, id string) bool { return live[id] }
+	registry, parent := t.TempDir(), t.TempDir()
+	oldDir, newDir := filepath.Join(parent, "old"), filepath.Join(parent, "new")
+	before := &hostIDs{dir: oldDir, registry: registry, root: "/run/test", exists: exists}
+	after := &hostIDs{dir: newDir, registry: registry, root: "/run/test", exists: exists}
+	r1, _, err := before.allocate("a", 100000, 299999, 65536)
+	if err != nil {
+		t.Fatal(err)
+	}
+	live["a"] = true
+	mcs1, err := before.allocateMCS("a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _, err := after.allocate("b", 100000, 299999, 65536)
+	if err != nil || r2.Start < r1.Start+r1.Size && r1.Start < r2.Start+r2.Size {
+		t.Fatalf("range %+v overlaps the old directory's %+v (%v)", r2, r1, err)
+	}
+	live["b"] = true
+	if _, _, err := after.allocate("a", 100000, 299999, 65536); err == nil {
+		t.Error("a second reservation for a container the old directory holds")
+	}
+	err = after.locked(func(table map[string]allocation) (bool, error) {
+		others, err := after.others()
+		if !after.usedMCS(containerKey("/run/test", "c"), table, others)[mcs1] {
+			t.Errorf("the old directory's category pair %s is free for a new container (%v)", mcs1, err)
+		}
+		return false, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Deleted with the new setting: the old directory's reservation goes.
+	if al, err := after.lookup("a"); err != nil || al == nil || al.Start != r1.Start {
+		t.Fatalf("lookup in the old directory: %+v %v", al, err)
+	}
+	if err := after.release("a"); err != nil {
+		t.Fatal(err)
+	}
+	delete(live, "a")
+	if al, err := before.lookup("a"); err != nil || al != nil {
+		t.Errorf("old directory still holds %+v (%v)", al, err)
+	}
+	if err := os.RemoveAll(oldDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := after.allocate("d", 100000, 299999, 65536); err != nil {
+		t.Fatal(err)
+	}
+	if dirs, err := registeredStateDirs(registry, newDir, false); err != nil || len(dirs) != 0 {
+		t.Errorf("registry after the old directory is gone: %v %v", dirs, err)
 	}
 }

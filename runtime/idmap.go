@@ -617,6 +617,17 @@ func (r *Runtime) cleanupStaging(id string) error {
 	return r.cleanupStagingDir(r.stagingDir(id))
 }
 
+// stagingDirs are where a container's id-mapped rootfs may be staged: in the configured
+// host state directory, or in another registered one that was configured when it was
+// created.
+func (r *Runtime) stagingDirs(id string) []string {
+	var out []string
+	for _, d := range r.hostStateDirs() {
+		out = append(out, filepath.Join(d, "mnt", containerKey(r.root, id)))
+	}
+	return out
+}
+
 func (r *Runtime) cleanupStagingDir(stage string) error {
 	if _, err := os.Lstat(stage); errors.Is(err, os.ErrNotExist) {
 		return nil

@@ -180,9 +180,15 @@ func (r *Runtime) hostStateDir() string {
 func (r *Runtime) exists(id string) bool { return containerExists(r.root, id) }
 
 // cleanupContainer releases what yoroi holds for a container besides libcontainer's
-// state: its id-mapped mounts and its id range.
+// state: its id-mapped mounts and its id range, in whichever host state directory holds
+// them.
 func (r *Runtime) cleanupContainer(id string) error {
-	err := r.cleanupStaging(id)
+	var err error
+	for _, stage := range r.stagingDirs(id) {
+		if serr := r.cleanupStagingDir(stage); err == nil {
+			err = serr
+		}
+	}
 	if rerr := r.hostIDs().release(id); err == nil {
 		err = rerr
 	}

@@ -38,6 +38,8 @@ type Runtime struct {
 	configPath     string
 	configExplicit bool
 	cfg            *hardening.Config
+	// registry is stateDirRegistry (a test's own directory in unit tests).
+	registry string
 }
 
 // New validates o and returns a Runtime.
@@ -53,7 +55,7 @@ func New(o Options) (*Runtime, error) {
 	if root == "/" {
 		return nil, errors.New("option --root must not be /")
 	}
-	return &Runtime{root: root, rootExplicit: o.RootExplicit, systemdCgroup: o.SystemdCgroup, configPath: o.ConfigPath, configExplicit: o.ConfigExplicit}, nil
+	return &Runtime{root: root, rootExplicit: o.RootExplicit, systemdCgroup: o.SystemdCgroup, configPath: o.ConfigPath, configExplicit: o.ConfigExplicit, registry: stateDirRegistry}, nil
 }
 
 // Root returns the absolute state root.

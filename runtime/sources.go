@@ -172,7 +172,9 @@ func (r *Runtime) engineState(b *Bundle, rootfs hardening.RootfsFacts) []hardeni
 	out := []hardening.EnginePath{
 		{Path: filepath.Dir(b.Path), What: "the directory of the container's bundle"},
 		{Path: r.root, What: "the runtime's state root"},
-		{Path: r.hostStateDir(), What: "yoroi's host state"},
+	}
+	for _, d := range r.hostStateDirs() {
+		out = append(out, hardening.EnginePath{Path: d, What: "yoroi's host state"})
 	}
 	if rootfs.RealPath != "" {
 		out = append(out, hardening.EnginePath{Path: rootfs.RealPath, What: "the container's root filesystem"})
