@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestIDRangesAllocateReleaseReuse(t *testing.T) {
@@ -147,6 +148,31 @@ func TestIDRangesAcrossStateDirs(t *testing.T) {
 	delete(live, "a")
 	if al, err := before.lookup("a"); err != nil || al != nil {
 		t.Errorf("old directory still holds %+v (%v)", al, err)
+	}
+	// The same directory by another name (a symlink, a trailing slash) is the same
+	// directory: its lock is not taken twice, its ranges are not counted twice.
+	alias := filepath.Join(parent, "alias")
+	if err := os.Symlink(newDir, alias); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{alias, newDir + "/"} {
+		aliased := &hostIDs{dir: name, registry: registry, root: "/run/test", exists: exists}
+		done := make(chan error, 1)
+		go func() {
+			_, _, err := aliased.allocate("e", 100000, 299999, 65536)
+			if err == nil {
+				err = aliased.release("e")
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the allocation under another name of the directory hangs", name)
+		}
 	}
 	if err := os.RemoveAll(oldDir); err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"golang.org/x/sys/unix"
 
@@ -80,6 +81,13 @@ func registeredStateDirs(registry, dir string, locked bool) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Directories are told apart by identity, not name: a setting spelled another way
+	// ("/run/x/", or through a symlink) names the same directory, whose lock the caller
+	// may already hold.
+	var seen []os.FileInfo
+	if st, err := os.Stat(dir); err == nil {
+		seen = append(seen, st)
+	}
 	var out []string
 	for _, e := range entries {
 		if e.Type() != os.ModeSymlink || filepath.Ext(e.Name()) == ".tmp" {
@@ -87,15 +95,20 @@ func registeredStateDirs(registry, dir string, locked bool) ([]string, error) {
 		}
 		entry := filepath.Join(registry, e.Name())
 		target, err := os.Readlink(entry)
-		if err != nil || target == dir {
+		if err != nil {
 			continue
 		}
-		if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
+		st, err := os.Stat(target)
+		if errors.Is(err, os.ErrNotExist) {
 			if locked {
 				_ = os.Remove(entry)
 			}
 			continue
 		}
+		if err != nil || slices.ContainsFunc(seen, func(s os.FileInfo) bool { return os.SameFile(s, st) }) {
+			continue
+		}
+		seen = append(seen, st)
 		out = append(out, target)
 	}
 	return out, nil
