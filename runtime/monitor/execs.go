@@ -110,7 +110,9 @@ func (p *pendingExec) look(now time.Time) (result, exe string, done bool) {
 	}
 	waited := now.Sub(p.start)
 	if waited >= execWaitLimit {
-		return "failed", "", true
+		// Still its old image: the executable it runs is the one that asked.
+		exe, _ = quiet.Readlink("/proc/" + strconv.Itoa(p.stat.pid) + "/exe")
+		return "failed", exe, true
 	}
 	p.due = now.Add(p.delay)
 	p.delay = execLooks.Next(p.delay, waited)

@@ -87,7 +87,7 @@ func bigEndianWords(d *SeccompData) []byte {
 func TestMapToInside(t *testing.T) {
 	m := "         0 1000000000      65536\n     65536 2000000000 10\n"
 	for host, want := range map[uint32]int64{1000000000: 0, 1000001000: 1000, 2000000005: 65541, 5: -1} {
-		got := mapToInside(m, host)
+		got := parseIDMap(m).toInside(host)
 		if want < 0 && got != nil || want >= 0 && (got == nil || int64(*got) != want) {
 			t.Errorf("host %d: %v, want %d", host, got, want)
 		}

@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -132,8 +131,8 @@ type Monitor struct {
 	idle         chan struct{}
 	// What may be written, one event each.
 	denials, execs *budget
-	// uidMap is the container's uid map as the host reads it.
-	uidMap string
+	// uidMap is the container's uid map as the host reads it, parsed (read once).
+	uidMap idMap
 }
 
 func (m *Monitor) add(n int) {
@@ -332,7 +331,7 @@ func (m *Monitor) handle(fd int, req *SeccompNotif, watch *execWatch) {
 	if !ok || m.answerUnaudited(fd, req, n) {
 		return
 	}
-	proc, exec, ok := m.readCaller(fd, req, n.exec)
+	proc, exec, ok := m.readCaller(fd, req, n)
 	if !ok {
 		return // gone, or interrupted: what was read may be another process'
 	}
@@ -399,10 +398,13 @@ func (m *Monitor) answerUnaudited(fd int, req *SeccompNotif, n notification) boo
 
 // readCaller reads what the audit says of the notifying process and, for an exec, what
 // it executes. It returns false once the notification is no longer valid.
-func (m *Monitor) readCaller(fd int, req *SeccompNotif, isExec bool) (procInfo, *execCall, bool) {
+func (m *Monitor) readCaller(fd int, req *SeccompNotif, n notification) (procInfo, *execCall, bool) {
 	// An exec's process is read once more below (its stat, which its watch keeps): the
-	// caller's name comes from there.
-	proc := m.readProc(int(req.Pid), !isExec)
+	// caller's name comes from there. The executable of an exec let through is read once
+	// it is known whether it ran (execWatch).
+	isExec := n.exec
+	letThrough := isExec && (n.act&retActionFull == retAllow || n.act&retActionFull == retLog)
+	proc := m.readProc(int(req.Pid), !isExec, !letThrough)
 	if !notificationValid(fd, req.ID) {
 		return proc, nil, false
 	}
@@ -532,11 +534,12 @@ type procInfo struct {
 }
 
 // readProc reads what the audit says of process pid: its thread group, uid and command
-// name (if comm), and its executable; the uid as the container sees it comes from the
+// name (if comm), and its executable (if exe: an exec's event names the executable the
+// exec ran, read once it has); the uid as the container sees it comes from the
 // container's id map, read once (no process of a container is in another user namespace:
 // the filter denies creating one). The process waits meanwhile: the ids come from its
 // pidfd where the kernel tells them (threadInfo), from its status elsewhere.
-func (m *Monitor) readProc(pid int, comm bool) procInfo {
+func (m *Monitor) readProc(pid int, comm, exe bool) procInfo {
 	p := procInfo{pid: pid}
 	dir := "/proc/" + strconv.Itoa(pid)
 	if info, ok := threadInfo(pid); ok {
@@ -550,18 +553,25 @@ func (m *Monitor) readProc(pid int, comm bool) procInfo {
 		p.readStatus(dir)
 	}
 	m.mu.Lock()
-	if m.uidMap == "" {
+	if m.uidMap == nil {
 		if data, err := readProcFile(dir + "/uid_map"); err == nil {
-			m.uidMap = string(data)
+			m.uidMap = parseIDMap(string(data))
 		}
 	}
-	idMap := m.uidMap
+	ids := m.uidMap
 	m.mu.Unlock()
 	if p.hostUID != nil {
-		p.uid = mapToInside(idMap, *p.hostUID)
+		p.uid = ids.toInside(*p.hostUID)
 	}
-	p.exe, _ = quiet.Readlink(dir + "/exe")
+	if exe {
+		p.readExe()
+	}
 	return p
+}
+
+// readExe reads the process' executable.
+func (p *procInfo) readExe() {
+	p.exe, _ = quiet.Readlink("/proc/" + strconv.Itoa(p.pid) + "/exe")
 }
 
 // readComm reads the thread's command name, unless its status gave it.
@@ -598,12 +608,15 @@ func (p *procInfo) readStatus(dir string) {
 	}
 }
 
-// mapToInside maps a host id to the id a user namespace's map (as read from the host)
-// gives it inside; nil if the map does not cover it.
-func mapToInside(idMap string, host uint32) *uint32 {
-	sc := bufio.NewScanner(strings.NewReader(idMap))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
+// idMap is a user namespace's id map as read from the host: inside, outside and count of
+// each line.
+type idMap [][3]uint64
+
+// parseIDMap parses a uid_map or gid_map; a malformed line is left out.
+func parseIDMap(text string) idMap {
+	out := idMap{}
+	for _, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
 		if len(f) != 3 {
 			continue
 		}
@@ -613,7 +626,15 @@ func mapToInside(idMap string, host uint32) *uint32 {
 		if err1 != nil || err2 != nil || err3 != nil {
 			continue
 		}
-		if uint64(host) >= outside && uint64(host) < outside+count {
+		out = append(out, [3]uint64{inside, outside, count})
+	}
+	return out
+}
+
+// toInside maps a host id to the id it is inside; nil if the map does not cover it.
+func (m idMap) toInside(host uint32) *uint32 {
+	for _, r := range m {
+		if inside, outside, count := r[0], r[1], r[2]; uint64(host) >= outside && uint64(host) < outside+count {
 			v := uint32(inside + uint64(host) - outside)
 			return &v
 		}
