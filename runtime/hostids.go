@@ -169,8 +169,10 @@ func editTable(dir string, f func(table map[string]allocation) (bool, error)) er
 	return os.Rename(tmp, path)
 }
 
-// allocate reserves a free range of size ids in [lo, hi] for id. Ranges of containers that
-// no longer exist and whose reserving process is gone are reclaimed first.
+// allocate reserves a free range of size ids in [lo, hi] for id. Reservations of
+// containers that no longer exist and whose reserving process is gone (a create killed
+// half-way) are reclaimed first, in every registered directory: it returns the staging
+// directories (stagingDirIn) those containers may have left.
 func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, []string, error) {
 	var got *hardening.IDRange
 	var reclaimed []string
@@ -185,7 +187,21 @@ func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, 
 				return false, fmt.Errorf("container %q already exists", id)
 			}
 		}
-		reclaimed = reconcile(table, a.exists)
+		for _, key := range reconcile(table, a.exists) {
+			reclaimed = append(reclaimed, stagingDirIn(a.dir, key))
+		}
+		for d := range others {
+			err := editTable(d, func(t map[string]allocation) (bool, error) {
+				keys := reconcile(t, a.exists)
+				for _, key := range keys {
+					reclaimed = append(reclaimed, stagingDirIn(d, key))
+				}
+				return len(keys) > 0, nil
+			})
+			if err != nil {
+				return false, err
+			}
+		}
 		used := make([]allocation, 0, len(table))
 		for _, al := range table {
 			if al.Size > 0 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -54,7 +55,7 @@ func TestIDRangesReclaimDeadCreates(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, reclaimed, err := a.allocate("new", 100000, 299999, 65536)
-	if err != nil || r.Start != 100000 || len(reclaimed) != 1 || reclaimed[0] != "k-dead" {
+	if err != nil || r.Start != 100000 || len(reclaimed) != 1 || reclaimed[0] != filepath.Join(a.dir, "mnt", "k-dead") {
 		t.Fatalf("%+v %v %v", r, reclaimed, err)
 	}
 }
@@ -173,6 +174,22 @@ func TestIDRangesAcrossStateDirs(t *testing.T) {
 		case <-time.After(10 * time.Second):
 			t.Fatalf("%s: the allocation under another name of the directory hangs", name)
 		}
+	}
+	// A create killed half-way under the old setting left a reservation there: the next
+	// allocation reclaims it, and names the staging directory it may have left.
+	err = before.locked(func(table map[string]allocation) (bool, error) {
+		table["k-dead"] = allocation{Start: 200000, Size: 65536, Pid: 1 << 30, StartTime: 42, Root: "/run/test", ID: "dead"}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, reclaimed, err := after.allocate("f", 100000, 299999, 65536)
+	if err != nil || !slices.Contains(reclaimed, filepath.Join(oldDir, "mnt", "k-dead")) {
+		t.Errorf("the old directory's dead reservation: reclaimed %v (%v)", reclaimed, err)
+	}
+	if table, err := readTable(oldDir); err != nil || len(table) != 0 {
+		t.Errorf("old directory's table after the reclaim: %+v (%v)", table, err)
 	}
 	if err := os.RemoveAll(oldDir); err != nil {
 		t.Fatal(err)

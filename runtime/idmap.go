@@ -69,8 +69,12 @@ func idmapClone(src string, userns *os.File) (int, error) {
 // host-wide state directory, which the container's unprivileged root can walk to
 // (engines keep their state roots private, e.g. /run/containerd/runc is 0700).
 func (r *Runtime) stagingDir(id string) string {
-	return filepath.Join(r.stagingRoot(), containerKey(r.root, id))
+	return stagingDirIn(r.hostStateDir(), containerKey(r.root, id))
 }
+
+// stagingDirIn is the staging directory of the container named key (containerKey) in
+// host state directory dir.
+func stagingDirIn(dir, key string) string { return filepath.Join(dir, "mnt", key) }
 
 // stagedRoot is where a container's id-mapped root filesystem is mounted.
 func (r *Runtime) stagedRoot(id string) string { return filepath.Join(r.stagingDir(id), "rootfs") }
@@ -623,7 +627,7 @@ func (r *Runtime) cleanupStaging(id string) error {
 func (r *Runtime) stagingDirs(id string) []string {
 	var out []string
 	for _, d := range r.hostStateDirs() {
-		out = append(out, filepath.Join(d, "mnt", containerKey(r.root, id)))
+		out = append(out, stagingDirIn(d, containerKey(r.root, id)))
 	}
 	return out
 }

@@ -116,7 +116,7 @@ func (r *Runtime) reserveIDs(id string, spec *specs.Spec, policy *hardening.Poli
 				return err
 			}
 			for _, stale := range reclaimed {
-				if err := r.cleanupStagingDir(filepath.Join(r.stagingRoot(), stale)); err != nil {
+				if err := r.cleanupStagingDir(stale); err != nil {
 					logrus.Warnf("reclaiming %s: %v", stale, err)
 				}
 			}
