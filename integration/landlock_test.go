@@ -205,12 +205,15 @@ func TestNoMACRefused(t *testing.T) {
 
 // checkReport is `yoroi check --format json`.
 type checkReport struct {
-	Ready  bool `json:"ready"`
-	Checks []struct {
-		Name   string `json:"name"`
-		OK     bool   `json:"ok"`
-		Detail string `json:"detail"`
-	} `json:"checks"`
+	Ready  bool        `json:"ready"`
+	Checks []checkItem `json:"checks"`
+}
+
+// checkItem is one of its checks.
+type checkItem struct {
+	Name   string `json:"name"`
+	OK     bool   `json:"ok"`
+	Detail string `json:"detail"`
 }
 
 func TestCheck(t *testing.T) {

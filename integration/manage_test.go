@@ -381,6 +381,15 @@ func TestStateDirChangedWhileRunning(t *testing.T) {
 	e.hostState = filepath.Join(filepath.Dir(oldState), "yoroi-state-changed")
 	e.writeConfig(e.baseConfig())
 	e.ok("run", "--detach", "--bundle", b.dir, second)
+	var report checkReport
+	if err := json.Unmarshal([]byte(e.ok("check", "--format", "json")), &report); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(report.Checks, func(c checkItem) bool {
+		return c.Name == "statedir" && strings.Contains(c.Detail, "still hold ids in "+oldState+" (1)")
+	}) {
+		t.Errorf("check does not name the old state directory's container: %+v", report.Checks)
+	}
 	r1, r2 := hostUIDRange(t, e.state(first).Pid), hostUIDRange(t, e.state(second).Pid)
 	if r1[0] < r2[0]+r2[1] && r2[0] < r1[0]+r1[1] {
 		t.Errorf("the containers' host uid ranges overlap: %v and %v", r1, r2)

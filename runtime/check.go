@@ -2,8 +2,10 @@ package runtime
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/runc/libcontainer/seccomp"
@@ -79,7 +81,26 @@ func (r *Runtime) Check() ([]CheckItem, error) {
 	add("cgroup", true, false, "%s", cgroupMode())
 	sealed, how := exeSealing(r.root)
 	add("exe-seal", sealed, false, "%s", how)
+	add("statedir", true, false, "%s", r.stateDirsReport())
 	return items, nil
+}
+
+// stateDirsReport names the configured host state directory and the other registered
+// ones that still hold containers' reservations (state_dir changed while they ran).
+func (r *Runtime) stateDirsReport() string {
+	held, err := r.hostIDs().heldElsewhere()
+	if err != nil {
+		return fmt.Sprintf("%s; the other directories cannot be read: %v", r.hostStateDir(), err)
+	}
+	if len(held) == 0 {
+		return r.hostStateDir() + "; no container's ids are reserved in another"
+	}
+	dirs := slices.Sorted(maps.Keys(held))
+	parts := make([]string, len(dirs))
+	for i, d := range dirs {
+		parts[i] = fmt.Sprintf("%s (%d)", d, held[d])
+	}
+	return fmt.Sprintf("%s; containers created under an earlier runtime.state_dir still hold ids in %s: new ranges stay clear of them", r.hostStateDir(), strings.Join(parts, ", "))
 }
 
 // idmapProbeDisk is a directory on the host's disk, where images are kept.

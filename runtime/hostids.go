@@ -236,6 +236,24 @@ func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, 
 	return got, reclaimed, err
 }
 
+// heldElsewhere counts, by directory, the reservations still in use in the other
+// registered host state directories: containers created under an earlier state_dir.
+func (a *hostIDs) heldElsewhere() (map[string]int, error) {
+	out := map[string]int{}
+	err := a.locked(func(map[string]allocation) (bool, error) {
+		others, err := a.others()
+		for d, t := range others {
+			for _, al := range t {
+				if a.held(al) {
+					out[d]++
+				}
+			}
+		}
+		return false, err
+	})
+	return out, err
+}
+
 // release frees id's range and categories, in whichever host state directory holds them.
 func (a *hostIDs) release(id string) error {
 	key := containerKey(a.root, id)
