@@ -3,12 +3,10 @@ package monitor
 import (
 	"path/filepath"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/yoroi-runtime/yoroi/runtime/audit"
 	"github.com/yoroi-runtime/yoroi/runtime/internal/pace"
-	"github.com/yoroi-runtime/yoroi/runtime/internal/quiet"
 )
 
 // execWatch holds the execs a listener's monitor let through whose result is not known
@@ -104,15 +102,14 @@ func (p *pendingExec) look(now time.Time) (result, exe string, done bool) {
 	cur, ok := p.stat.image()
 	if result, done := execOutcome(p.before, cur, ok, p.newComm); done {
 		if result == "executed" && !cur.zombie {
-			exe, _ = quiet.Readlink("/proc/" + strconv.Itoa(p.stat.pid) + "/exe")
+			exe = exePath(p.stat.pid)
 		}
 		return result, exe, true
 	}
 	waited := now.Sub(p.start)
 	if waited >= execWaitLimit {
 		// Still its old image: the executable it runs is the one that asked.
-		exe, _ = quiet.Readlink("/proc/" + strconv.Itoa(p.stat.pid) + "/exe")
-		return "failed", exe, true
+		return "failed", exePath(p.stat.pid), true
 	}
 	p.due = now.Add(p.delay)
 	p.delay = execLooks.Next(p.delay, waited)

@@ -570,8 +570,12 @@ func (m *Monitor) readProc(pid int, comm, exe bool) procInfo {
 }
 
 // readExe reads the process' executable.
-func (p *procInfo) readExe() {
-	p.exe, _ = quiet.Readlink("/proc/" + strconv.Itoa(p.pid) + "/exe")
+func (p *procInfo) readExe() { p.exe = exePath(p.pid) }
+
+// exePath is the executable process pid runs ("" if it cannot be read: gone, a zombie).
+func exePath(pid int) string {
+	exe, _ := quiet.Readlink("/proc/" + strconv.Itoa(pid) + "/exe")
+	return exe
 }
 
 // readComm reads the thread's command name, unless its status gave it.
