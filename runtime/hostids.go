@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 
@@ -182,10 +180,22 @@ func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, 
 		if err != nil {
 			return false, err
 		}
-		for _, t := range append([]map[string]allocation{table}, slices.Collect(maps.Values(others))...) {
-			if al, dup := t[key]; dup && a.held(al) {
-				return false, fmt.Errorf("container %q already exists", id)
+		// The other directories' reservations still in use, each looked at once.
+		var elsewhere []allocation
+		dup := false
+		if al, ok := table[key]; ok && a.held(al) {
+			dup = true
+		}
+		for _, t := range others {
+			for k, al := range t {
+				if a.held(al) {
+					dup = dup || k == key
+					elsewhere = append(elsewhere, al)
+				}
 			}
+		}
+		if dup {
+			return false, fmt.Errorf("container %q already exists", id)
 		}
 		for _, key := range reconcile(table, a.exists) {
 			reclaimed = append(reclaimed, stagingDirIn(a.dir, key))
@@ -208,11 +218,9 @@ func (a *hostIDs) allocate(id string, lo, hi, size uint32) (*hardening.IDRange, 
 				used = append(used, al)
 			}
 		}
-		for _, t := range others {
-			for _, al := range t {
-				if al.Size > 0 && a.held(al) {
-					used = append(used, al)
-				}
+		for _, al := range elsewhere {
+			if al.Size > 0 {
+				used = append(used, al)
 			}
 		}
 		sort.Slice(used, func(i, j int) bool { return used[i].Start < used[j].Start })
